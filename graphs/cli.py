@@ -1,0 +1,164 @@
+"""The ``orchestra`` command: run, resume, show and draw teams.
+
+Exit codes: 0 completed · 1 failed or stopped by an error (state kept, resumable) ·
+2 bad usage, team file or model setting · 3 partial · 4 a cap was reached · 130 Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from graphs.render import render_result
+from graphs.runner import (
+    DEFAULT_DB,
+    RunResult,
+    new_thread_id,
+    open_checkpointer,
+    resume_run,
+    run_team,
+    snapshot,
+)
+from state import ModelConfigError, OrchestraError, TeamSpec, TeamSpecError, load_team
+
+EXIT = {"completed": 0, "failed": 1, "interrupted": 1, "partial": 3, "cap_reached": 4}
+
+
+def example_teams() -> dict[str, Path]:
+    """The example team files shipped with orchestra, by name."""
+    folder = resources.files("graphs").joinpath("teams")
+    return {Path(f.name).stem: Path(str(f)) for f in folder.iterdir() if f.name.endswith(".yaml")}
+
+
+def team_path(name: str) -> Path:
+    """A team file path, or the path of the shipped example of that name."""
+    path = Path(name)
+    if path.exists():
+        return path
+    examples = example_teams()
+    if name in examples:
+        return examples[name]
+    known = ", ".join(sorted(examples))
+    raise TeamSpecError(name, [f"no such team file (shipped examples: {known})"])
+
+
+def _load(name: str) -> tuple[TeamSpec, Path]:
+    path = team_path(name)
+    return load_team(path), path
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db", default=None, help=f"checkpoint database: a SQLite path (default {DEFAULT_DB})"
+    )
+    common.add_argument("--json", action="store_true", help="print JSON for machines")
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser = argparse.ArgumentParser(
+        prog="orchestra", description="Run orchestrator-specialist teams compiled to LangGraph."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", parents=[common], help="run a team on a task")
+    run.add_argument("team", help="team file (.yaml/.json) or a shipped example name")
+    run.add_argument("--task", required=True, help="what the team should do")
+    run.add_argument("--model", help="model for every role: offline, openai:<name>")
+    run.add_argument("--thread", help="thread id (default: a new one)")
+
+    resume = sub.add_parser("resume", parents=[common], help="continue an unfinished run")
+    resume.add_argument("thread", help="thread id printed by 'orchestra run'")
+    resume.add_argument("--model", help="override the model the run started with")
+
+    show = sub.add_parser("show", parents=[common], help="show a run's plan, statuses, answer")
+    show.add_argument("thread", help="thread id")
+
+    graph = sub.add_parser("graph", parents=[common], help="print a team's graph as Mermaid")
+    graph.add_argument("team", help="team file or shipped example name")
+    return parser
+
+
+def _emit(result: RunResult, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(result_json(result), indent=2, ensure_ascii=False))
+    else:
+        render_result(result)
+    return EXIT.get(result.status, 1)
+
+
+def result_json(result: RunResult) -> dict[str, Any]:
+    """The machine-readable form of a run."""
+    values = result.values
+    return {
+        "thread_id": result.thread_id,
+        "status": result.status,
+        "reason": result.reason,
+        "answer": values.get("answer"),
+        "citations": values.get("citations", []),
+        "plan": values.get("plan", []),
+        "results": values.get("results", {}),
+        "verdicts": values.get("verdicts", []),
+        "notes": values.get("notes", []),
+        "model_calls": values.get("model_calls", 0),
+        "pending": list(result.pending),
+    }
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "graph":
+        from graphs.orchestrator_workers import build
+
+        team, _ = _load(args.team)
+        print(build(team).compile().get_graph().draw_mermaid(with_styles=False))
+        return 0
+    with open_checkpointer(args.db) as saver:
+        if args.command == "run":
+            team, path = _load(args.team)
+            args.thread = args.thread or new_thread_id(team)
+            result = run_team(
+                team,
+                args.task,
+                saver=saver,
+                thread_id=args.thread,
+                model=args.model,
+                team_file=path,
+            )
+        elif args.command == "resume":
+            result = resume_run(args.thread, saver=saver, model=args.model)
+        else:
+            result = snapshot(args.thread, saver=saver)
+    return _emit(result, args.json)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``orchestra`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        thread = getattr(args, "thread", None)
+        hint = f"; continue with: orchestra resume {thread}" if thread else ""
+        print(f"orchestra: interrupted; finished work is checkpointed{hint}", file=sys.stderr)
+        return 130
+    except (TeamSpecError, ModelConfigError) as exc:
+        print(f"orchestra: {exc}", file=sys.stderr)
+        return 2
+    except OrchestraError as exc:
+        print(f"orchestra: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(
+            f"orchestra: {type(exc).__name__}: {exc} (--debug shows the traceback)", file=sys.stderr
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

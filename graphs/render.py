@@ -1,0 +1,71 @@
+"""Human-readable output of a run, for the terminal."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from graphs.runner import RunResult
+
+_STYLE = {
+    "completed": "green",
+    "partial": "yellow",
+    "cap_reached": "yellow",
+    "failed": "red",
+    "interrupted": "red",
+}
+
+
+def render_result(result: RunResult, console: Console | None = None) -> None:
+    """Print the plan with each subtask's status, the answer, and how the run ended."""
+    out = console or Console(width=None if sys.stdout.isatty() else 120)
+    values = result.values
+    results = values.get("results", {})
+    verdicts = values.get("verdicts", [])
+    table = Table(title=f"plan ({values.get('round', 0)} round(s))", title_justify="left")
+    for column in (
+        "id",
+        "specialist",
+        "depends on",
+        "status",
+        "attempts",
+        "verdict",
+        "model calls",
+        "tools",
+    ):
+        table.add_column(column, overflow="fold")
+    for record in values.get("plan", []):
+        res = results.get(record["id"])
+        mine = [v for v in verdicts if v["subtask_id"] == record["id"]]
+        verdict = "-"
+        if mine:
+            last = mine[-1]
+            verdict = "accepted" if last["accepted"] else f"rejected: {last['feedback'][:60]}"
+        table.add_row(
+            record["id"],
+            record["specialist"],
+            ", ".join(record["depends_on"]) or "-",
+            res["status"] if res else "pending",
+            str(res["revision"] + 1) if res and res["status"] != "skipped" else "0",
+            verdict,
+            str(res["steps"]) if res else "0",
+            ", ".join(res["tool_calls"]) if res and res["tool_calls"] else "-",
+        )
+    out.print(f"[bold]task:[/bold] {values.get('task', '')}")
+    if values.get("plan"):
+        out.print(table)
+    for note in values.get("notes", []):
+        out.print(f"[dim]note:[/dim] {note}")
+    if values.get("answer"):
+        out.print(Panel(values["answer"], title="answer", title_align="left"))
+    style = _STYLE.get(result.status, "white")
+    out.print(f"[bold {style}]{result.status}[/bold {style}]: {result.reason}")
+    out.print(f"model calls: {values.get('model_calls', 0)} · thread: {result.thread_id}")
+    if not result.finished:
+        out.print(
+            f"continue with: [bold]orchestra resume {result.thread_id}[/bold]"
+            " (add --db if you used one)"
+        )

@@ -1,0 +1,197 @@
+"""Running teams durably: checkpointers, thread ids, run / resume / inspect.
+
+Every run has a thread id and is checkpointed after each super-step (SQLite by default,
+at ``.orchestra/checkpoints.sqlite`` under the working directory). A run that stops on
+an error keeps its state; ``resume_run`` continues it, and LangGraph re-runs only the
+tasks that had not finished. The team spec travels in the state (``origin``) so a
+thread can be resumed or shown from its id alone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.errors import GraphRecursionError
+
+from graphs.orchestrator_workers import compile_team
+from state import (
+    OrchestraError,
+    RunOrigin,
+    TeamContext,
+    TeamInput,
+    TeamSpec,
+    TeamSpecError,
+    team_from_data,
+)
+
+DEFAULT_DB = Path(".orchestra") / "checkpoints.sqlite"
+MEMORY = ":memory:"
+
+
+class RunNotFoundError(OrchestraError, LookupError):
+    """No checkpoint exists for the thread id."""
+
+
+@contextmanager
+def open_checkpointer(db: str | Path | None = None) -> Iterator[BaseCheckpointSaver[str]]:
+    """A checkpointer for ``db``: a SQLite path (default in ``.orchestra/``) or ``:memory:``."""
+    if str(db) == MEMORY:
+        yield InMemorySaver()
+        return
+    if str(db or "").startswith(("postgres://", "postgresql://")):
+        raise OrchestraError("PostgreSQL checkpoints are not available yet; use a SQLite path")
+    path = Path(db) if db else DEFAULT_DB
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with SqliteSaver.from_conn_string(str(path)) as saver:
+        yield saver
+
+
+def run_config(team: TeamSpec, thread_id: str) -> RunnableConfig:
+    """The config of every invocation: thread id plus explicit recursion and concurrency limits."""
+    return {
+        "configurable": {"thread_id": thread_id},
+        "recursion_limit": team.limits.recursion_limit,
+        "max_concurrency": team.limits.max_concurrency,
+        "run_name": team.name,
+        "metadata": {"orchestra_team": team.name, "orchestra_pattern": "orchestrator_workers"},
+    }
+
+
+@dataclass
+class RunResult:
+    """Where a run stands after an invocation."""
+
+    thread_id: str
+    values: dict[str, Any]
+    pending: tuple[str, ...]
+    """Nodes still to run; empty when the run finished."""
+    error: str | None = None
+    """Why the invocation stopped early (the state is kept; resume continues it)."""
+    stopped_by: str | None = field(default=None)
+    """``"recursion_limit"`` when LangGraph's step limit stopped the run."""
+
+    @property
+    def finished(self) -> bool:
+        """True once the synthesizer has run."""
+        return not self.pending and "status" in self.values
+
+    @property
+    def status(self) -> str:
+        """The run's status, or ``interrupted``/``cap_reached`` when it stopped early."""
+        if self.stopped_by:
+            return "cap_reached"
+        if self.finished:
+            return str(self.values["status"])
+        return "interrupted"
+
+    @property
+    def reason(self) -> str:
+        """Why the run has its status."""
+        if self.stopped_by:
+            return f"{self.stopped_by}: {self.error}"
+        if self.finished:
+            return str(self.values.get("reason", ""))
+        return self.error or "the run has not finished"
+
+
+def _invoke(
+    team: TeamSpec,
+    saver: BaseCheckpointSaver[str],
+    thread_id: str,
+    payload: TeamInput | None,
+    model: str | None,
+) -> RunResult:
+    graph = compile_team(team, checkpointer=saver)
+    config = run_config(team, thread_id)
+    error: str | None = None
+    stopped_by: str | None = None
+    try:
+        graph.invoke(payload, config, context=TeamContext(model=model))
+    except GraphRecursionError:
+        stopped_by = "recursion_limit"
+        error = f"the run used all {team.limits.recursion_limit} super-steps of recursion_limit"
+    except (KeyboardInterrupt, OrchestraError):
+        raise
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    snapshot = graph.get_state(config)
+    return RunResult(thread_id, dict(snapshot.values), tuple(snapshot.next), error, stopped_by)
+
+
+def new_thread_id(team: TeamSpec) -> str:
+    """A fresh thread id such as ``research-1a2b3c4d``."""
+    return f"{team.name}-{uuid.uuid4().hex[:8]}"
+
+
+def run_team(
+    team: TeamSpec,
+    task: str,
+    *,
+    saver: BaseCheckpointSaver[str],
+    thread_id: str | None = None,
+    model: str | None = None,
+    team_file: str | Path | None = None,
+) -> RunResult:
+    """Start a run of ``team`` on ``task`` (errors are caught and reported in the result)."""
+    thread = thread_id or new_thread_id(team)
+    if saver.get_tuple({"configurable": {"thread_id": thread}}) is not None:
+        raise OrchestraError(
+            f"thread {thread!r} already exists; use 'orchestra resume {thread}' or a new --thread"
+        )
+    payload = TeamInput(task=task)
+    try:
+        origin = RunOrigin(team=team.to_data())
+    except TeamSpecError:
+        origin = None  # a spec holding Python objects can be resumed from Python only
+    if origin is not None:
+        if team_file is not None:
+            origin["team_file"] = str(team_file)
+        if model is not None:
+            origin["model"] = model
+        payload["origin"] = origin
+    return _invoke(team, saver, thread, payload, model)
+
+
+def stored_origin(saver: BaseCheckpointSaver[str], thread_id: str) -> RunOrigin:
+    """The team and model a thread was started with, read from its latest checkpoint."""
+    found = saver.get_tuple({"configurable": {"thread_id": thread_id}})
+    if found is None:
+        raise RunNotFoundError(f"no run with thread id {thread_id!r} in this checkpoint database")
+    origin = found.checkpoint["channel_values"].get("origin")
+    if not origin:
+        raise OrchestraError(
+            f"thread {thread_id!r} was started from Python with objects in its spec; "
+            "resume it from Python with the same team"
+        )
+    return cast(RunOrigin, origin)
+
+
+def resume_run(
+    thread_id: str, *, saver: BaseCheckpointSaver[str], model: str | None = None
+) -> RunResult:
+    """Continue an unfinished run; a finished one is returned as it is."""
+    origin = stored_origin(saver, thread_id)
+    team = team_from_data(origin["team"], source=origin.get("team_file", thread_id))
+    chosen = model or origin.get("model")
+    current = snapshot(thread_id, saver=saver)
+    if current.finished:
+        return current
+    return _invoke(team, saver, thread_id, None, chosen)
+
+
+def snapshot(thread_id: str, *, saver: BaseCheckpointSaver[str]) -> RunResult:
+    """The current state of a thread, without running anything."""
+    origin = stored_origin(saver, thread_id)
+    team = team_from_data(origin["team"], source=origin.get("team_file", thread_id))
+    graph = compile_team(team, checkpointer=saver)
+    state = graph.get_state({"configurable": {"thread_id": thread_id}})
+    return RunResult(thread_id, dict(state.values), tuple(state.next))

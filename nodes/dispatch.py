@@ -1,0 +1,131 @@
+"""Dispatch: one ``Send`` per ready subtask, carrying only what that subtask needs.
+
+A subtask is ready when every dependency is accepted; all ready subtasks go out in the
+same super-step (so independent ones run in parallel) and dependents follow in later
+waves. A subtask whose dependency ended without success is skipped, with the reason.
+When nothing is left to run, the orchestrator reviews the results.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+from langgraph.types import Command, Send
+
+from nodes.resolve import ResolvedTeam
+from nodes.runnable import Node
+from state import (
+    TERMINAL,
+    DependencyResult,
+    SubtaskRecord,
+    TeamContext,
+    TeamState,
+    WorkerInput,
+    WorkerResult,
+)
+
+
+def _status(results: dict[str, WorkerResult], sid: str) -> str | None:
+    found = results.get(sid)
+    return found["status"] if found else None
+
+
+def _skipped(record: SubtaskRecord, reason: str) -> WorkerResult:
+    return WorkerResult(
+        subtask_id=record["id"],
+        specialist=record["specialist"],
+        status="skipped",
+        revision=0,
+        output=None,
+        summary="",
+        steps=0,
+        tool_calls=[],
+        reason=reason,
+    )
+
+
+def _settle_skips(
+    plan: list[SubtaskRecord], results: dict[str, WorkerResult]
+) -> dict[str, WorkerResult]:
+    """Skip, transitively, every unstarted subtask behind a dependency that did not succeed."""
+    skipped: dict[str, WorkerResult] = {}
+    changed = True
+    while changed:
+        changed = False
+        for record in plan:
+            if record["id"] in results or record["id"] in skipped:
+                continue
+            for dep in record["depends_on"]:
+                outcome = skipped.get(dep) or results.get(dep)
+                if outcome and outcome["status"] in TERMINAL and outcome["status"] != "accepted":
+                    skipped[record["id"]] = _skipped(
+                        record, f"dependency {dep} {outcome['status']}"
+                    )
+                    changed = True
+                    break
+    return skipped
+
+
+def _payload(
+    record: SubtaskRecord, results: dict[str, WorkerResult], revision: int, feedback: str | None
+) -> WorkerInput:
+    deps = {
+        dep: DependencyResult(
+            specialist=results[dep]["specialist"],
+            summary=results[dep]["summary"],
+            output=results[dep]["output"] or {},
+        )
+        for dep in record["depends_on"]
+    }
+    payload = WorkerInput(subtask=record, dependencies=deps, revision=revision)
+    if feedback:
+        payload["feedback"] = feedback
+    return payload
+
+
+def ready_sends(plan: list[SubtaskRecord], results: dict[str, WorkerResult]) -> list[Send]:
+    """The ``Send``s for every subtask that can run now (fresh or sent back for revision)."""
+    sends = []
+    for record in plan:
+        current = results.get(record["id"])
+        if current is None:
+            if all(_status(results, d) == "accepted" for d in record["depends_on"]):
+                sends.append(Send(record["specialist"], _payload(record, results, 0, None)))
+        elif current["status"] == "revise":
+            payload = _payload(record, results, current["revision"] + 1, current.get("feedback"))
+            sends.append(Send(record["specialist"], payload))
+    return sends
+
+
+def make_dispatch(team: ResolvedTeam) -> Node[TeamState, Command[Any]]:
+    """The dispatch node: routes to specialists, ``orchestrator`` or ``synthesizer``."""
+    limits = team.spec.limits
+
+    def dispatch(state: TeamState, runtime: Runtime[TeamContext]) -> Command[Any]:
+        plan = state["plan"]
+        skipped = _settle_skips(plan, state["results"])
+        results = {**state["results"], **skipped}
+        sends = ready_sends(plan, results)
+        update: dict[str, Any] = {"results": skipped} if skipped else {}
+        if sends and state["model_calls"] >= limits.max_model_calls:
+            held = {
+                r["id"]: _skipped(r, "max_model_calls reached before it could run")
+                for r in plan
+                if _status(results, r["id"]) not in TERMINAL
+            }
+            note = f"max_model_calls ({limits.max_model_calls}) reached: {sorted(held)} not run"
+            update = {"results": {**skipped, **held}, "caps": ["max_model_calls"], "notes": [note]}
+            return Command(update=update, goto="synthesizer")
+        if sends:
+            return Command(update=update, goto=sends)
+        waiting = [r["id"] for r in plan if _status(results, r["id"]) not in TERMINAL]
+        if waiting:
+            # Unreachable with a checked plan; kept so a bad state ends instead of looping.
+            stuck = {
+                r["id"]: _skipped(r, "could not be scheduled") for r in plan if r["id"] in waiting
+            }
+            update["results"] = {**skipped, **stuck}
+        return Command(update=update, goto="orchestrator")
+
+    return Node("dispatch", dispatch)

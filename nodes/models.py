@@ -1,0 +1,59 @@
+"""Model resolution, done lazily inside nodes so importing or building a graph needs no key."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from langchain_core.language_models import BaseChatModel
+
+from nodes.offline import OfflineChatModel
+from state import ModelConfigError, parse_model_ref
+
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+
+
+def default_model_ref() -> str:
+    """``ORCHESTRA_MODEL`` if set, else OpenAI when ``OPENAI_API_KEY`` is set, else offline."""
+    if chosen := os.environ.get("ORCHESTRA_MODEL", "").strip():
+        return chosen
+    if os.environ.get("OPENAI_API_KEY"):
+        return f"openai:{DEFAULT_OPENAI_MODEL}"
+    return "offline"
+
+
+@functools.lru_cache(maxsize=64)
+def _build(ref: str, api_key: str | None, base_url: str | None, latency: str) -> BaseChatModel:
+    try:
+        provider, name = parse_model_ref(ref)
+    except ValueError as exc:
+        raise ModelConfigError(str(exc)) from None
+    if provider == "offline":
+        return OfflineChatModel(latency_ms=float(latency or 0))
+    if not api_key and not base_url:
+        raise ModelConfigError(
+            f"model {ref!r} needs OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server "
+            "such as Ollama or vLLM); use --model offline to run without one"
+        )
+    from langchain_openai import ChatOpenAI  # imported here: it is slow and often unused
+
+    # Local OpenAI-compatible servers ignore the key, but the client insists on one.
+    return ChatOpenAI(model=name, api_key=api_key or "unused", base_url=base_url)
+
+
+def resolve_model(*candidates: str | BaseChatModel | None) -> BaseChatModel:
+    """The first model given among ``candidates`` (most specific first), else the default.
+
+    Example:
+        >>> type(resolve_model(None, "offline")).__name__
+        'OfflineChatModel'
+    """
+    chosen = next((c for c in candidates if c is not None), None)
+    if isinstance(chosen, BaseChatModel):
+        return chosen
+    return _build(
+        chosen or default_model_ref(),
+        os.environ.get("OPENAI_API_KEY") or None,
+        os.environ.get("OPENAI_BASE_URL") or None,
+        os.environ.get("ORCHESTRA_OFFLINE_LATENCY_MS", "0"),
+    )

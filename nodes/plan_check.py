@@ -1,0 +1,97 @@
+"""Make a model's plan safe to dispatch.
+
+Known specialists, unique ids, real dependencies, no cycles, within the worker cap.
+Whatever is dropped or renamed is said in a note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from state import Subtask, SubtaskRecord
+
+
+@dataclass
+class CheckedPlan:
+    """Subtasks ready for state, and what the check changed."""
+
+    subtasks: list[SubtaskRecord] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    capped: bool = False
+
+
+def _acyclic(records: list[SubtaskRecord], known: Collection[str]) -> tuple[list[str], set[str]]:
+    """Ids in dependency order, and the ids caught in (or behind) a cycle."""
+    pending = {r["id"]: {d for d in r["depends_on"] if d not in known} for r in records}
+    order: list[str] = []
+    while True:
+        ready = [sid for sid, deps in pending.items() if not deps]
+        if not ready:
+            break
+        for sid in ready:
+            order.append(sid)
+            del pending[sid]
+        for deps in pending.values():
+            deps.difference_update(ready)
+    return order, set(pending)
+
+
+def check_plan(
+    subtasks: list[Subtask],
+    *,
+    specialists: Collection[str],
+    existing: Collection[str],
+    round_no: int,
+    max_subtasks: int,
+) -> CheckedPlan:
+    """Check and normalise one round's subtasks against the team and earlier rounds."""
+    checked = CheckedPlan()
+    renamed: dict[str, str] = {}
+    taken = set(existing)
+    records: list[SubtaskRecord] = []
+    for number, sub in enumerate(subtasks, start=1):
+        label = sub.id or f"#{number}"
+        if sub.specialist not in specialists:
+            checked.notes.append(f"dropped subtask {label}: no specialist named {sub.specialist!r}")
+            continue
+        if not sub.instruction.strip():
+            checked.notes.append(f"dropped subtask {label}: empty instruction")
+            continue
+        sid = sub.id.strip()
+        if not sid or sid in taken:
+            fresh = f"r{round_no}s{number}"
+            checked.notes.append(f"renamed subtask {label!r} to {fresh!r}: id missing or reused")
+            sid = fresh
+        renamed[sub.id] = sid
+        taken.add(sid)
+        records.append(
+            SubtaskRecord(
+                id=sid,
+                specialist=sub.specialist,
+                instruction=sub.instruction.strip(),
+                depends_on=list(sub.depends_on),
+                round=round_no,
+            )
+        )
+    valid = set(existing) | {r["id"] for r in records}
+    for record in records:
+        deps = [renamed.get(d, d) for d in record["depends_on"]]
+        unknown = [d for d in deps if d not in valid or d == record["id"]]
+        if unknown:
+            checked.notes.append(f"subtask {record['id']}: ignored unknown dependencies {unknown}")
+        record["depends_on"] = list(dict.fromkeys(d for d in deps if d not in unknown))
+    order, cyclic = _acyclic(records, existing)
+    if cyclic:
+        checked.notes.append(f"dropped subtasks {sorted(cyclic)}: their dependencies form a cycle")
+    by_id = {r["id"]: r for r in records}
+    kept = [by_id[sid] for sid in order]
+    if len(kept) > max_subtasks:
+        dropped = [r["id"] for r in kept[max_subtasks:]]
+        checked.notes.append(
+            f"max_workers_per_round ({max_subtasks}) reached: dropped subtasks {dropped}"
+        )
+        checked.capped = True
+        kept = kept[:max_subtasks]
+    checked.subtasks = kept
+    return checked

@@ -1,0 +1,142 @@
+"""Built-in role prompts and the messages each role receives.
+
+Role prompts say *how* to work and may be replaced in the team spec. The human
+messages carry the data in ``## Section`` blocks; ``sections`` reads them back, which is
+how the offline model and the scripted-model helpers see what a role was asked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+
+from state import DependencyResult, SpecialistSpec, SubtaskRecord, WorkerResult
+
+ORCHESTRATOR_PROMPT = """\
+You are the orchestrator of a team of specialists. You do not do the work yourself:
+you split the task into subtasks, each for exactly one specialist, and you decide when
+the task is done.
+
+Scale the effort to the task:
+- A simple question or a single lookup: 1 subtask.
+- A comparison of a few things: 2 to 4 subtasks, one per thing compared.
+- A broad task with many independent parts: more subtasks, never more than the limit.
+
+Rules:
+- Give each subtask a short unique id, one specialist from the roster, and an instruction
+  that stands on its own: the specialist sees only its instruction and the results it
+  depends on, not the task or the other subtasks.
+- Make a subtask depend on another only when it needs that result; independent subtasks
+  run in parallel.
+- When you are shown results, plan only the work still missing. Return an empty list of
+  subtasks when the results answer the task, or when more work would not help."""
+
+SPECIALIST_PROMPT = """\
+You are a specialist on a team. Do exactly the subtask you are given, using your tools
+when they help, then report your result. Be factual and say what you could not find."""
+
+SYNTHESIZER_PROMPT = """\
+You are the synthesizer. Answer the task by reasoning over the specialists' results:
+weigh them, reconcile conflicts, and draw the conclusion the task asks for. Do not just
+list the results. Cite the ids of the subtasks you used. If some subtasks failed or were
+rejected, say so in the answer and what is missing because of it."""
+
+
+def section(title: str, body: str) -> str:
+    """One ``## title`` block."""
+    return f"## {title}\n{body.strip()}\n"
+
+
+def sections(text: str) -> dict[str, str]:
+    """The ``## Title`` blocks of a message, by title."""
+    found: dict[str, str] = {}
+    for match in re.finditer(r"^## (.+?)\n(.*?)(?=^## |\Z)", text, flags=re.M | re.S):
+        found[match.group(1).strip()] = match.group(2).strip()
+    return found
+
+
+def roster(specialists: Iterable[SpecialistSpec]) -> str:
+    """The ``- name: description`` lines the orchestrator plans from."""
+    return "\n".join(f"- {s.name}: {' '.join(s.description.split())}" for s in specialists)
+
+
+def result_block(record: SubtaskRecord, result: WorkerResult | None) -> str:
+    """One subtask's outcome as the orchestrator and synthesizer see it."""
+    status = result["status"] if result else "pending"
+    head = f"### {record['id']} ({record['specialist']}): {status}"
+    lines = [head, f"instruction: {record['instruction']}"]
+    if result and result["status"] == "accepted" and result["output"] is not None:
+        lines.append(f"summary: {result['summary']}")
+        lines.append(f"output: {json.dumps(result['output'], ensure_ascii=False)}")
+    elif result and result.get("reason"):
+        lines.append(f"reason: {result['reason']}")
+    return "\n".join(lines)
+
+
+def orchestrator_message(
+    task: str,
+    specialists: Iterable[SpecialistSpec],
+    *,
+    round_no: int,
+    max_rounds: int,
+    max_subtasks: int,
+    outcomes: list[str],
+) -> str:
+    """The orchestrator's input: task, roster, limits and (after round 1) the results so far."""
+    parts = [
+        section("Task", task),
+        section("Specialists", roster(specialists)),
+        section(
+            "Limits",
+            f"round: {round_no} of {max_rounds}\nmax_subtasks: {max_subtasks}",
+        ),
+    ]
+    if outcomes:
+        parts.append(section("Results", "\n\n".join(outcomes)))
+    return "\n".join(parts)
+
+
+def specialist_system(spec: SpecialistSpec, output_name: str) -> str:
+    """The specialist's system prompt: its own instructions plus how to finish."""
+    own = spec.prompt or SPECIALIST_PROMPT
+    return (
+        f"{own.strip()}\n\nYou are the `{spec.name}` specialist: {spec.description.strip()}\n"
+        f"When you have your result, call `{output_name}` with it. That ends your turn."
+    )
+
+
+def specialist_message(
+    subtask: SubtaskRecord,
+    dependencies: Mapping[str, DependencyResult],
+    feedback: str | None,
+) -> str:
+    """The specialist's input: its subtask and only the results it depends on."""
+    parts = [
+        section("Subtask", f"id: {subtask['id']}"),
+        section("Instruction", subtask["instruction"]),
+    ]
+    if dependencies:
+        blocks = [
+            f"### {dep_id} ({dep['specialist']})\n{dep['summary']}\n"
+            f"output: {json.dumps(dep['output'], ensure_ascii=False)}"
+            for dep_id, dep in dependencies.items()
+        ]
+        parts.append(section("Inputs", "\n\n".join(blocks)))
+    if feedback:
+        parts.append(section("Feedback", f"Your previous result was rejected: {feedback}"))
+    return "\n".join(parts)
+
+
+def synthesizer_message(task: str, accepted: list[str], missing: list[str]) -> str:
+    """The synthesizer's input: the task, the accepted results, and what did not succeed."""
+    parts = [section("Task", task), section("Results", "\n\n".join(accepted) or "(none)")]
+    if missing:
+        parts.append(section("Not completed", "\n\n".join(missing)))
+    return "\n".join(parts)
+
+
+def output_tool_name(system_text: str) -> str | None:
+    """The output tool a specialist's system prompt tells it to finish with."""
+    match = re.search(r"call `(\w+)` with it\. That ends your turn\.", system_text)
+    return match.group(1) if match else None

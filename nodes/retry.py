@@ -1,0 +1,53 @@
+"""Which errors are worth retrying, and the retry policy of every model-calling node.
+
+LangGraph's default ``retry_on`` skips ``OSError``, ``ValueError`` and friends, which
+is where many provider SDKs put timeouts and resets; this predicate names them instead.
+"""
+
+from __future__ import annotations
+
+from langgraph.types import RetryPolicy
+
+_TRANSIENT_NAMES = frozenset(
+    {
+        "RateLimitError",
+        "APITimeoutError",
+        "APIConnectionError",
+        "InternalServerError",
+        "ServiceUnavailableError",
+        "TimeoutException",
+        "ConnectError",
+        "ReadError",
+        "RemoteProtocolError",
+        "ReadTimeout",
+        "ConnectTimeout",
+    }
+)
+
+
+class TransientModelError(RuntimeError):
+    """A model call failed in a way a retry may fix (raised by test and fault models)."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for rate limits, 5xx, timeouts and connection errors from any provider SDK."""
+    if isinstance(exc, TransientModelError | TimeoutError | ConnectionError):
+        return True
+    status = getattr(exc, "status_code", None)
+    if status is None:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+    if isinstance(status, int) and (status == 429 or 500 <= status < 600):
+        return True
+    return any(cls.__name__ in _TRANSIENT_NAMES for cls in type(exc).__mro__)
+
+
+def model_retry_policy(max_attempts: int = 4) -> RetryPolicy:
+    """Exponential backoff with jitter for nodes that call models."""
+    return RetryPolicy(
+        initial_interval=0.5,
+        backoff_factor=2.0,
+        max_interval=20.0,
+        max_attempts=max_attempts,
+        jitter=True,
+        retry_on=is_transient,
+    )

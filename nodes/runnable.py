@@ -1,0 +1,46 @@
+"""A graph node with a real sync *and* async body.
+
+LangGraph runs a plain sync function under ``ainvoke`` on a thread, so a model call
+with simulated (or real) latency would hold a thread; ``RunnableLambda(func, afunc)``
+has both paths but adds a duplicate nested run to every trace. This runnable does
+neither: it is invisible to tracing (the node's own run is the one LangGraph makes) and
+hands each body the node's ``Runtime``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+from langchain_core.runnables import Runnable, RunnableConfig
+from langgraph.runtime import Runtime, get_runtime
+
+from state import TeamContext
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+SyncBody = Callable[[In, Runtime[TeamContext]], Out]
+AsyncBody = Callable[[In, Runtime[TeamContext]], Awaitable[Out]]
+
+
+class Node(Runnable[In, Out], Generic[In, Out]):
+    """A node body ``(state, runtime) -> update`` with an optional native async twin."""
+
+    def __init__(
+        self, name: str, func: SyncBody[In, Out], afunc: AsyncBody[In, Out] | None = None
+    ) -> None:
+        self.name = name
+        self.func = func
+        self.afunc = afunc
+
+    def invoke(self, input: In, config: RunnableConfig | None = None, **kwargs: Any) -> Out:
+        """Run the sync body with the current runtime."""
+        return self.func(input, get_runtime(TeamContext))
+
+    async def ainvoke(self, input: In, config: RunnableConfig | None = None, **kwargs: Any) -> Out:
+        """Run the async body (or the sync one, when the node does no I/O)."""
+        runtime = get_runtime(TeamContext)
+        if self.afunc is None:
+            return self.func(input, runtime)
+        return await self.afunc(input, runtime)

@@ -1,0 +1,115 @@
+"""The synthesizer: reasons over the accepted results and gives the run its status.
+
+It cites only subtasks that were accepted, and any subtask that did not succeed is
+named in the answer, added by the framework if the model left it out: a partial answer
+never passes for a complete one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+
+from nodes.models import resolve_model
+from nodes.prompts import SYNTHESIZER_PROMPT, result_block, synthesizer_message
+from nodes.resolve import ResolvedTeam
+from nodes.runnable import Node
+from state import RunStatus, Synthesis, TeamContext, TeamState, WorkerResult
+
+
+def run_status(state: TeamState, missing: list[WorkerResult]) -> tuple[RunStatus, str]:
+    """The run's final status and the reason for it."""
+    if state.get("status") == "failed":
+        return "failed", state.get("reason", "failed")
+    caps = list(dict.fromkeys(state["caps"]))
+    if caps:
+        return "cap_reached", ", ".join(caps)
+    if missing:
+        listed = ", ".join(f"{r['subtask_id']} {r['status']}" for r in missing)
+        return (
+            "partial",
+            f"{len(missing)} of {len(state['plan'])} subtasks did not succeed: {listed}",
+        )
+    if not state["plan"]:
+        return "completed", "the orchestrator planned no subtasks"
+    return "completed", f"all {len(state['plan'])} subtasks accepted"
+
+
+def _gap(result: WorkerResult) -> str:
+    why = result.get("reason")
+    head = f"{result['subtask_id']} ({result['specialist']}) {result['status']}"
+    return f"{head}: {why}" if why else head
+
+
+def split_results(state: TeamState) -> tuple[list[str], list[WorkerResult]]:
+    """Accepted subtask ids, and the results that did not succeed, in plan order."""
+    results = state["results"]
+    accepted, missing = [], []
+    for record in state["plan"]:
+        result = results.get(record["id"])
+        if result and result["status"] == "accepted":
+            accepted.append(record["id"])
+        elif result:
+            missing.append(result)
+    return accepted, missing
+
+
+def synthesis_update(state: TeamState, reply: dict[str, Any]) -> dict[str, Any]:
+    """The state update from the synthesizer model's ``include_raw`` reply."""
+    accepted, missing = split_results(state)
+    synthesis = reply.get("parsed")
+    notes: list[str] = []
+    if isinstance(synthesis, Synthesis):
+        answer = synthesis.answer.strip()
+        citations = [c for c in dict.fromkeys(synthesis.citations) if c in accepted]
+        stray = [c for c in synthesis.citations if c not in accepted]
+        if stray:
+            notes.append(f"synthesizer cited subtasks that were not accepted: {stray}")
+    else:
+        error = reply.get("parsing_error") or "no synthesis in the reply"
+        notes.append(f"the synthesizer's reply was not a valid Synthesis: {error}")
+        found = "; ".join(f"[{sid}] {state['results'][sid]['summary']}" for sid in accepted)
+        answer = f"The synthesizer gave no usable answer. Accepted results: {found or 'none'}"
+        citations = accepted
+    unnamed = [r for r in missing if r["subtask_id"] not in answer]
+    if unnamed:
+        answer += "\n\nNot completed: " + "; ".join(map(_gap, unnamed))
+    status, reason = run_status(state, missing)
+    return {
+        "answer": answer,
+        "citations": citations,
+        "status": status,
+        "reason": reason,
+        "notes": notes,
+        "model_calls": 1,
+    }
+
+
+def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
+    """The synthesizer node for ``team``."""
+    spec = team.spec
+
+    def messages(state: TeamState) -> list[BaseMessage]:
+        accepted, missing = split_results(state)
+        by_id = {r["id"]: r for r in state["plan"]}
+        results = state["results"]
+        text = synthesizer_message(
+            state["task"],
+            [result_block(by_id[sid], results[sid]) for sid in accepted],
+            [result_block(by_id[r["subtask_id"]], r) for r in missing],
+        )
+        return [SystemMessage(spec.synthesizer.prompt or SYNTHESIZER_PROMPT), HumanMessage(text)]
+
+    def model(runtime: Runtime[TeamContext]) -> Any:
+        chat = resolve_model(runtime.context.model, spec.synthesizer.model, spec.model)
+        return chat.with_structured_output(Synthesis, include_raw=True)
+
+    def run(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
+        return synthesis_update(state, model(runtime).invoke(messages(state)))
+
+    async def arun(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
+        return synthesis_update(state, await model(runtime).ainvoke(messages(state)))
+
+    return Node("synthesizer", run, arun)

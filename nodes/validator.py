@@ -1,0 +1,84 @@
+"""The validator: judges every submitted result and records a verdict for each.
+
+A result passes when it parses as the specialist's output type and every declared check
+(the specialist's own, then the team's) returns no feedback. A rejected result goes back
+to the same specialist with the feedback until ``max_revisions``; after that it stays
+``rejected`` (or ``failed`` when there never was an output) and the cap is recorded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+from pydantic import ValidationError
+
+from nodes.resolve import Check, ResolvedTeam
+from nodes.runnable import Node
+from state import TeamContext, TeamState, Verdict, WorkerResult
+
+
+def _check_name(check: Check) -> str:
+    return getattr(check, "__name__", type(check).__name__)
+
+
+def problems_of(result: WorkerResult, team: ResolvedTeam) -> list[str]:
+    """Why ``result`` falls short (empty when it is acceptable)."""
+    worker = team.specialists[result["specialist"]]
+    if result["output"] is None:
+        return [result.get("reason") or "no output"]
+    try:
+        output = worker.output.model_validate(result["output"])
+    except ValidationError as exc:
+        return [f"output does not match {worker.output.__name__}: {exc}"]
+    found = []
+    for check in (*worker.checks, *team.checks):
+        try:
+            feedback = check(output)
+        except Exception as exc:
+            feedback = f"check {_check_name(check)} raised {type(exc).__name__}: {exc}"
+        if feedback:
+            found.append(str(feedback))
+    return found
+
+
+def make_validator(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
+    """The validator node for ``team``."""
+    cap = team.spec.limits.max_revisions
+
+    def validate(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
+        judged: dict[str, WorkerResult] = {}
+        verdicts: list[Verdict] = []
+        capped = False
+        for sid, result in state["results"].items():
+            if result["status"] != "submitted":
+                continue
+            found = problems_of(result, team)
+            feedback = "; ".join(found)
+            updated = WorkerResult(**result)
+            if not found:
+                updated["status"] = "accepted"
+            elif result["revision"] < cap:
+                updated |= {"status": "revise", "feedback": feedback}
+            else:
+                capped = True
+                updated |= {
+                    "status": "rejected" if result["output"] is not None else "failed",
+                    "feedback": feedback,
+                    "reason": f"max_revisions ({cap}) reached: {feedback}",
+                }
+            judged[sid] = updated
+            verdicts.append(
+                Verdict(
+                    subtask_id=sid,
+                    revision=result["revision"],
+                    accepted=not found,
+                    feedback=feedback,
+                )
+            )
+        update: dict[str, Any] = {"results": judged, "verdicts": verdicts}
+        if capped:
+            update["caps"] = ["max_revisions"]
+        return update
+
+    return Node("validator", validate)

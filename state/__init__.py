@@ -1,0 +1,70 @@
+"""Data: the team spec, graph state, model outputs and errors. Imports nothing of orchestra's."""
+
+from state.context import TeamContext
+from state.errors import ModelConfigError, OrchestraError, TeamSpecError
+from state.models import PROVIDERS, Provider, model_ref_problem, parse_model_ref
+from state.outputs import Plan, SpecialistOutput, Subtask, Synthesis, plan_model
+from state.spec import (
+    Limits,
+    ModelRef,
+    RoleSpec,
+    SpecialistSpec,
+    TeamSpec,
+    ValidatorSpec,
+    load_team,
+    save_team,
+    team_from_data,
+)
+from state.team_state import (
+    TERMINAL,
+    CapName,
+    DependencyResult,
+    RunOrigin,
+    RunStatus,
+    SubtaskRecord,
+    SubtaskStatus,
+    TeamInput,
+    TeamState,
+    Verdict,
+    WorkerInput,
+    WorkerResult,
+    merge_results,
+)
+
+__all__ = [
+    "PROVIDERS",
+    "TERMINAL",
+    "CapName",
+    "DependencyResult",
+    "Limits",
+    "ModelConfigError",
+    "ModelRef",
+    "OrchestraError",
+    "Plan",
+    "Provider",
+    "RoleSpec",
+    "RunOrigin",
+    "RunStatus",
+    "SpecialistOutput",
+    "SpecialistSpec",
+    "Subtask",
+    "SubtaskRecord",
+    "SubtaskStatus",
+    "Synthesis",
+    "TeamContext",
+    "TeamInput",
+    "TeamSpec",
+    "TeamSpecError",
+    "TeamState",
+    "ValidatorSpec",
+    "Verdict",
+    "WorkerInput",
+    "WorkerResult",
+    "load_team",
+    "merge_results",
+    "model_ref_problem",
+    "parse_model_ref",
+    "plan_model",
+    "save_team",
+    "team_from_data",
+]

@@ -1,0 +1,38 @@
+"""The grammar of model strings: ``offline`` or ``<provider>:<model name>``."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Provider = Literal["offline", "openai"]
+"""Providers orchestra resolves by itself; any other model is passed as an instance."""
+
+PROVIDERS: tuple[str, ...] = get_args(Provider)
+
+
+def parse_model_ref(ref: str) -> tuple[Provider, str]:
+    """Split ``"openai:gpt-4o-mini"`` into ``("openai", "gpt-4o-mini")``.
+
+    Raises:
+        ValueError: if the string names no known provider or lacks a model name.
+    """
+    problem = model_ref_problem(ref)
+    if problem:
+        raise ValueError(problem)
+    provider, _, name = ref.strip().partition(":")
+    if provider == "offline":
+        return "offline", name or "offline"
+    return "openai", name
+
+
+def model_ref_problem(ref: str) -> str | None:
+    """Why ``ref`` is not a valid model string, or ``None`` when it is."""
+    provider, sep, name = ref.strip().partition(":")
+    if provider not in PROVIDERS:
+        return (
+            f"unknown model {ref!r}: use 'offline' or 'openai:<model>' "
+            "(or pass a LangChain chat model instance)"
+        )
+    if provider == "openai" and not (sep and name.strip()):
+        return f"model {ref!r} needs a model name, e.g. 'openai:gpt-4o-mini'"
+    return None

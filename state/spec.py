@@ -1,0 +1,206 @@
+"""The team spec: one typed description of a team that every pattern compiles from.
+
+A spec is plain data. Tools, output types and checks are named by import path
+(``"package.module:attribute"``) so a team can live in a YAML or JSON file; Python
+users may pass the objects themselves. Nothing here imports a tool or builds a
+model: resolution happens in ``nodes`` at build (tools) or run (models) time.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from langchain_core.language_models import BaseChatModel
+from pydantic import BaseModel, ConfigDict, Field, InstanceOf, ValidationError
+
+from state.errors import TeamSpecError
+from state.models import model_ref_problem
+
+ModelRef = str | InstanceOf[BaseChatModel]
+"""A model: a string such as ``"offline"`` or ``"openai:gpt-4o-mini"``, or a chat model."""
+
+ImportRef = str | Callable[..., Any] | InstanceOf[object]
+"""An import path ``"module:attribute"`` or the object itself."""
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+class RoleSpec(_Spec):
+    """The orchestrator's or the synthesizer's model and instructions."""
+
+    model: ModelRef | None = None
+    """This role's model; falls back to the team's model, then to the default."""
+    prompt: str | None = None
+    """Role instructions replacing the built-in ones; the framework still appends the roster,
+    task and results, so the prompt only has to say *how* to work."""
+
+
+class ValidatorSpec(_Spec):
+    """The validator: schema checks always run; ``checks`` add team-wide ones."""
+
+    checks: list[ImportRef] = Field(default_factory=list)
+    """Callables ``(output: BaseModel) -> str | None`` applied to every result; a returned
+    string is the feedback sent back to the specialist."""
+
+
+class SpecialistSpec(_Spec):
+    """One narrow worker: its own prompt, tools, model, output type and step cap."""
+
+    name: str
+    """An identifier; the set of names becomes the ``Literal`` the orchestrator routes by."""
+    description: str
+    """What the specialist is good at. The orchestrator plans from this text."""
+    prompt: str | None = None
+    """The specialist's own instructions."""
+    tools: list[ImportRef] = Field(default_factory=list)
+    """LangChain tools or plain functions; the specialist can call these and nothing else."""
+    model: ModelRef | None = None
+    """This specialist's model; falls back to the team's model, then to the default."""
+    output: ImportRef | None = None
+    """A pydantic model class for the typed result (default: ``state.SpecialistOutput``)."""
+    checks: list[ImportRef] = Field(default_factory=list)
+    """Declared checks ``(output) -> str | None`` the validator runs on this one's results."""
+    max_steps: Annotated[int, Field(ge=1, le=100)] = 6
+    """Model calls this specialist may make for one subtask (its tool-calling loop's cap)."""
+
+
+class Limits(_Spec):
+    """Domain caps. Every loop in a team is bounded by one of these, not by luck."""
+
+    max_workers_per_round: Annotated[int, Field(ge=1, le=1000)] = 8
+    """Subtasks one plan may dispatch; extra subtasks are dropped with a note."""
+    max_rounds: Annotated[int, Field(ge=1, le=50)] = 3
+    """Plans the orchestrator may make (the first plan is round 1)."""
+    max_revisions: Annotated[int, Field(ge=0, le=20)] = 2
+    """Times one subtask may be sent back to its specialist after a rejection."""
+    max_model_calls: Annotated[int, Field(ge=1)] = 500
+    """Model calls across the whole run; no new work is dispatched past it."""
+    recursion_limit: Annotated[int, Field(ge=5)] = 250
+    """LangGraph super-steps per run; passed to every invocation explicitly."""
+    max_concurrency: Annotated[int, Field(ge=1, le=1024)] = 16
+    """Tasks LangGraph runs at once within a super-step (sync and async)."""
+
+
+class TeamSpec(_Spec):
+    """A whole team: orchestrator, specialists, validator, synthesizer and limits.
+
+    Example:
+        >>> team = TeamSpec(
+        ...     name="demo",
+        ...     specialists=[SpecialistSpec(name="researcher", description="finds facts")],
+        ... )
+        >>> team.specialist_names
+        ('researcher',)
+    """
+
+    name: str
+    description: str = ""
+    model: ModelRef | None = None
+    """Default model for every role of this team."""
+    orchestrator: RoleSpec = Field(default_factory=RoleSpec)
+    specialists: list[SpecialistSpec]
+    validator: ValidatorSpec = Field(default_factory=ValidatorSpec)
+    synthesizer: RoleSpec = Field(default_factory=RoleSpec)
+    limits: Limits = Field(default_factory=Limits)
+
+    @property
+    def specialist_names(self) -> tuple[str, ...]:
+        """The specialists' names in spec order."""
+        return tuple(s.name for s in self.specialists)
+
+    def specialist(self, name: str) -> SpecialistSpec:
+        """The specialist called ``name``."""
+        for spec in self.specialists:
+            if spec.name == name:
+                return spec
+        raise KeyError(f"team {self.name!r} has no specialist {name!r}")
+
+    def problems(self) -> list[str]:
+        """Every structural problem of the spec (empty when it is sound).
+
+        Import paths are not resolved here; ``nodes.resolve`` adds those problems.
+        """
+        found: list[str] = []
+        if not self.specialists:
+            found.append("the team has no specialists")
+        seen: set[str] = set()
+        reserved = {"orchestrator", "dispatch", "validator", "synthesizer"}
+        for spec in self.specialists:
+            where = f"specialists.{spec.name}"
+            if not spec.name.isidentifier() or keyword.iskeyword(spec.name):
+                found.append(f"{where}: name must be a Python identifier")
+            if spec.name in reserved:
+                found.append(f"{where}: name is reserved for a built-in node")
+            if spec.name in seen:
+                found.append(f"{where}: duplicate specialist name")
+            seen.add(spec.name)
+            if not spec.description.strip():
+                found.append(f"{where}: description is empty (the orchestrator plans from it)")
+        roles: list[tuple[str, ModelRef | None]] = [
+            ("model", self.model),
+            ("orchestrator.model", self.orchestrator.model),
+            ("synthesizer.model", self.synthesizer.model),
+            *((f"specialists.{s.name}.model", s.model) for s in self.specialists),
+        ]
+        for where, ref in roles:
+            if isinstance(ref, str) and (problem := model_ref_problem(ref)):
+                found.append(f"{where}: {problem}")
+        return found
+
+    def to_data(self) -> dict[str, Any]:
+        """The spec as JSON-able data; fails if it holds objects instead of import paths."""
+        data = self.model_dump(mode="python", exclude_defaults=True)
+        try:
+            json.dumps(data)
+        except TypeError as exc:
+            raise TeamSpecError(
+                self.name,
+                [
+                    "the spec holds Python objects (tools, models or types), not import paths, "
+                    "so it cannot be saved to a file"
+                ],
+            ) from exc
+        return data
+
+
+def team_from_data(data: object, *, source: str = "<data>") -> TeamSpec:
+    """Validate loaded data as a team, turning pydantic's errors into one ``TeamSpecError``."""
+    try:
+        return TeamSpec.model_validate(data)
+    except ValidationError as exc:
+        lines = [
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise TeamSpecError(source, lines) from None
+
+
+def load_team(path: str | Path) -> TeamSpec:
+    """Load a team from a ``.yaml``/``.yml`` or ``.json`` file."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TeamSpecError(str(file), [f"cannot read the team file: {exc.strerror}"]) from None
+    try:
+        data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise TeamSpecError(str(file), [f"not valid {file.suffix[1:] or 'YAML'}: {exc}"]) from None
+    return team_from_data(data, source=str(file))
+
+
+def save_team(team: TeamSpec, path: str | Path) -> None:
+    """Write a team to ``.yaml``/``.yml`` or ``.json`` (round-trips with ``load_team``)."""
+    file = Path(path)
+    data = team.to_data()
+    if file.suffix == ".json":
+        file.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    else:
+        file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

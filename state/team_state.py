@@ -1,0 +1,129 @@
+"""Graph state of a team run: TypedDicts with reducers, JSON-friendly so checkpoints stay portable.
+
+Parallel specialists write into the same super-step, so every field they touch has a
+reducer: results merge by subtask id, counters add, verdicts and notes append.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, Literal, NotRequired
+
+from typing_extensions import TypedDict
+
+SubtaskStatus = Literal["submitted", "revise", "accepted", "rejected", "failed", "skipped"]
+"""``submitted``: waits for the validator. ``revise``: rejected, goes back with feedback.
+Terminal: ``accepted``; ``rejected`` (revision cap reached); ``failed`` (no valid output);
+``skipped`` (a dependency did not succeed)."""
+
+TERMINAL: frozenset[str] = frozenset({"accepted", "rejected", "failed", "skipped"})
+
+RunStatus = Literal["running", "completed", "partial", "cap_reached", "failed"]
+"""``completed``: every subtask accepted. ``partial``: some did not succeed and the answer
+says which. ``cap_reached``: a domain cap stopped work (``reason`` names it)."""
+
+CapName = Literal[
+    "max_rounds", "max_revisions", "max_workers_per_round", "max_model_calls", "recursion_limit"
+]
+
+
+class SubtaskRecord(TypedDict):
+    """A planned subtask as it lives in state."""
+
+    id: str
+    specialist: str
+    instruction: str
+    depends_on: list[str]
+    round: int
+
+
+class DependencyResult(TypedDict):
+    """What a dependent subtask receives of an earlier one: its typed output, not a transcript."""
+
+    specialist: str
+    summary: str
+    output: dict[str, Any]
+
+
+class WorkerInput(TypedDict):
+    """The ``Send`` payload of one specialist run."""
+
+    subtask: SubtaskRecord
+    dependencies: dict[str, DependencyResult]
+    revision: int
+    feedback: NotRequired[str]
+
+
+class WorkerResult(TypedDict):
+    """One subtask's latest result and where it stands."""
+
+    subtask_id: str
+    specialist: str
+    status: SubtaskStatus
+    revision: int
+    """0 for the first attempt, +1 for each time the validator sent it back."""
+    output: dict[str, Any] | None
+    summary: str
+    steps: int
+    """Model calls the specialist made for this attempt."""
+    tool_calls: list[str]
+    """Names of the tools it called, in order (refused calls are prefixed ``refused:``)."""
+    reason: NotRequired[str]
+    """Why it is not accepted (failed, rejected, skipped)."""
+    feedback: NotRequired[str]
+    """The validator's last feedback."""
+    raw: NotRequired[str]
+    """The model's last raw reply when no valid output came of it, kept for inspection."""
+
+
+class Verdict(TypedDict):
+    """The validator's judgement of one attempt."""
+
+    subtask_id: str
+    revision: int
+    accepted: bool
+    feedback: str
+
+
+class RunOrigin(TypedDict):
+    """Enough to rebuild the graph for ``orchestra resume``/``show`` from the checkpoint alone."""
+
+    team: dict[str, Any]
+    team_file: NotRequired[str]
+    model: NotRequired[str]
+
+
+def merge_results(
+    left: dict[str, WorkerResult], right: dict[str, WorkerResult]
+) -> dict[str, WorkerResult]:
+    """Later writes of a subtask replace earlier ones; other subtasks are kept."""
+    return {**left, **right}
+
+
+class TeamInput(TypedDict):
+    """What a caller passes to start a run."""
+
+    task: str
+    origin: NotRequired[RunOrigin]
+
+
+class TeamState(TypedDict):
+    """The shared, checkpointed state of an orchestrator-workers run."""
+
+    task: str
+    origin: NotRequired[RunOrigin]
+    plan: Annotated[list[SubtaskRecord], operator.add]
+    """Every subtask of every round, in plan order."""
+    results: Annotated[dict[str, WorkerResult], merge_results]
+    verdicts: Annotated[list[Verdict], operator.add]
+    notes: Annotated[list[str], operator.add]
+    """Things the framework did on its own (dropped subtasks, caps) so nothing is silent."""
+    caps: Annotated[list[CapName], operator.add]
+    """Domain caps that stopped some work."""
+    model_calls: Annotated[int, operator.add]
+    round: NotRequired[int]
+    rationale: NotRequired[str]
+    answer: NotRequired[str]
+    citations: NotRequired[list[str]]
+    status: NotRequired[RunStatus]
+    reason: NotRequired[str]
