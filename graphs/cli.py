@@ -11,7 +11,6 @@ import json
 import sys
 import traceback
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,32 +24,18 @@ from graphs.runner import (
     run_team,
     snapshot,
 )
+from graphs.team_files import team_path
+from nodes import resolve_team
 from state import ModelConfigError, OrchestraError, TeamSpec, TeamSpecError, load_team
 
 EXIT = {"completed": 0, "failed": 1, "interrupted": 1, "partial": 3, "cap_reached": 4}
 
 
-def example_teams() -> dict[str, Path]:
-    """The example team files shipped with orchestra, by name."""
-    folder = resources.files("graphs").joinpath("teams")
-    return {Path(f.name).stem: Path(str(f)) for f in folder.iterdir() if f.name.endswith(".yaml")}
-
-
-def team_path(name: str) -> Path:
-    """A team file path, or the path of the shipped example of that name."""
-    path = Path(name)
-    if path.exists():
-        return path
-    examples = example_teams()
-    if name in examples:
-        return examples[name]
-    known = ", ".join(sorted(examples))
-    raise TeamSpecError(name, [f"no such team file (shipped examples: {known})"])
-
-
 def _load(name: str) -> tuple[TeamSpec, Path]:
     path = team_path(name)
-    return load_team(path), path
+    team = load_team(path)
+    resolve_team(team, source=str(path))  # fail now, naming the file, with every problem
+    return team, path
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
@@ -35,6 +36,9 @@ from state import (
 
 DEFAULT_DB = Path(".orchestra") / "checkpoints.sqlite"
 MEMORY = ":memory:"
+
+ModelChoice = str | BaseChatModel | None
+"""A model for every role of one run: a model string or an instance (``None``: the spec's)."""
 
 
 class RunNotFoundError(OrchestraError, LookupError):
@@ -108,7 +112,7 @@ def _invoke(
     saver: BaseCheckpointSaver[str],
     thread_id: str,
     payload: TeamInput | None,
-    model: str | None,
+    model: ModelChoice,
 ) -> RunResult:
     graph = compile_team(team, checkpointer=saver)
     config = run_config(team, thread_id)
@@ -138,7 +142,7 @@ def run_team(
     *,
     saver: BaseCheckpointSaver[str],
     thread_id: str | None = None,
-    model: str | None = None,
+    model: ModelChoice = None,
     team_file: str | Path | None = None,
 ) -> RunResult:
     """Start a run of ``team`` on ``task`` (errors are caught and reported in the result)."""
@@ -155,7 +159,7 @@ def run_team(
     if origin is not None:
         if team_file is not None:
             origin["team_file"] = str(team_file)
-        if model is not None:
+        if isinstance(model, str):
             origin["model"] = model
         payload["origin"] = origin
     return _invoke(team, saver, thread, payload, model)
@@ -176,7 +180,7 @@ def stored_origin(saver: BaseCheckpointSaver[str], thread_id: str) -> RunOrigin:
 
 
 def resume_run(
-    thread_id: str, *, saver: BaseCheckpointSaver[str], model: str | None = None
+    thread_id: str, *, saver: BaseCheckpointSaver[str], model: ModelChoice = None
 ) -> RunResult:
     """Continue an unfinished run; a finished one is returned as it is."""
     origin = stored_origin(saver, thread_id)

@@ -8,6 +8,7 @@ import os
 from langchain_core.language_models import BaseChatModel
 
 from nodes.offline import OfflineChatModel
+from nodes.resolve import import_ref
 from state import ModelConfigError, parse_model_ref
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
@@ -22,6 +23,17 @@ def default_model_ref() -> str:
     return "offline"
 
 
+def _imported(path: str) -> BaseChatModel:
+    try:
+        found = import_ref(path)
+    except ImportError as exc:
+        raise ModelConfigError(f"model 'import:{path}': {exc}") from None
+    model = found() if callable(found) and not isinstance(found, BaseChatModel) else found
+    if not isinstance(model, BaseChatModel):
+        raise ModelConfigError(f"model 'import:{path}' is not a LangChain chat model")
+    return model
+
+
 @functools.lru_cache(maxsize=64)
 def _build(ref: str, api_key: str | None, base_url: str | None, latency: str) -> BaseChatModel:
     try:
@@ -30,6 +42,8 @@ def _build(ref: str, api_key: str | None, base_url: str | None, latency: str) ->
         raise ModelConfigError(str(exc)) from None
     if provider == "offline":
         return OfflineChatModel(latency_ms=float(latency or 0))
+    if provider == "import":
+        return _imported(name)
     if not api_key and not base_url:
         raise ModelConfigError(
             f"model {ref!r} needs OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server "

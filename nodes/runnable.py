@@ -34,13 +34,20 @@ class Node(Runnable[In, Out], Generic[In, Out]):
         self.func = func
         self.afunc = afunc
 
+    def __call__(self, state: In, runtime: Runtime[TeamContext]) -> Out:
+        """Run the node alone, outside a graph: ``node(state_dict, Runtime(context=...))``."""
+        return self.func(state, runtime)
+
+    async def acall(self, state: In, runtime: Runtime[TeamContext]) -> Out:
+        """The async twin of calling the node alone."""
+        if self.afunc is None:
+            return self.func(state, runtime)
+        return await self.afunc(state, runtime)
+
     def invoke(self, input: In, config: RunnableConfig | None = None, **kwargs: Any) -> Out:
         """Run the sync body with the current runtime."""
         return self.func(input, get_runtime(TeamContext))
 
     async def ainvoke(self, input: In, config: RunnableConfig | None = None, **kwargs: Any) -> Out:
         """Run the async body (or the sync one, when the node does no I/O)."""
-        runtime = get_runtime(TeamContext)
-        if self.afunc is None:
-            return self.func(input, runtime)
-        return await self.afunc(input, runtime)
+        return await self.acall(input, get_runtime(TeamContext))

@@ -122,6 +122,14 @@ class TeamSpec(_Spec):
                 return spec
         raise KeyError(f"team {self.name!r} has no specialist {name!r}")
 
+    def _roles(self) -> list[tuple[str, ModelRef | None]]:
+        return [
+            ("", self.model),
+            ("orchestrator.", self.orchestrator.model),
+            ("synthesizer.", self.synthesizer.model),
+            *((f"specialists.{s.name}.", s.model) for s in self.specialists),
+        ]
+
     def problems(self) -> list[str]:
         """Every structural problem of the spec (empty when it is sound).
 
@@ -143,31 +151,35 @@ class TeamSpec(_Spec):
             seen.add(spec.name)
             if not spec.description.strip():
                 found.append(f"{where}: description is empty (the orchestrator plans from it)")
-        roles: list[tuple[str, ModelRef | None]] = [
-            ("model", self.model),
-            ("orchestrator.model", self.orchestrator.model),
-            ("synthesizer.model", self.synthesizer.model),
-            *((f"specialists.{s.name}.model", s.model) for s in self.specialists),
-        ]
-        for where, ref in roles:
+        for where, ref in self._roles():
             if isinstance(ref, str) and (problem := model_ref_problem(ref)):
-                found.append(f"{where}: {problem}")
+                found.append(f"{where}model: {problem}")
+        return found
+
+    def objects(self) -> list[str]:
+        """Fields holding Python objects rather than strings (they cannot go to a file)."""
+        found = [f"{w}model" for w, r in self._roles() if r is not None and not isinstance(r, str)]
+        for spec in self.specialists:
+            where = f"specialists.{spec.name}"
+            found += [f"{where}.tools" for t in spec.tools if not isinstance(t, str)][:1]
+            found += [f"{where}.checks" for c in spec.checks if not isinstance(c, str)][:1]
+            if spec.output is not None and not isinstance(spec.output, str):
+                found.append(f"{where}.output")
+        found += ["validator.checks" for c in self.validator.checks if not isinstance(c, str)][:1]
         return found
 
     def to_data(self) -> dict[str, Any]:
         """The spec as JSON-able data; fails if it holds objects instead of import paths."""
-        data = self.model_dump(mode="python", exclude_defaults=True)
-        try:
-            json.dumps(data)
-        except TypeError as exc:
+        if held := self.objects():
             raise TeamSpecError(
                 self.name,
                 [
-                    "the spec holds Python objects (tools, models or types), not import paths, "
-                    "so it cannot be saved to a file"
+                    f"{where} holds a Python object, not an import path or model string, "
+                    "so the spec cannot be saved to a file"
+                    for where in held
                 ],
-            ) from exc
-        return data
+            )
+        return self.model_dump(mode="json", exclude_defaults=True)
 
 
 def team_from_data(data: object, *, source: str = "<data>") -> TeamSpec:

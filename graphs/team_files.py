@@ -1,0 +1,26 @@
+"""Finding team files: a path, or the name of a shipped example."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from state import TeamSpecError
+
+
+def example_teams() -> dict[str, Path]:
+    """The example team files shipped with orchestra, by name."""
+    folder = resources.files("graphs").joinpath("teams")
+    return {Path(f.name).stem: Path(str(f)) for f in folder.iterdir() if f.name.endswith(".yaml")}
+
+
+def team_path(name: str) -> Path:
+    """A team file path, or the path of the shipped example of that name."""
+    path = Path(name)
+    if path.exists():
+        return path
+    examples = example_teams()
+    if name in examples:
+        return examples[name]
+    known = ", ".join(sorted(examples))
+    raise TeamSpecError(name, [f"no such team file (shipped examples: {known})"])

@@ -1,0 +1,65 @@
+"""Shared fixtures. No test may reach a model provider: the environment is scrubbed of keys
+and endpoints, so a stray default resolves to the offline model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+
+from graphs import CompiledTeam, compile_team
+from state import SpecialistSpec, TeamContext, TeamSpec
+
+
+@pytest.fixture(autouse=True)
+def _no_providers(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "ORCHESTRA_MODEL",
+        "LANGSMITH_API_KEY",
+        "LANGCHAIN_API_KEY",
+        "ORCHESTRA_OFFLINE_LATENCY_MS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANGSMITH_TRACING", "false")
+    monkeypatch.setenv("LANGCHAIN_TRACING_V2", "false")
+
+
+def make_team(*names: str, tools: dict[str, list[Any]] | None = None, **spec: Any) -> TeamSpec:
+    """A team with one specialist per name (description mentions the name)."""
+    tools = tools or {}
+    specialists = [
+        SpecialistSpec(
+            name=n,
+            description=f"{n.replace('_', ' ')} work",
+            tools=tools.get(n, []),
+            **spec.pop(f"{n}_spec", {}),
+        )
+        for n in names
+    ]
+    return TeamSpec(name=spec.pop("name", "test"), specialists=specialists, **spec)
+
+
+def run_config(thread: str = "t1", **extra: Any) -> dict[str, Any]:
+    return {
+        "configurable": {"thread_id": thread},
+        "recursion_limit": 100,
+        "max_concurrency": 16,
+        **extra,
+    }
+
+
+@pytest.fixture
+def memory() -> Iterator[InMemorySaver]:
+    yield InMemorySaver()
+
+
+def compiled(team: TeamSpec, saver: InMemorySaver | None = None) -> CompiledTeam:
+    return compile_team(team, checkpointer=saver or InMemorySaver())
+
+
+def context(model: Any) -> TeamContext:
+    return TeamContext(model=model)

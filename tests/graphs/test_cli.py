@@ -1,0 +1,149 @@
+"""The ``orchestra`` command, run as a user runs it: in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+FLAKY_MODELS = """
+import os
+from nodes import ScriptedChatModel, plan_of, team_script
+from state import SpecialistOutput
+
+def _log(call):
+    with open(os.environ["FLAKY_LOG"], "a") as f:
+        f.write(f"{call.specialist}:{call.subtask_id}\\n")
+
+def alpha(call):
+    _log(call)
+    return SpecialistOutput(summary=f"alpha did {call.subtask_id}", key_points=[])
+
+def beta(call):
+    _log(call)
+    if os.environ.get("FLAKY_FAIL") == "1":
+        raise RuntimeError("beta crashed")
+    return SpecialistOutput(summary="beta did it", key_points=[])
+
+model = ScriptedChatModel(respond=team_script(
+    plan=plan_of(("s1", "alpha", "a"), ("s2", "alpha", "b"), ("s3", "beta", "c")),
+    workers={"alpha": alpha, "beta": beta},
+))
+"""
+
+FLAKY_TEAM = """
+name: flaky
+model: "import:flaky_models:model"
+specialists:
+  - name: alpha
+    description: does alpha things
+  - name: beta
+    description: does beta things
+"""
+
+
+def orchestra(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ORCHESTRA"))}
+    full_env |= env or {}
+    return subprocess.run(
+        [sys.executable, "-m", "graphs", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_run_prints_plan_statuses_and_answer_then_show_and_json_agree(tmp_path: Path) -> None:
+    task = "Compare SQLite and PostgreSQL checkpointers, then write a short summary"
+    run = orchestra("run", "research", "--task", task, "--thread", "r1", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    for expected in ("plan", "s1", "researcher", "accepted", "answer", "completed", "thread: r1"):
+        assert expected in run.stdout
+    assert (tmp_path / ".orchestra" / "checkpoints.sqlite").is_file()
+
+    shown = orchestra("show", "r1", "--json", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    assert data["status"] == "completed"
+    assert data["thread_id"] == "r1"
+    assert data["citations"] == [r["id"] for r in data["plan"]]
+    assert data["results"]["s1"]["tool_calls"] == ["search_notes"]
+    assert "SQLite" in data["answer"]
+
+
+def test_graph_prints_mermaid(tmp_path: Path) -> None:
+    drawn = orchestra("graph", "research", cwd=tmp_path)
+    assert drawn.returncode == 0
+    assert drawn.stdout.startswith("graph TD;")
+    assert "dispatch -.-> researcher;" in drawn.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["run", "no_such_team", "--task", "x"], 2, "no such team file"),
+        (["show", "missing-thread"], 1, "no run with thread id 'missing-thread'"),
+        (["run", "research", "--task", "x", "--model", "gpt4"], 2, "unknown model 'gpt4'"),
+        (["run", "research", "--task", "x", "--model", "openai:gpt-4o-mini"], 2, "OPENAI_API_KEY"),
+    ],
+)
+def test_errors_are_one_clear_line_with_an_exit_code(
+    tmp_path: Path, args: list[str], code: int, message: str
+) -> None:
+    result = orchestra(*args, cwd=tmp_path)
+    assert result.returncode == code
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_invalid_team_file_lists_every_problem(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(
+        textwrap.dedent("""
+        name: bad
+        specialists:
+          - {name: a, description: x, tools: ["nodes.toolkit:nope"]}
+          - {name: a, description: y, model: "gpt4"}
+    """)
+    )
+    result = orchestra("run", "bad.yaml", "--task", "x", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "3 problems" in result.stderr
+    for fragment in ("duplicate specialist name", "unknown model 'gpt4'", "nodes.toolkit:nope"):
+        assert fragment in result.stderr
+
+
+def test_resume_after_a_worker_crash_does_not_rerun_finished_workers(tmp_path: Path) -> None:
+    (tmp_path / "flaky_models.py").write_text(FLAKY_MODELS)
+    (tmp_path / "flaky.yaml").write_text(FLAKY_TEAM)
+    log = tmp_path / "calls.log"
+    env = {"PYTHONPATH": str(tmp_path), "FLAKY_LOG": str(log)}
+
+    first = orchestra(
+        "run",
+        "flaky.yaml",
+        "--task",
+        "x",
+        "--thread",
+        "f1",
+        cwd=tmp_path,
+        env=env | {"FLAKY_FAIL": "1"},
+    )
+    assert first.returncode == 1
+    assert "RuntimeError: beta crashed" in first.stdout
+    assert "orchestra resume f1" in first.stdout
+    before = log.read_text().splitlines()
+    assert sorted(before) == ["alpha:s1", "alpha:s2", "beta:s3"]
+
+    resumed = orchestra("resume", "f1", "--json", cwd=tmp_path, env=env | {"FLAKY_FAIL": "0"})
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["status"] == "completed"
+    assert log.read_text().splitlines()[len(before) :] == ["beta:s3"]
