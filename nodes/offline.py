@@ -49,8 +49,10 @@ _COMPARE = re.compile(
 def _stem(word: str) -> str:
     for suffix in ("ing", "ers", "er", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
+            word = word[: -len(suffix)]
+            break
+    # "compute", "computes" and "computed" all become "comput"
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
 def words(text: str) -> set[str]:
@@ -158,7 +160,7 @@ def _value(name: str, schema: dict[str, Any], source: str) -> Any:
         lowered = name.lower()
         if any(k in lowered for k in ("path", "file", "dir", "folder")):
             match = _PATH.search(source)
-            return match.group(0) if match else "."
+            return match.group(0).rstrip(".,;:") or "." if match else "."
         if any(k in lowered for k in ("expression", "expr", "formula")):
             return arithmetic(source)
         quoted = re.search(r"[\"'`]([^\"'`]+)[\"'`]", source)
@@ -284,6 +286,18 @@ def offline_output(messages: list[BaseMessage], output: BoundTool) -> dict[str, 
     return dict(_fill(params, params.get("$defs", {}), output.name, facts, instruction))
 
 
+def _missing_blocks(text: str) -> list[tuple[str, str, str, str]]:
+    """``(id, specialist, status, reason)`` of each ``### id (specialist): status`` block."""
+    found = []
+    for block in re.split(r"^(?=### )", text, flags=re.M):
+        head = re.match(r"### (\S+) \((\w+)\): (\w+)", block)
+        if head:
+            reason = re.search(r"^reason: (.*)$", block, re.M)
+            sid, name, status = head.groups()
+            found.append((sid, name, status, reason.group(1) if reason else ""))
+    return found
+
+
 def offline_synthesis(text: str, tool: str) -> AIMessage:
     """Answer from the accepted results, citing them, and name what did not complete."""
     blocks = sections(text)
@@ -307,11 +321,7 @@ def offline_synthesis(text: str, tool: str) -> AIMessage:
             lines.append(
                 f"- {sid} ({name}) agrees with {', '.join(earlier) or 'the above'} [{sid}]"
             )
-    missing = re.findall(
-        r"^### (\S+) \((\w+)\): (\w+)(?:\n.*?^reason: (.*?)$)?",
-        blocks.get("Not completed", ""),
-        re.M | re.S,
-    )
+    missing = _missing_blocks(blocks.get("Not completed", ""))
     task = " ".join(blocks.get("Task", "the task").split())
     parts = [
         f'For the task "{task}", the team found:' if lines else f'No subtask of "{task}" succeeded.'

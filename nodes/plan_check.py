@@ -21,6 +21,25 @@ class CheckedPlan:
     capped: bool = False
 
 
+def _without_dependents_of(
+    records: list[SubtaskRecord], dropped: set[str], notes: list[str]
+) -> list[SubtaskRecord]:
+    """Drop, transitively, subtasks that need the output of a dropped one."""
+    gone = set(dropped)
+    kept = list(records)
+    changed = True
+    while changed:
+        changed = False
+        for record in list(kept):
+            missing = [d for d in record["depends_on"] if d in gone]
+            if missing:
+                notes.append(f"dropped subtask {record['id']}: it depends on dropped {missing}")
+                gone.add(record["id"])
+                kept.remove(record)
+                changed = True
+    return kept
+
+
 def _acyclic(records: list[SubtaskRecord], known: Collection[str]) -> tuple[list[str], set[str]]:
     """Ids in dependency order, and the ids caught in (or behind) a cycle."""
     pending = {r["id"]: {d for d in r["depends_on"] if d not in known} for r in records}
@@ -48,22 +67,32 @@ def check_plan(
     """Check and normalise one round's subtasks against the team and earlier rounds."""
     checked = CheckedPlan()
     renamed: dict[str, str] = {}
+    dropped: set[str] = set()
     taken = set(existing)
+    proposed = {sub.id.strip() for sub in subtasks}
     records: list[SubtaskRecord] = []
     for number, sub in enumerate(subtasks, start=1):
         label = sub.id or f"#{number}"
         if sub.specialist not in specialists:
             checked.notes.append(f"dropped subtask {label}: no specialist named {sub.specialist!r}")
+            dropped.add(sub.id)
             continue
         if not sub.instruction.strip():
             checked.notes.append(f"dropped subtask {label}: empty instruction")
+            dropped.add(sub.id)
             continue
         sid = sub.id.strip()
         if not sid or sid in taken:
-            fresh = f"r{round_no}s{number}"
+            fresh, n = f"r{round_no}s{number}", number
+            while fresh in taken or fresh in proposed:
+                n += 1
+                fresh = f"r{round_no}s{n}"
             checked.notes.append(f"renamed subtask {label!r} to {fresh!r}: id missing or reused")
             sid = fresh
-        renamed[sub.id] = sid
+        # A reference to a reused id means its first holder: an earlier round's result, or
+        # the first subtask of this plan that had it.
+        if sub.id not in existing:
+            renamed.setdefault(sub.id, sid)
         taken.add(sid)
         records.append(
             SubtaskRecord(
@@ -77,19 +106,20 @@ def check_plan(
     valid = set(existing) | {r["id"] for r in records}
     for record in records:
         deps = [renamed.get(d, d) for d in record["depends_on"]]
-        unknown = [d for d in deps if d not in valid or d == record["id"]]
+        unknown = [d for d in deps if (d not in valid and d not in dropped) or d == record["id"]]
         if unknown:
             checked.notes.append(f"subtask {record['id']}: ignored unknown dependencies {unknown}")
         record["depends_on"] = list(dict.fromkeys(d for d in deps if d not in unknown))
+    records = _without_dependents_of(records, dropped, checked.notes)
     order, cyclic = _acyclic(records, existing)
     if cyclic:
         checked.notes.append(f"dropped subtasks {sorted(cyclic)}: their dependencies form a cycle")
     by_id = {r["id"]: r for r in records}
     kept = [by_id[sid] for sid in order]
     if len(kept) > max_subtasks:
-        dropped = [r["id"] for r in kept[max_subtasks:]]
+        extra = [r["id"] for r in kept[max_subtasks:]]
         checked.notes.append(
-            f"max_workers_per_round ({max_subtasks}) reached: dropped subtasks {dropped}"
+            f"max_workers_per_round ({max_subtasks}) reached: dropped subtasks {extra}"
         )
         checked.capped = True
         kept = kept[:max_subtasks]

@@ -43,6 +43,9 @@ list the results. Cite the ids of the subtasks you used. If some subtasks failed
 rejected, say so in the answer and what is missing because of it."""
 
 
+REJECTED_PREFIX = "Your previous result was rejected: "
+
+
 def section(title: str, body: str) -> str:
     """One ``## title`` block."""
     return f"## {title}\n{body.strip()}\n"
@@ -124,7 +127,7 @@ def specialist_message(
         ]
         parts.append(section("Inputs", "\n\n".join(blocks)))
     if feedback:
-        parts.append(section("Feedback", f"Your previous result was rejected: {feedback}"))
+        parts.append(section("Feedback", f"{REJECTED_PREFIX}{feedback}"))
     return "\n".join(parts)
 
 

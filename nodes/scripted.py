@@ -26,7 +26,7 @@ from pydantic import BaseModel, PrivateAttr
 
 from nodes.local_model import BoundTool, LocalChatModel, structured_reply
 from nodes.offline import OfflineChatModel
-from nodes.prompts import output_tool_name, sections
+from nodes.prompts import REJECTED_PREFIX, output_tool_name, sections
 from state import Plan, Subtask, Synthesis
 
 Reply = AIMessage | BaseModel | str
@@ -74,10 +74,19 @@ def role_of(tools: Sequence[BoundTool]) -> str:
     return "specialist"
 
 
+def _feedback(section: str | None) -> str | None:
+    if section is None:
+        return None
+    return section.removeprefix(REJECTED_PREFIX).strip()
+
+
 def worker_call(messages: list[BaseMessage], tools: Sequence[BoundTool]) -> WorkerCall:
     """Parse a specialist's messages into a ``WorkerCall``."""
     system = next((m.text for m in messages if isinstance(m, SystemMessage)), "")
-    first_human = next(i for i, m in enumerate(messages) if isinstance(m, HumanMessage))
+    humans = [i for i, m in enumerate(messages) if isinstance(m, HumanMessage)]
+    if not humans:
+        raise ValueError("a specialist call needs a human message with its subtask")
+    first_human = humans[0]
     blocks = sections(messages[first_human].text)
     after = messages[first_human + 1 :]
     name = re.search(r"You are the `(\w+)` specialist", system)
@@ -87,7 +96,7 @@ def worker_call(messages: list[BaseMessage], tools: Sequence[BoundTool]) -> Work
         subtask_id=sid.group(1) if sid else "",
         instruction=blocks.get("Instruction", ""),
         inputs=blocks.get("Inputs", ""),
-        feedback=blocks.get("Feedback"),
+        feedback=_feedback(blocks.get("Feedback")),
         tool_results=tuple(m.text for m in after if isinstance(m, ToolMessage)),
         tools=tuple(t.name for t in tools),
         output_tool=output_tool_name(system) or "",
@@ -175,7 +184,9 @@ def team_script(
 
     def respond(messages: list[BaseMessage], tools: list[BoundTool]) -> Reply:
         role = role_of(tools)
-        human = next(m for m in reversed(messages) if isinstance(m, HumanMessage))
+        human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
+        if human is None:
+            raise ValueError("scripted team model: no human message to answer")
         if role == "orchestrator" and plan is not None:
             found = re.search(r"round: (\d+)", human.text)
             round_no = int(found.group(1)) if found else 1

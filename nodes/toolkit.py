@@ -36,9 +36,13 @@ def _eval(node: ast.AST) -> float:
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
         return node.value
     if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-        if isinstance(node.op, ast.Pow) and abs(_eval(node.right)) > 100:
+        left, right = _eval(node.left), _eval(node.right)
+        if isinstance(node.op, ast.Pow) and abs(right) > 100:
             raise ValueError("exponent too large")
-        return float(_OPS[type(node.op)](_eval(node.left), _eval(node.right)))
+        try:
+            return float(_OPS[type(node.op)](left, right))
+        except (OverflowError, ZeroDivisionError) as exc:
+            raise ValueError(f"cannot compute: {exc}") from None
     if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
         return float(_OPS[type(node.op)](_eval(node.operand)))
     raise ValueError(f"unsupported expression element: {ast.dump(node)[:40]}")
@@ -47,7 +51,7 @@ def _eval(node: ast.AST) -> float:
 @tool
 def calculate(expression: str) -> str:
     """Evaluate an arithmetic expression (+ - * / // % ** and parentheses)."""
-    value = _eval(ast.parse(expression.replace("^", "**"), mode="eval"))
+    value = _eval(ast.parse(expression.strip().replace("^", "**"), mode="eval"))
     return f"{expression.strip()} = {value:g}"
 
 
@@ -107,11 +111,15 @@ def word_count(text: str) -> str:
 
 
 def _files(base: Path) -> list[Path]:
-    """Files under ``base``, skipping hidden files and folders (``.git``, ``.venv``...)."""
+    """Files under ``base``, minus hidden ones and symlinks leading out of the working dir."""
+    root = Path.cwd().resolve()
     found = []
     for folder, dirs, names in os.walk(base):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [Path(folder, n) for n in sorted(names) if not n.startswith(".")]
+        for name in sorted(names):
+            path = Path(folder, name)
+            if not name.startswith(".") and path.resolve().is_relative_to(root):
+                found.append(path)
     return found
 
 

@@ -201,6 +201,8 @@ def load_team(path: str | Path) -> TeamSpec:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise TeamSpecError(str(file), [f"cannot read the team file: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise TeamSpecError(str(file), [f"the team file is not UTF-8 text: {exc.reason}"]) from None
     try:
         data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:

@@ -21,8 +21,12 @@ def test_notebook_is_committed_without_outputs_and_executes(path: Path, tmp_path
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code)
     assert not any("pip install" in c.source for c in code)
-    NotebookClient(notebook, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
     errors = [o for c in code for o in c.outputs if o.output_type == "error"]
     assert not errors
     assert any(o.output_type == "stream" for c in code for o in c.outputs)

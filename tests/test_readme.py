@@ -17,4 +17,4 @@ def test_readme_has_python_examples() -> None:
 
 @pytest.mark.parametrize("code", BLOCKS, ids=lambda c: c.splitlines()[0][:40])
 def test_readme_python_example_runs(code: str, capsys: pytest.CaptureFixture[str]) -> None:
-    exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - our own documentation
+    exec(compile(code, "README.md", "exec"), {})
