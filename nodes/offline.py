@@ -260,10 +260,15 @@ def _fill(
         return {k: _fill(v, defs, k, facts, lead) for k, v in schema.get("properties", {}).items()}
     if kind == "array":
         item = schema.get("items", {"type": "string"})
-        count = max(int(schema.get("minItems", 1)), min(len(facts), 5))
         if item.get("type", "string") == "string" and "$ref" not in item and "enum" not in item:
-            return (facts or [lead])[:count] if facts else [lead] * int(schema.get("minItems", 1))
-        return [_fill(item, defs, name, facts[i:], lead) for i in range(min(count, 3))]
+            values = facts[:5] or [lead]
+        else:
+            values = [
+                _fill(item, defs, name, facts[i:], lead) for i in range(min(len(facts), 3) or 1)
+            ]
+        while len(values) < int(schema.get("minItems", 0)):
+            values.append(values[-1])
+        return values
     if kind == "string" and "enum" not in schema:
         if not facts:
             return f"Nothing was found for: {lead}."

@@ -558,3 +558,16 @@ def test_word_forms_match_the_same_specialist(verb: str) -> None:
     from nodes.offline import words
 
     assert words(verb) == words("compute")
+
+
+def test_filled_arrays_honour_min_items() -> None:
+    from nodes.offline import _fill
+
+    schema = {"type": "array", "items": {"type": "string"}, "minItems": 4}
+    assert len(_fill(schema, {}, "points", ["one fact."], "lead")) == 4
+    nested = {
+        "type": "array",
+        "minItems": 5,
+        "items": {"type": "object", "properties": {"n": {"type": "integer"}}},
+    }
+    assert len(_fill(nested, {}, "items", [], "lead")) == 5
