@@ -338,6 +338,9 @@ def offline_synthesis(text: str, tool: str) -> AIMessage:
             for sid, name, status, why in missing
         )
         parts.append(f"Not completed, so the answer lacks their part: {gaps}.")
+    digest = json.loads(blocks["Digest"]) if "Digest" in blocks else {}
+    if isinstance(digest.get("summary"), str):
+        parts.append(digest["summary"])
     if accepted:
         verdict = "complete" if not missing else "partial"
         parts.append(f"This answer is {verdict}, based on {len(accepted)} accepted result(s).")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from state import DependencyResult, SpecialistSpec, SubtaskRecord, WorkerResult
 
@@ -131,11 +132,15 @@ def specialist_message(
     return "\n".join(parts)
 
 
-def synthesizer_message(task: str, accepted: list[str], missing: list[str]) -> str:
-    """The synthesizer's input: the task, the accepted results, and what did not succeed."""
+def synthesizer_message(
+    task: str, accepted: list[str], missing: list[str], digest: dict[str, Any] | None = None
+) -> str:
+    """The synthesizer's input: task, accepted results, failures, and the team's digest."""
     parts = [section("Task", task), section("Results", "\n\n".join(accepted) or "(none)")]
     if missing:
         parts.append(section("Not completed", "\n\n".join(missing)))
+    if digest is not None:
+        parts.append(section("Digest", json.dumps(digest, ensure_ascii=False)))
     return "\n".join(parts)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.tools import BaseTool, tool
 from pydantic import BaseModel
@@ -19,6 +19,9 @@ from state import SpecialistOutput, SpecialistSpec, TeamSpec, TeamSpecError
 
 Check = Callable[[BaseModel], "str | None"]
 """A declared check: returns feedback for the specialist when the output falls short."""
+
+Digest = Callable[[dict[str, BaseModel]], BaseModel]
+"""The synthesizer's digest: accepted outputs by subtask id in, one summary model out."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class ResolvedTeam:
     spec: TeamSpec
     specialists: dict[str, ResolvedSpecialist]
     checks: tuple[Check, ...] = field(default=())
+    digest: Digest | None = None
 
 
 def import_ref(ref: str) -> object:
@@ -102,12 +106,14 @@ def _resolve_specialist(spec: SpecialistSpec, problems: list[str]) -> ResolvedSp
                 problems.append(f"{where}.output: {spec.output!r} is not a pydantic model class")
     if output.__name__ in tools:
         problems.append(f"{where}: a tool has the output type's name {output.__name__!r}")
-    checks = _resolve_checks(spec.checks, f"{where}.checks", problems)
+    checks = _resolve_callables(spec.checks, f"{where}.checks", problems)
     return ResolvedSpecialist(spec=spec, tools=tools, output=output, checks=checks)
 
 
-def _resolve_checks(refs: list[Any], where: str, problems: list[str]) -> tuple[Check, ...]:
-    checks: list[Check] = []
+def _resolve_callables(
+    refs: list[Any], where: str, problems: list[str]
+) -> tuple[Callable[..., Any], ...]:
+    checks: list[Callable[..., Any]] = []
     for ref in refs:
         try:
             loaded = _load(ref)
@@ -133,7 +139,11 @@ def resolve_team(team: TeamSpec, *, source: str | None = None) -> ResolvedTeam:
         resolved = _resolve_specialist(spec, problems)
         if resolved is not None:
             specialists[spec.name] = resolved
-    checks = _resolve_checks(team.validator.checks, "validator.checks", problems)
+    checks = _resolve_callables(team.validator.checks, "validator.checks", problems)
+    digest = None
+    if team.synthesizer.digest is not None:
+        found = _resolve_callables([team.synthesizer.digest], "synthesizer.digest", problems)
+        digest = cast(Digest, found[0]) if found else None
     if problems:
         raise TeamSpecError(source or team.name, problems)
-    return ResolvedTeam(spec=team, specialists=specialists, checks=checks)
+    return ResolvedTeam(spec=team, specialists=specialists, checks=checks, digest=digest)

@@ -56,7 +56,27 @@ def split_results(state: TeamState) -> tuple[list[str], list[WorkerResult]]:
     return accepted, missing
 
 
-def synthesis_update(state: TeamState, reply: dict[str, Any]) -> dict[str, Any]:
+def digest_of(state: TeamState, team: ResolvedTeam) -> tuple[dict[str, Any] | None, list[str]]:
+    """Run the team's digest over the accepted outputs; a failing digest becomes a note."""
+    if team.digest is None:
+        return None, []
+    accepted, _ = split_results(state)
+    results = state["results"]
+    try:
+        outputs = {
+            sid: team.specialists[results[sid]["specialist"]].output.model_validate(
+                results[sid]["output"]
+            )
+            for sid in accepted
+        }
+        return team.digest(outputs).model_dump(mode="json"), []
+    except Exception as exc:  # the answer must not be lost to a digest bug
+        return None, [f"the synthesizer's digest raised {type(exc).__name__}: {exc}"]
+
+
+def synthesis_update(
+    state: TeamState, reply: dict[str, Any], digest: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The state update from the synthesizer model's ``include_raw`` reply."""
     accepted, missing = split_results(state)
     synthesis = reply.get("parsed")
@@ -77,7 +97,8 @@ def synthesis_update(state: TeamState, reply: dict[str, Any]) -> dict[str, Any]:
     if unnamed:
         answer += "\n\nNot completed: " + "; ".join(map(_gap, unnamed))
     status, reason = run_status(state, missing)
-    return {
+    update: dict[str, Any] = {"digest": digest} if digest is not None else {}
+    return update | {
         "answer": answer,
         "citations": citations,
         "status": status,
@@ -91,7 +112,7 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
     """The synthesizer node for ``team``."""
     spec = team.spec
 
-    def messages(state: TeamState) -> list[BaseMessage]:
+    def messages(state: TeamState, digest: dict[str, Any] | None) -> list[BaseMessage]:
         accepted, missing = split_results(state)
         by_id = {r["id"]: r for r in state["plan"]}
         results = state["results"]
@@ -99,6 +120,7 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
             state["task"],
             [result_block(by_id[sid], results[sid]) for sid in accepted],
             [result_block(by_id[r["subtask_id"]], r) for r in missing],
+            digest,
         )
         return [SystemMessage(spec.synthesizer.prompt or SYNTHESIZER_PROMPT), HumanMessage(text)]
 
@@ -107,9 +129,15 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
         return chat.with_structured_output(Synthesis, include_raw=True)
 
     def run(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        return synthesis_update(state, model(runtime).invoke(messages(state)))
+        digest, notes = digest_of(state, team)
+        reply = model(runtime).invoke(messages(state, digest))
+        update = synthesis_update(state, reply, digest)
+        return update | {"notes": notes + update["notes"]}
 
     async def arun(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        return synthesis_update(state, await model(runtime).ainvoke(messages(state)))
+        digest, notes = digest_of(state, team)
+        reply = await model(runtime).ainvoke(messages(state, digest))
+        update = synthesis_update(state, reply, digest)
+        return update | {"notes": notes + update["notes"]}
 
     return Node("synthesizer", run, arun)

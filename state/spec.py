@@ -42,6 +42,15 @@ class RoleSpec(_Spec):
     task and results, so the prompt only has to say *how* to work."""
 
 
+class SynthesizerSpec(RoleSpec):
+    """The synthesizer: a model that reasons over the results, optionally fed a digest."""
+
+    digest: ImportRef | None = None
+    """A function ``(outputs: dict[str, BaseModel]) -> BaseModel`` run in code over the accepted
+    outputs (by subtask id) before the model: ranking, merging, reconciling. Its result is
+    kept in state as ``digest`` and shown to the model, which explains rather than recounts."""
+
+
 class ValidatorSpec(_Spec):
     """The validator: schema checks always run; ``checks`` add team-wide ones."""
 
@@ -107,7 +116,7 @@ class TeamSpec(_Spec):
     orchestrator: RoleSpec = Field(default_factory=RoleSpec)
     specialists: list[SpecialistSpec]
     validator: ValidatorSpec = Field(default_factory=ValidatorSpec)
-    synthesizer: RoleSpec = Field(default_factory=RoleSpec)
+    synthesizer: SynthesizerSpec = Field(default_factory=SynthesizerSpec)
     limits: Limits = Field(default_factory=Limits)
 
     @property
@@ -166,6 +175,8 @@ class TeamSpec(_Spec):
             if spec.output is not None and not isinstance(spec.output, str):
                 found.append(f"{where}.output")
         found += ["validator.checks" for c in self.validator.checks if not isinstance(c, str)][:1]
+        if self.synthesizer.digest is not None and not isinstance(self.synthesizer.digest, str):
+            found.append("synthesizer.digest")
         return found
 
     def to_data(self) -> dict[str, Any]:

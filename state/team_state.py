@@ -123,6 +123,8 @@ class TeamState(TypedDict):
     model_calls: Annotated[int, operator.add]
     round: NotRequired[int]
     rationale: NotRequired[str]
+    digest: NotRequired[dict[str, Any]]
+    """The synthesizer's digest of the accepted outputs, when the team defines one."""
     answer: NotRequired[str]
     citations: NotRequired[list[str]]
     status: NotRequired[RunStatus]

@@ -351,3 +351,46 @@ def test_max_concurrency_from_the_limits_is_honoured(concurrency: int) -> None:
     )
     assert state["status"] == "completed"
     assert in_flight["peak"] <= concurrency
+
+
+class Ranking(BaseModel):
+    order: list[str]
+    summary: str
+
+
+def rank_by_length(outputs: dict[str, BaseModel]) -> Ranking:
+    lengths = {sid: len(o.summary) for sid, o in outputs.items() if isinstance(o, SpecialistOutput)}
+    order = sorted(lengths, key=lambda sid: -lengths[sid])
+    return Ranking(order=order, summary=f"longest first: {', '.join(order)}")
+
+
+def test_the_synthesizer_digest_runs_in_code_and_the_model_sees_it() -> None:
+    seen: list[str] = []
+
+    def synthesis(text: str) -> Any:
+        from state import Synthesis
+
+        seen.append(text)
+        return Synthesis(answer="ranked", citations=["s1", "s2"])
+
+    plan = plan_of(("s1", "alpha", "a"), ("s2", "alpha", "b"))
+    workers = {"alpha": lambda call: out("x" * (3 if call.subtask_id == "s1" else 9))}
+    team = make_team("alpha", synthesizer={"digest": rank_by_length})
+    model = ScriptedChatModel(respond=team_script(plan=plan, workers=workers, synthesis=synthesis))
+    state = compiled(team).invoke({"task": "t"}, run_config(), context=context(model))
+
+    assert state["digest"] == {"order": ["s2", "s1"], "summary": "longest first: s2, s1"}
+    assert '## Digest\n{"order": ["s2", "s1"]' in seen[0]
+    assert state["status"] == "completed"
+
+
+def test_a_failing_digest_is_a_note_not_a_lost_answer() -> None:
+    def broken(outputs: dict[str, BaseModel]) -> Ranking:
+        raise KeyError("oops")
+
+    team = make_team("alpha", synthesizer={"digest": broken})
+    model = ScriptedChatModel(respond=team_script(plan=plan_of(("s1", "alpha", "a"))))
+    state = compiled(team).invoke({"task": "t"}, run_config(), context=context(model))
+    assert "digest" not in state
+    assert state["answer"]
+    assert any("digest raised KeyError" in n for n in state["notes"])
