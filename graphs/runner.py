@@ -10,7 +10,7 @@ thread can be resumed or shown from its id alone.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +36,9 @@ from state import (
 
 DEFAULT_DB = Path(".orchestra") / "checkpoints.sqlite"
 MEMORY = ":memory:"
+
+OnUpdate = Callable[[str, Any], None]
+"""Called with (node name, its state update) after each node finishes, e.g. for progress."""
 
 ModelChoice = str | BaseChatModel | None
 """A model for every role of one run: a model string or an instance (``None``: the spec's)."""
@@ -113,13 +116,20 @@ def _invoke(
     thread_id: str,
     payload: TeamInput | None,
     model: ModelChoice,
+    on_update: OnUpdate | None = None,
 ) -> RunResult:
     graph = compile_team(team, checkpointer=saver)
     config = run_config(team, thread_id)
     error: str | None = None
     stopped_by: str | None = None
     try:
-        graph.invoke(payload, config, context=TeamContext(model=model))
+        context = TeamContext(model=model)
+        if on_update is None:
+            graph.invoke(payload, config, context=context)
+        else:
+            for chunk in graph.stream(payload, config, context=context, stream_mode="updates"):
+                for node, update in chunk.items():
+                    on_update(node, update)
     except GraphRecursionError:
         stopped_by = "recursion_limit"
         error = f"the run used all {team.limits.recursion_limit} super-steps of recursion_limit"
@@ -144,6 +154,7 @@ def run_team(
     thread_id: str | None = None,
     model: ModelChoice = None,
     team_file: str | Path | None = None,
+    on_update: OnUpdate | None = None,
 ) -> RunResult:
     """Start a run of ``team`` on ``task`` (errors are caught and reported in the result)."""
     thread = thread_id or new_thread_id(team)
@@ -162,7 +173,7 @@ def run_team(
         if isinstance(model, str):
             origin["model"] = model
         payload["origin"] = origin
-    return _invoke(team, saver, thread, payload, model)
+    return _invoke(team, saver, thread, payload, model, on_update)
 
 
 def stored_origin(saver: BaseCheckpointSaver[str], thread_id: str) -> RunOrigin:
@@ -180,7 +191,11 @@ def stored_origin(saver: BaseCheckpointSaver[str], thread_id: str) -> RunOrigin:
 
 
 def resume_run(
-    thread_id: str, *, saver: BaseCheckpointSaver[str], model: ModelChoice = None
+    thread_id: str,
+    *,
+    saver: BaseCheckpointSaver[str],
+    model: ModelChoice = None,
+    on_update: OnUpdate | None = None,
 ) -> RunResult:
     """Continue an unfinished run; a finished one is returned as it is."""
     origin = stored_origin(saver, thread_id)
@@ -189,7 +204,7 @@ def resume_run(
     current = snapshot(thread_id, saver=saver)
     if current.finished:
         return current
-    return _invoke(team, saver, thread_id, None, chosen)
+    return _invoke(team, saver, thread_id, None, chosen, on_update)
 
 
 def snapshot(thread_id: str, *, saver: BaseCheckpointSaver[str]) -> RunResult:

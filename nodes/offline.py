@@ -36,6 +36,7 @@ _PATH = re.compile(
     r"(?:\.{1,2}/|/)[\w.-]+(?:/[\w.-]+)*/?|\b[\w.-]+(?:/[\w.-]+)+/?"
     r"|\b[\w-]+\.(?:py|md|txt|json|ya?ml|toml|csv|js|ts)\b"
 )
+_PATHLIKE = ("path", "file", "dir", "folder", "repo", "root")
 _EXPR = re.compile(r"\(?\d[\d.]*\)?(?:\s*[-+*/%^]\s*\(?\d[\d.]*\)?)+")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _THEN = re.compile(
@@ -158,7 +159,7 @@ def _value(name: str, schema: dict[str, Any], source: str) -> Any:
         return schema["enum"][0]
     if kind == "string":
         lowered = name.lower()
-        if any(k in lowered for k in ("path", "file", "dir", "folder")):
+        if any(k in lowered for k in _PATHLIKE):
             match = _PATH.search(source)
             return match.group(0).rstrip(".,;:") or "." if match else "."
         if any(k in lowered for k in ("expression", "expr", "formula")):
@@ -229,7 +230,7 @@ def tool_arguments(tool: BoundTool, instruction: str) -> dict[str, Any]:
     required = set(params.get("required", []))
     args = {}
     for name, schema in params.get("properties", {}).items():
-        pathlike = any(k in name.lower() for k in ("path", "file", "dir", "folder"))
+        pathlike = any(k in name.lower() for k in _PATHLIKE)
         if name in required or "default" not in schema or (pathlike and _PATH.search(instruction)):
             args[name] = _value(name, schema, instruction)
     return args
@@ -277,12 +278,31 @@ def _fill(
     return _value(name, schema, numbers[0] if numbers else lead)
 
 
+def _as_output(text: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """A tool result that already is the output's JSON (a deterministic analyser's)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    required = set(params.get("required", []))
+    if isinstance(data, dict) and required and required <= set(data):
+        return data
+    return None
+
+
 def offline_output(messages: list[BaseMessage], output: BoundTool) -> dict[str, Any]:
-    """Fill the output tool's schema from the instruction, inputs and tool results."""
+    """Fill the output tool's schema from the instruction, inputs and tool results.
+
+    A tool result that is already a JSON object with the output's required fields is taken
+    as the output itself: the tool did the work, the model only hands it on.
+    """
     human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
     blocks = sections(human.text if human else "")
     instruction = blocks.get("Instruction", "the subtask").strip().rstrip(".")
     results = [m.text for m in messages if isinstance(m, ToolMessage) and m.status != "error"]
+    for text in reversed(results):
+        if (ready := _as_output(text, output.parameters)) is not None:
+            return ready
     inputs = [
         ln for ln in blocks.get("Inputs", "").splitlines() if not ln.startswith(("###", "output:"))
     ]

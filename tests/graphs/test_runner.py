@@ -114,3 +114,25 @@ def test_the_default_database_lives_under_the_working_directory(
     with open_checkpointer() as saver:
         run_team(make_team("alpha"), "x", saver=saver, thread_id="t", model="offline")
     assert (tmp_path / ".orchestra" / "checkpoints.sqlite").is_file()
+
+
+def test_on_update_reports_each_node_as_it_finishes(tmp_path: Path) -> None:
+    seen: list[str] = []
+    with open_checkpointer(tmp_path / "db.sqlite") as saver:
+        result = run_team(
+            make_team("alpha"),
+            "look up alpha",
+            saver=saver,
+            model="offline",
+            on_update=lambda node, update: seen.append(node),
+        )
+    assert result.status == "completed"
+    assert seen == [
+        "orchestrator",
+        "dispatch",
+        "alpha",
+        "validator",
+        "dispatch",
+        "orchestrator",
+        "synthesizer",
+    ]

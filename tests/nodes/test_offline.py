@@ -571,3 +571,18 @@ def test_filled_arrays_honour_min_items() -> None:
         "items": {"type": "object", "properties": {"n": {"type": "integer"}}},
     }
     assert len(_fill(nested, {}, "items", [], "lead")) == 5
+
+
+def test_a_tool_result_that_is_the_output_json_becomes_the_output() -> None:
+    from nodes.local_model import BoundTool
+    from nodes.offline import offline_output
+
+    params = SpecialistOutput.model_json_schema()
+    ready = '{"summary": "exact", "key_points": ["a", "b"]}'
+    messages: list[BaseMessage] = [
+        HumanMessage("## Instruction\nanalyse ./repo"),
+        AIMessage(content="", tool_calls=[{"name": "scan", "args": {}, "id": "c1"}]),
+        ToolMessage(ready, tool_call_id="c1"),
+    ]
+    out = offline_output(messages, BoundTool("SpecialistOutput", "", params))
+    assert out == {"summary": "exact", "key_points": ["a", "b"]}
