@@ -1,5 +1,6 @@
 """Composition: one module per pattern, the runner (checkpoints, resume) and the CLI."""
 
-from graphs.orchestrator_workers import CompiledTeam, TeamGraph, build, compile_team
+from graphs.orchestrator_workers import CompiledTeam, TeamGraph
+from graphs.patterns import BUILDERS, build, compile_team, with_pattern
 
-__all__ = ["CompiledTeam", "TeamGraph", "build", "compile_team"]
+__all__ = ["BUILDERS", "CompiledTeam", "TeamGraph", "build", "compile_team", "with_pattern"]

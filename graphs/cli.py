@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from graphs.patterns import with_pattern
 from graphs.render import render_result
 from graphs.runner import (
     DEFAULT_DB,
@@ -26,14 +27,22 @@ from graphs.runner import (
 )
 from graphs.team_files import team_path
 from nodes import resolve_team
-from state import ModelConfigError, OrchestraError, TeamSpec, TeamSpecError, load_team
+from state import (
+    PATTERNS,
+    ModelConfigError,
+    OrchestraError,
+    PatternName,
+    TeamSpec,
+    TeamSpecError,
+    load_team,
+)
 
 EXIT = {"completed": 0, "failed": 1, "interrupted": 1, "partial": 3, "cap_reached": 4}
 
 
-def _load(name: str) -> tuple[TeamSpec, Path]:
+def _load(name: str, pattern: PatternName | None = None) -> tuple[TeamSpec, Path]:
     path = team_path(name)
-    team = load_team(path)
+    team = with_pattern(load_team(path), pattern)
     resolve_team(team, source=str(path))  # fail now, naming the file, with every problem
     return team, path
 
@@ -55,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--task", required=True, help="what the team should do")
     run.add_argument("--model", help="model for every role: offline, openai:<name>")
     run.add_argument("--thread", help="thread id (default: a new one)")
+    run.add_argument(
+        "--pattern", choices=PATTERNS, help="run in this pattern instead of the spec's"
+    )
 
     resume = sub.add_parser("resume", parents=[common], help="continue an unfinished run")
     resume.add_argument("thread", help="thread id printed by 'orchestra run'")
@@ -65,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
 
     graph = sub.add_parser("graph", parents=[common], help="print a team's graph as Mermaid")
     graph.add_argument("team", help="team file or shipped example name")
+    graph.add_argument(
+        "--pattern", choices=PATTERNS, help="draw this pattern instead of the spec's"
+    )
     return parser
 
 
@@ -96,14 +111,14 @@ def result_json(result: RunResult) -> dict[str, Any]:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "graph":
-        from graphs.orchestrator_workers import build
+        from graphs.patterns import build
 
-        team, _ = _load(args.team)
+        team, _ = _load(args.team, args.pattern)
         print(build(team).compile().get_graph().draw_mermaid(with_styles=False))
         return 0
     with open_checkpointer(args.db) as saver:
         if args.command == "run":
-            team, path = _load(args.team)
+            team, path = _load(args.team, args.pattern)
             args.thread = args.thread or new_thread_id(team)
             result = run_team(
                 team,

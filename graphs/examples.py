@@ -7,15 +7,22 @@ supplies the checkpointer.
 
 from __future__ import annotations
 
-from graphs.orchestrator_workers import CompiledTeam, compile_team
+from graphs.orchestrator_workers import CompiledTeam
+from graphs.patterns import compile_team
 from graphs.team_files import example_teams
-from state import load_team
+from state import PatternName, load_team
 
 
-def example(name: str) -> CompiledTeam:
-    """The compiled example team ``name`` (``research`` or ``code_review``)."""
-    return compile_team(load_team(example_teams()[name]))
+def example(name: str, pattern: PatternName | None = None) -> CompiledTeam:
+    """The compiled example team ``name``, in its own pattern or in ``pattern``."""
+    return compile_team(load_team(example_teams()[name]), pattern=pattern)
 
 
 research = example("research")
 code_review = example("code_review")
+report_pipeline = example("report_pipeline")
+review_panel = example("review_panel")
+org = example("org")
+research_pipeline = example("research", "pipeline")
+research_fan_out = example("research", "fan_out")
+research_single_agent = example("research", "single_agent")

@@ -9,7 +9,9 @@ Topology::
 
 from __future__ import annotations
 
-from langgraph.checkpoint.base import BaseCheckpointSaver
+from collections.abc import Mapping
+from typing import Any
+
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
@@ -23,17 +25,23 @@ from nodes import (
     resolve_team,
 )
 from nodes.resolve import ResolvedTeam
-from state import TeamContext, TeamInput, TeamSpec, TeamState, WorkerInput
+from nodes.runnable import Node
+from state import TeamContext, TeamInput, TeamSpec, TeamSpecError, TeamState, WorkerInput
 
 TeamGraph = StateGraph[TeamState, TeamContext, TeamInput, TeamState]
 CompiledTeam = CompiledStateGraph[TeamState, TeamContext, TeamInput, TeamState]
 
 
-def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
+def build(
+    team: TeamSpec | ResolvedTeam,
+    *,
+    workers: Mapping[str, Node[WorkerInput, dict[str, Any]]] | None = None,
+) -> TeamGraph:
     """Compile-ready graph of ``team`` in the orchestrator-workers pattern.
 
     The spec is validated completely first (one ``TeamSpecError`` lists every problem).
-    No model is built here: nodes resolve theirs when they run.
+    No model is built here: nodes resolve theirs when they run. ``workers`` replaces the
+    node of some specialists (the hierarchical pattern passes its sub-teams this way).
 
     Example:
         >>> from state import SpecialistSpec, TeamSpec
@@ -45,6 +53,15 @@ def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
         'completed'
     """
     resolved = team if isinstance(team, ResolvedTeam) else resolve_team(team)
+    given = dict(workers or {})
+    teams = [
+        s.name for s in resolved.spec.specialists if s.team is not None and s.name not in given
+    ]
+    if teams:
+        raise TeamSpecError(
+            resolved.spec.name,
+            [f"specialists {teams} are teams: build them with graphs.hierarchical.build"],
+        )
     names = tuple(resolved.specialists)
     retry = model_retry_policy()
     graph: TeamGraph = StateGraph(TeamState, context_schema=TeamContext, input_schema=TeamInput)
@@ -53,45 +70,32 @@ def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
         make_orchestrator(resolved),
         retry_policy=retry,
         destinations=("dispatch", "synthesizer"),
+        metadata={"role": "orchestrator"},
     )
     graph.add_node(
-        "dispatch", make_dispatch(resolved), destinations=(*names, "orchestrator", "synthesizer")
+        "dispatch",
+        make_dispatch(resolved),
+        destinations=(*names, "orchestrator", "synthesizer"),
+        metadata={"role": "dispatch"},
     )
     for name, worker in resolved.specialists.items():
+        node = given.get(name) or make_specialist(worker, resolved)
         graph.add_node(
             name,
-            make_specialist(worker, resolved),
+            node,
             input_schema=WorkerInput,
             retry_policy=retry,
             metadata={"role": "specialist", "specialist": name},
         )
         graph.add_edge(name, "validator")
-    graph.add_node("validator", make_validator(resolved))
-    graph.add_node("synthesizer", make_synthesizer(resolved), retry_policy=retry)
+    graph.add_node("validator", make_validator(resolved), metadata={"role": "validator"})
+    graph.add_node(
+        "synthesizer",
+        make_synthesizer(resolved),
+        retry_policy=retry,
+        metadata={"role": "synthesizer"},
+    )
     graph.add_edge(START, "orchestrator")
     graph.add_edge("validator", "dispatch")
     graph.add_edge("synthesizer", END)
     return graph
-
-
-def compile_team(
-    team: TeamSpec | ResolvedTeam, *, checkpointer: BaseCheckpointSaver[str] | None = None
-) -> CompiledTeam:
-    """``build(team).compile(...)`` with the team's limits baked into the graph's config.
-
-    ``recursion_limit`` and ``max_concurrency`` become the compiled graph's defaults, so
-    every caller (Studio included) gets them without passing them.
-
-    Example:
-        >>> from state import SpecialistSpec, TeamSpec
-        >>> team = TeamSpec(name="demo", limits={"max_concurrency": 4}, specialists=[
-        ...     SpecialistSpec(name="researcher", description="finds facts")])
-        >>> compile_team(team).config["max_concurrency"]
-        4
-    """
-    spec = team.spec if isinstance(team, ResolvedTeam) else team
-    compiled = build(team).compile(checkpointer=checkpointer, name=spec.name)
-    return compiled.with_config(
-        recursion_limit=spec.limits.recursion_limit,
-        max_concurrency=spec.limits.max_concurrency,
-    )

@@ -23,9 +23,10 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.errors import GraphRecursionError
 
-from graphs.orchestrator_workers import compile_team
+from graphs.patterns import compile_team, with_pattern
 from state import (
     OrchestraError,
+    PatternName,
     RunOrigin,
     TeamContext,
     TeamInput,
@@ -69,7 +70,7 @@ def run_config(team: TeamSpec, thread_id: str) -> RunnableConfig:
         "recursion_limit": team.limits.recursion_limit,
         "max_concurrency": team.limits.max_concurrency,
         "run_name": team.name,
-        "metadata": {"orchestra_team": team.name, "orchestra_pattern": "orchestrator_workers"},
+        "metadata": {"orchestra_team": team.name, "orchestra_pattern": team.pattern},
     }
 
 
@@ -155,8 +156,14 @@ def run_team(
     model: ModelChoice = None,
     team_file: str | Path | None = None,
     on_update: OnUpdate | None = None,
+    pattern: PatternName | None = None,
 ) -> RunResult:
-    """Start a run of ``team`` on ``task`` (errors are caught and reported in the result)."""
+    """Start a run of ``team`` on ``task`` (errors are caught and reported in the result).
+
+    ``pattern`` runs the team in another shape than its spec says; the choice is stored
+    with the run, so a resume continues in the same shape.
+    """
+    team = with_pattern(team, pattern)
     thread = thread_id or new_thread_id(team)
     if saver.get_tuple({"configurable": {"thread_id": thread}}) is not None:
         raise OrchestraError(

@@ -12,7 +12,7 @@ from nodes.runnable import Node
 from nodes.scripted import CallRecord, ScriptedChatModel, WorkerCall, plan_of, team_script
 from nodes.specialist import make_specialist
 from nodes.synthesizer import make_synthesizer, run_status
-from nodes.validator import make_validator, problems_of
+from nodes.validator import judge, make_validator, problems_of, verdict_update
 
 __all__ = [
     "BoundTool",
@@ -35,6 +35,7 @@ __all__ = [
     "make_orchestrator",
     "make_specialist",
     "make_synthesizer",
+    "judge",
     "make_validator",
     "model_retry_policy",
     "plan_of",
@@ -46,4 +47,5 @@ __all__ = [
     "structured_reply",
     "team_script",
     "tool_call",
+    "verdict_update",
 ]

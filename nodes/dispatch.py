@@ -67,9 +67,10 @@ def _settle_skips(
     return skipped
 
 
-def _payload(
+def payload_for(
     record: SubtaskRecord, results: dict[str, WorkerResult], revision: int, feedback: str | None
 ) -> WorkerInput:
+    """A subtask's payload: itself and the outputs of only the subtasks it depends on."""
     deps = {
         dep: DependencyResult(
             specialist=results[dep]["specialist"],
@@ -91,15 +92,21 @@ def ready_sends(plan: list[SubtaskRecord], results: dict[str, WorkerResult]) -> 
         current = results.get(record["id"])
         if current is None:
             if all(_status(results, d) == "accepted" for d in record["depends_on"]):
-                sends.append(Send(record["specialist"], _payload(record, results, 0, None)))
+                sends.append(Send(record["specialist"], payload_for(record, results, 0, None)))
         elif current["status"] == "revise":
-            payload = _payload(record, results, current["revision"] + 1, current.get("feedback"))
+            payload = payload_for(record, results, current["revision"] + 1, current.get("feedback"))
             sends.append(Send(record["specialist"], payload))
     return sends
 
 
-def make_dispatch(team: ResolvedTeam) -> Node[TeamState, Command[Any]]:
-    """The dispatch node: routes to specialists, ``orchestrator`` or ``synthesizer``."""
+def make_dispatch(
+    team: ResolvedTeam, *, settled: str = "orchestrator"
+) -> Node[TeamState, Command[Any]]:
+    """The dispatch node: routes to specialists, ``synthesizer``, or ``settled``.
+
+    ``settled`` is where the run goes once every subtask has ended: the orchestrator's
+    review in orchestrator-workers, a pattern's join elsewhere.
+    """
     limits = team.spec.limits
 
     def dispatch(state: TeamState, runtime: Runtime[TeamContext]) -> Command[Any]:
@@ -126,6 +133,6 @@ def make_dispatch(team: ResolvedTeam) -> Node[TeamState, Command[Any]]:
                 r["id"]: _skipped(r, "could not be scheduled") for r in plan if r["id"] in waiting
             }
             update["results"] = {**skipped, **stuck}
-        return Command(update=update, goto="orchestrator")
+        return Command(update=update, goto=settled)
 
     return Node("dispatch", dispatch)

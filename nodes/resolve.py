@@ -127,6 +127,16 @@ def _resolve_callables(
     return tuple(checks)
 
 
+def _import_problems(team: TeamSpec, where: str) -> list[str]:
+    """A nested team's import problems (its structural ones come with the parent's)."""
+    try:
+        resolve_team(team)
+    except TeamSpecError as exc:
+        structural = set(team.problems())
+        return [f"{where}: {p}" for p in exc.problems if p not in structural]
+    return []
+
+
 def resolve_team(team: TeamSpec, *, source: str | None = None) -> ResolvedTeam:
     """Validate ``team`` completely and resolve its import paths.
 
@@ -139,6 +149,8 @@ def resolve_team(team: TeamSpec, *, source: str | None = None) -> ResolvedTeam:
         resolved = _resolve_specialist(spec, problems)
         if resolved is not None:
             specialists[spec.name] = resolved
+        if spec.team is not None:
+            problems += _import_problems(spec.team, f"specialists.{spec.name}.team")
     checks = _resolve_callables(team.validator.checks, "validator.checks", problems)
     digest = None
     if team.synthesizer.digest is not None:

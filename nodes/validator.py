@@ -42,43 +42,51 @@ def problems_of(result: WorkerResult, team: ResolvedTeam) -> list[str]:
     return found
 
 
-def make_validator(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
-    """The validator node for ``team``."""
+def judge(result: WorkerResult, team: ResolvedTeam) -> tuple[WorkerResult, Verdict]:
+    """The verdict on one submitted result, and the result's new status.
+
+    Accepted; ``revise`` with feedback while revisions remain; else ``rejected`` (or
+    ``failed`` when there never was an output) with the cap named in the reason.
+    """
     cap = team.spec.limits.max_revisions
+    found = problems_of(result, team)
+    feedback = "; ".join(found)
+    updated = WorkerResult(**result)
+    if not found:
+        updated["status"] = "accepted"
+    elif result["revision"] < cap:
+        updated |= {"status": "revise", "feedback": feedback}
+    else:
+        updated |= {
+            "status": "rejected" if result["output"] is not None else "failed",
+            "feedback": feedback,
+            "reason": f"max_revisions ({cap}) reached: {feedback}",
+        }
+    verdict = Verdict(
+        subtask_id=result["subtask_id"],
+        revision=result["revision"],
+        accepted=not found,
+        feedback=feedback,
+    )
+    return updated, verdict
+
+
+def verdict_update(judged: list[tuple[WorkerResult, Verdict]]) -> dict[str, Any]:
+    """The state update recording ``judged`` results, naming the revision cap if it was hit."""
+    update: dict[str, Any] = {
+        "results": {r["subtask_id"]: r for r, _ in judged},
+        "verdicts": [v for _, v in judged],
+    }
+    if any(r["status"] in ("rejected", "failed") for r, _ in judged):
+        update["caps"] = ["max_revisions"]
+    return update
+
+
+def make_validator(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
+    """The validator node for ``team``: judges every result waiting for it."""
 
     def validate(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        judged: dict[str, WorkerResult] = {}
-        verdicts: list[Verdict] = []
-        capped = False
-        for sid, result in state["results"].items():
-            if result["status"] != "submitted":
-                continue
-            found = problems_of(result, team)
-            feedback = "; ".join(found)
-            updated = WorkerResult(**result)
-            if not found:
-                updated["status"] = "accepted"
-            elif result["revision"] < cap:
-                updated |= {"status": "revise", "feedback": feedback}
-            else:
-                capped = True
-                updated |= {
-                    "status": "rejected" if result["output"] is not None else "failed",
-                    "feedback": feedback,
-                    "reason": f"max_revisions ({cap}) reached: {feedback}",
-                }
-            judged[sid] = updated
-            verdicts.append(
-                Verdict(
-                    subtask_id=sid,
-                    revision=result["revision"],
-                    accepted=not found,
-                    feedback=feedback,
-                )
-            )
-        update: dict[str, Any] = {"results": judged, "verdicts": verdicts}
-        if capped:
-            update["caps"] = ["max_revisions"]
-        return update
+        waiting = [r for r in state["results"].values() if r["status"] == "submitted"]
+        return verdict_update([judge(r, team) for r in waiting])
 
     return Node("validator", validate)

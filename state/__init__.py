@@ -4,6 +4,7 @@ from state.context import TeamContext
 from state.errors import ModelConfigError, OrchestraError, TeamSpecError
 from state.models import PROVIDERS, Provider, model_ref_problem, parse_model_ref
 from state.outputs import Plan, SpecialistOutput, Subtask, Synthesis, plan_model
+from state.patterns import PATTERNS, FanOutSpec, JoinPolicy, PatternName, PipelineSpec
 from state.spec import (
     Limits,
     ModelRef,
@@ -33,6 +34,11 @@ from state.team_state import (
 )
 
 __all__ = [
+    "PATTERNS",
+    "FanOutSpec",
+    "JoinPolicy",
+    "PatternName",
+    "PipelineSpec",
     "PROVIDERS",
     "TERMINAL",
     "CapName",

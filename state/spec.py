@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, InstanceOf, ValidationError
 
 from state.errors import TeamSpecError
 from state.models import model_ref_problem
+from state.patterns import FanOutSpec, PatternName, PipelineSpec, pattern_problems
 
 ModelRef = str | InstanceOf[BaseChatModel]
 """A model: a string such as ``"offline"`` or ``"openai:gpt-4o-mini"``, or a chat model."""
@@ -78,6 +79,9 @@ class SpecialistSpec(_Spec):
     """Declared checks ``(output) -> str | None`` the validator runs on this one's results."""
     max_steps: Annotated[int, Field(ge=1, le=100)] = 6
     """Model calls this specialist may make for one subtask (its tool-calling loop's cap)."""
+    team: TeamSpec | None = None
+    """A whole team doing this specialist's job (``pattern: hierarchical``). In a file, an
+    inline team or the path of a team file, relative to this file."""
 
 
 class Limits(_Spec):
@@ -95,6 +99,8 @@ class Limits(_Spec):
     """LangGraph super-steps per run; passed to every invocation explicitly."""
     max_concurrency: Annotated[int, Field(ge=1, le=1024)] = 16
     """Tasks LangGraph runs at once within a super-step (sync and async)."""
+    max_depth: Annotated[int, Field(ge=1, le=10)] = 3
+    """Levels of nested teams, this one included (1: no specialist may be a team)."""
 
 
 class TeamSpec(_Spec):
@@ -118,6 +124,15 @@ class TeamSpec(_Spec):
     validator: ValidatorSpec = Field(default_factory=ValidatorSpec)
     synthesizer: SynthesizerSpec = Field(default_factory=SynthesizerSpec)
     limits: Limits = Field(default_factory=Limits)
+    pattern: PatternName = "orchestrator_workers"
+    """The shape the team runs in (see ``state.patterns``)."""
+    pipeline: PipelineSpec = Field(default_factory=PipelineSpec)
+    fan_out: FanOutSpec = Field(default_factory=FanOutSpec)
+
+    @property
+    def depth(self) -> int:
+        """Levels of teams: 1, plus the deepest nested team's depth."""
+        return 1 + max((s.team.depth for s in self.specialists if s.team), default=0)
 
     @property
     def specialist_names(self) -> tuple[str, ...]:
@@ -144,25 +159,67 @@ class TeamSpec(_Spec):
 
         Import paths are not resolved here; ``nodes.resolve`` adds those problems.
         """
+        found = self._specialist_problems()
+        for where, ref in self._roles():
+            if isinstance(ref, str) and (problem := model_ref_problem(ref)):
+                found.append(f"{where}model: {problem}")
+        teams = tuple(s.name for s in self.specialists if s.team is not None)
+        found += pattern_problems(
+            self.pattern, self.specialist_names, self.pipeline, self.fan_out, teams
+        )
+        found += self._nesting_problems()
+        return found
+
+    def _specialist_problems(self) -> list[str]:
         found: list[str] = []
         if not self.specialists:
             found.append("the team has no specialists")
         seen: set[str] = set()
-        reserved = {"orchestrator", "dispatch", "validator", "synthesizer"}
+        # Built-in node names of the patterns; stage validators are named validate_<stage>.
+        reserved = {
+            "orchestrator",
+            "dispatch",
+            "validator",
+            "synthesizer",
+            "pipeline",
+            "finish",
+            "scatter",
+            "gather",
+        }
         for spec in self.specialists:
             where = f"specialists.{spec.name}"
             if not spec.name.isidentifier() or keyword.iskeyword(spec.name):
                 found.append(f"{where}: name must be a Python identifier")
-            if spec.name in reserved:
+            if spec.name in reserved or spec.name.startswith("validate_"):
                 found.append(f"{where}: name is reserved for a built-in node")
             if spec.name in seen:
                 found.append(f"{where}: duplicate specialist name")
             seen.add(spec.name)
             if not spec.description.strip():
                 found.append(f"{where}: description is empty (the orchestrator plans from it)")
-        for where, ref in self._roles():
-            if isinstance(ref, str) and (problem := model_ref_problem(ref)):
-                found.append(f"{where}model: {problem}")
+        return found
+
+    def _nesting_problems(self) -> list[str]:
+        """Depth within the cap, children within the parent's limits, children sound."""
+        found: list[str] = []
+        if self.depth > self.limits.max_depth:
+            found.append(
+                f"limits.max_depth: teams are nested {self.depth} levels deep, more than "
+                f"{self.limits.max_depth}"
+            )
+        mine = self.limits
+        for spec in self.specialists:
+            if spec.team is None:
+                continue
+            where = f"specialists.{spec.name}.team"
+            theirs = spec.team.limits
+            for field in ("max_rounds", "max_workers_per_round", "max_concurrency"):
+                if getattr(theirs, field) > getattr(mine, field):
+                    found.append(
+                        f"{where}.limits.{field}: {getattr(theirs, field)} exceeds the parent's "
+                        f"{getattr(mine, field)}"
+                    )
+            found += [f"{where}: {problem}" for problem in spec.team.problems()]
         return found
 
     def objects(self) -> list[str]:
@@ -174,6 +231,8 @@ class TeamSpec(_Spec):
             found += [f"{where}.checks" for c in spec.checks if not isinstance(c, str)][:1]
             if spec.output is not None and not isinstance(spec.output, str):
                 found.append(f"{where}.output")
+            if spec.team is not None:
+                found += [f"{where}.team.{held}" for held in spec.team.objects()]
         found += ["validator.checks" for c in self.validator.checks if not isinstance(c, str)][:1]
         if self.synthesizer.digest is not None and not isinstance(self.synthesizer.digest, str):
             found.append("synthesizer.digest")
@@ -193,6 +252,9 @@ class TeamSpec(_Spec):
         return self.model_dump(mode="json", exclude_defaults=True)
 
 
+SpecialistSpec.model_rebuild()
+
+
 def team_from_data(data: object, *, source: str = "<data>") -> TeamSpec:
     """Validate loaded data as a team, turning pydantic's errors into one ``TeamSpecError``."""
     try:
@@ -205,9 +267,7 @@ def team_from_data(data: object, *, source: str = "<data>") -> TeamSpec:
         raise TeamSpecError(source, lines) from None
 
 
-def load_team(path: str | Path) -> TeamSpec:
-    """Load a team from a ``.yaml``/``.yml`` or ``.json`` file."""
-    file = Path(path)
+def _read(file: Path) -> object:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
@@ -215,9 +275,30 @@ def load_team(path: str | Path) -> TeamSpec:
     except UnicodeDecodeError as exc:
         raise TeamSpecError(str(file), [f"the team file is not UTF-8 text: {exc.reason}"]) from None
     try:
-        data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise TeamSpecError(str(file), [f"not valid {file.suffix[1:] or 'YAML'}: {exc}"]) from None
+
+
+def _inline_teams(data: object, file: Path, including: tuple[Path, ...]) -> object:
+    """Replace each specialist's ``team: path`` with that file's data, relative to ``file``."""
+    if not isinstance(data, dict):
+        return data
+    for spec in data.get("specialists") or []:
+        if isinstance(spec, dict) and isinstance(spec.get("team"), str):
+            nested = (file.parent / spec["team"]).resolve()
+            if nested in including:
+                raise TeamSpecError(str(file), [f"team files include each other: {nested}"])
+            spec["team"] = _inline_teams(_read(nested), nested, (*including, nested))
+        elif isinstance(spec, dict) and isinstance(spec.get("team"), dict):
+            spec["team"] = _inline_teams(spec["team"], file, including)
+    return data
+
+
+def load_team(path: str | Path) -> TeamSpec:
+    """Load a team from a ``.yaml``/``.yml`` or ``.json`` file (nested team files inlined)."""
+    file = Path(path)
+    data = _inline_teams(_read(file), file, (file.resolve(),))
     return team_from_data(data, source=str(file))
 
 

@@ -1,0 +1,53 @@
+"""Hierarchical teams: orchestrator-workers where some specialists are whole teams.
+
+Each nested team is compiled in its own pattern (recursively, up to ``max_depth``) and
+runs as a subgraph inside its specialist's node, sharing the parent's checkpointer, so
+streaming, tracing, checkpoints and interrupts work through the nesting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.runnables import Runnable
+
+from graphs import orchestrator_workers
+from graphs.orchestrator_workers import TeamGraph
+from nodes import resolve_team
+from nodes.resolve import ResolvedTeam
+from nodes.subteam import make_subteam
+from state import TeamSpec
+
+CompileChild = Callable[[TeamSpec], Runnable[Any, dict[str, Any]]]
+
+
+def build(team: TeamSpec | ResolvedTeam, *, compile_child: CompileChild | None = None) -> TeamGraph:
+    """Compile-ready graph of a team whose specialists may be teams.
+
+    Example:
+        >>> from state import SpecialistSpec, TeamContext, TeamSpec
+        >>> inner = TeamSpec(name="inner", specialists=[
+        ...     SpecialistSpec(name="digger", description="finds facts")])
+        >>> outer = TeamSpec(name="outer", pattern="hierarchical", specialists=[
+        ...     SpecialistSpec(name="research", description="researches facts", team=inner)])
+        >>> state = build(outer).compile().invoke(
+        ...     {"task": "Find facts about SQLite"}, {"recursion_limit": 40, "max_concurrency": 2},
+        ...     context=TeamContext(model="offline"))
+        >>> state["results"]["s1"]["specialist"], state["status"]
+        ('research', 'completed')
+    """
+    resolved = team if isinstance(team, ResolvedTeam) else resolve_team(team)
+    if compile_child is None:
+        # The registry imports this module, so it is imported only when a child is built.
+        from graphs.patterns import compile_team
+
+        def compile_child(child: TeamSpec) -> Runnable[Any, dict[str, Any]]:
+            return compile_team(child)
+
+    workers = {
+        spec.name: make_subteam(spec.name, compile_child(spec.team), spec.team)
+        for spec in resolved.spec.specialists
+        if spec.team is not None
+    }
+    return orchestrator_workers.build(resolved, workers=workers)

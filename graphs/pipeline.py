@@ -1,0 +1,75 @@
+"""The sequential pipeline: fixed stages, a validator between each, the last stage answers.
+
+Topology (stages research → draft)::
+
+    START → pipeline → research → validate_research ─┬→ research (revise)
+                                                    ├→ draft → validate_draft ─┬→ draft
+                                                    └→ finish                  └→ finish → END
+"""
+
+from __future__ import annotations
+
+from langgraph.graph import END, START, StateGraph
+
+from graphs.orchestrator_workers import TeamGraph
+from nodes import make_specialist, make_synthesizer, model_retry_policy, resolve_team
+from nodes.resolve import ResolvedTeam
+from nodes.stages import (
+    make_finish,
+    make_pipeline_plan,
+    make_stage,
+    make_stage_validator,
+    stage_names,
+)
+from state import TeamContext, TeamInput, TeamSpec, TeamState
+
+
+def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
+    """Compile-ready graph of ``team`` as a sequential pipeline.
+
+    Stage ``k`` receives the task and the typed outputs of stages ``< k``; the answer is
+    the last stage's output (``pipeline.answer: last_stage``) or a synthesis of all.
+
+    Example:
+        >>> from state import SpecialistSpec, TeamContext, TeamSpec
+        >>> team = TeamSpec(name="doc", pattern="pipeline", specialists=[
+        ...     SpecialistSpec(name="research", description="finds facts"),
+        ...     SpecialistSpec(name="draft", description="writes a draft")])
+        >>> state = build(team).compile().invoke(
+        ...     {"task": "Explain checkpoints"}, {"recursion_limit": 40, "max_concurrency": 2},
+        ...     context=TeamContext(model="offline"))
+        >>> [r["id"] for r in state["plan"]], state["status"]
+        (['research', 'draft'], 'completed')
+    """
+    resolved = team if isinstance(team, ResolvedTeam) else resolve_team(team)
+    stages = stage_names(resolved)
+    end = "synthesizer" if resolved.spec.pipeline.answer == "synthesis" else "finish"
+    retry = model_retry_policy()
+    graph: TeamGraph = StateGraph(TeamState, context_schema=TeamContext, input_schema=TeamInput)
+    graph.add_node("pipeline", make_pipeline_plan(resolved), metadata={"role": "planner"})
+    for k, name in enumerate(stages):
+        worker = make_specialist(resolved.specialists[name], resolved)
+        graph.add_node(
+            name,
+            make_stage(name, worker),
+            retry_policy=retry,
+            metadata={"role": "specialist", "specialist": name},
+        )
+        following = stages[k + 1] if k + 1 < len(stages) else end
+        graph.add_node(
+            f"validate_{name}",
+            make_stage_validator(resolved, name, end),
+            destinations=tuple(dict.fromkeys((name, following, end))),
+            metadata={"role": "validator", "specialist": name},
+        )
+        graph.add_edge(name, f"validate_{name}")
+    if end == "synthesizer":
+        graph.add_node(
+            end, make_synthesizer(resolved), retry_policy=retry, metadata={"role": "synthesizer"}
+        )
+    else:
+        graph.add_node(end, make_finish(resolved), metadata={"role": "finish"})
+    graph.add_edge(START, "pipeline")
+    graph.add_edge("pipeline", stages[0])
+    graph.add_edge(end, END)
+    return graph

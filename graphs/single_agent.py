@@ -1,0 +1,73 @@
+"""The single-agent baseline: one agent with every specialist's tools and one prompt.
+
+Measure a team against it before adding agents. It is a one-stage pipeline over a
+derived specialist ``agent``: same input, same state and output types, same validator.
+"""
+
+from __future__ import annotations
+
+from graphs import pipeline
+from graphs.orchestrator_workers import TeamGraph
+from state import PipelineSpec, SpecialistSpec, TeamSpec, TeamSpecError
+
+AGENT = "agent"
+
+
+def agent_spec(team: TeamSpec) -> TeamSpec:
+    """``team`` as one agent: the union of the tools, the prompts merged, one step budget.
+
+    The output type is the specialists' own when they all share one (then their checks
+    apply too), else the default ``SpecialistOutput``.
+    """
+    if any(s.team is not None for s in team.specialists):
+        raise TeamSpecError(team.name, ["a team with nested teams has no single-agent form"])
+    tools = list({repr(t): t for s in team.specialists for t in s.tools}.values())
+    outputs = {repr(s.output): s.output for s in team.specialists}
+    output = next(iter(outputs.values())) if len(outputs) == 1 else None
+    checks = [c for s in team.specialists for c in s.checks] if len(outputs) == 1 else []
+    roles = "\n".join(
+        f"- as {s.name}: {s.description}" + (f" {s.prompt}" if s.prompt else "")
+        for s in team.specialists
+    )
+    agent = SpecialistSpec(
+        name=AGENT,
+        description="does the whole task alone: "
+        + "; ".join(s.description for s in team.specialists),
+        prompt=f"You do the work of a whole team by yourself:\n{roles}",
+        tools=tools,
+        model=team.specialists[0].model
+        if len({repr(s.model) for s in team.specialists}) == 1
+        else None,
+        output=output,
+        checks=checks,
+        max_steps=min(100, sum(s.max_steps for s in team.specialists)),
+    )
+    return team.model_copy(
+        update={
+            "specialists": [agent],
+            "pattern": "single_agent",
+            "pipeline": PipelineSpec(stages=[AGENT], answer="last_stage"),
+        }
+    )
+
+
+def build(team: TeamSpec) -> TeamGraph:
+    """Compile-ready graph of ``team``'s single-agent baseline.
+
+    Example:
+        >>> from state import SpecialistSpec, TeamContext, TeamSpec
+        >>> team = TeamSpec(name="t", specialists=[
+        ...     SpecialistSpec(name="a", description="finds facts",
+        ...                    tools=["nodes.toolkit:search_notes"]),
+        ...     SpecialistSpec(name="b", description="computes",
+        ...                    tools=["nodes.toolkit:calculate"])])
+        >>> state = build(team).compile().invoke(
+        ...     {"task": "What is SQLite?"}, {"recursion_limit": 20, "max_concurrency": 1},
+        ...     context=TeamContext(model="offline"))
+        >>> state["results"]["agent"]["tool_calls"], state["status"]
+        (['search_notes', 'calculate'], 'completed')
+    """
+    return pipeline.build(agent_spec(team))
+
+
+__all__ = ["AGENT", "TeamGraph", "agent_spec", "build"]

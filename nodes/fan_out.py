@@ -1,0 +1,128 @@
+"""Nodes of the parallel fan-out: the fixed branches, per-branch failure, the join.
+
+Branches are dispatched together (one super-step, bounded by ``max_concurrency``). A
+branch that fails for good is recorded as failed instead of failing the super-step, so
+its siblings' results stay — except under ``fail_fast``, where the error ends the run
+and the checkpoint keeps the finished branches.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langgraph.errors import GraphBubbleUp
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+
+from nodes.resolve import ResolvedTeam
+from nodes.retry import is_transient
+from nodes.runnable import Node
+from nodes.synthesizer import split_results
+from state import SubtaskRecord, TeamContext, TeamState, WorkerInput, WorkerResult
+
+JoinRoute = Command[Literal["synthesizer", "__end__"]]
+
+
+def make_branch_plan(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
+    """The fixed plan: every branch on the task, or the mapped specialist once per line."""
+    settings = team.spec.fan_out
+
+    def plan(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
+        if settings.map is not None:
+            items = [line.strip() for line in state["task"].splitlines() if line.strip()]
+            records = [
+                SubtaskRecord(
+                    id=f"{settings.map}_{i}",
+                    specialist=settings.map,
+                    instruction=item,
+                    depends_on=[],
+                    round=1,
+                )
+                for i, item in enumerate(items, start=1)
+            ]
+        else:
+            names = settings.branches or list(team.spec.specialist_names)
+            records = [
+                SubtaskRecord(
+                    id=name, specialist=name, instruction=state["task"], depends_on=[], round=1
+                )
+                for name in names
+            ]
+        return {"plan": records, "round": 1, "rationale": f"fan-out, join {settings.join}"}
+
+    return Node("scatter", plan)
+
+
+def _failed(payload: WorkerInput, exc: Exception) -> dict[str, Any]:
+    record = payload["subtask"]
+    failed = WorkerResult(
+        subtask_id=record["id"],
+        specialist=record["specialist"],
+        status="failed",
+        revision=payload["revision"],
+        output=None,
+        summary="",
+        steps=0,
+        tool_calls=[],
+        reason=f"{type(exc).__name__}: {exc}",
+    )
+    return {"results": {record["id"]: failed}}
+
+
+def guard_branch(
+    worker: Node[WorkerInput, dict[str, Any]], name: str
+) -> Node[WorkerInput, dict[str, Any]]:
+    """A branch whose permanent errors are recorded as its failure, not the super-step's.
+
+    Transient errors still propagate, so the node's retry policy retries them; if they
+    outlast it the run stops with its state kept, and a resume retries only this branch.
+    (LangGraph's node ``error_handler`` would do this too, but its generated node is
+    drawn disconnected in Studio.)
+    """
+
+    def run(payload: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
+        try:
+            return worker(payload, runtime)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            return _failed(payload, exc)
+
+    async def arun(payload: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
+        try:
+            return await worker.acall(payload, runtime)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            return _failed(payload, exc)
+
+    return Node(name, run, arun)
+
+
+def make_gather(team: ResolvedTeam) -> Node[TeamState, JoinRoute]:
+    """The join: apply the team's join policy to the settled branches."""
+    settings = team.spec.fan_out
+
+    def gather(state: TeamState, runtime: Runtime[TeamContext]) -> JoinRoute:
+        accepted, missing = split_results(state)
+        total = len(state["plan"])
+        listed = "; ".join(
+            f"{r['subtask_id']} {r['status']}: {r.get('reason', '')}".rstrip(": ") for r in missing
+        )
+        if settings.join == "settled" or not missing:
+            return Command(goto="synthesizer")
+        if settings.join == "quorum" and len(accepted) >= (settings.quorum or total):
+            return Command(goto="synthesizer")
+        if settings.join == "quorum":
+            reason = f"quorum of {settings.quorum} not met: {len(accepted)} of {total} succeeded"
+        else:
+            reason = f"join {settings.join}: {len(missing)} of {total} branches failed"
+        answer = f"The run failed ({reason}). Failed branches: {listed}"
+        update = {"status": "failed", "reason": reason, "answer": answer, "citations": accepted}
+        return Command(update=update, goto="__end__")
+
+    return Node("gather", gather)

@@ -1,0 +1,126 @@
+"""Nodes of the sequential pipeline: the fixed plan, stages, per-stage validators, finish.
+
+Stage ``k`` gets the task as its instruction and the typed outputs of stages ``< k`` as its
+inputs. Its validator sends it back with feedback (up to ``max_revisions``), passes the
+work on to the next stage, or, when the stage ended without success, stops the pipeline:
+later stages are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+
+from nodes.dispatch import payload_for
+from nodes.resolve import ResolvedTeam
+from nodes.runnable import Node
+from nodes.synthesizer import run_status, split_results
+from nodes.validator import judge, verdict_update
+from state import SubtaskRecord, TeamContext, TeamState, WorkerInput, WorkerResult
+
+
+def stage_names(team: ResolvedTeam) -> tuple[str, ...]:
+    """The pipeline's stages in running order."""
+    return tuple(team.spec.pipeline.stages) or team.spec.specialist_names
+
+
+def make_pipeline_plan(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
+    """The fixed plan: one subtask per stage, each depending on every earlier stage."""
+    stages = stage_names(team)
+
+    def plan(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
+        records = [
+            SubtaskRecord(
+                id=name,
+                specialist=name,
+                instruction=state["task"],
+                depends_on=list(stages[:k]),
+                round=1,
+            )
+            for k, name in enumerate(stages)
+        ]
+        return {"plan": records, "round": 1, "rationale": f"pipeline: {' -> '.join(stages)}"}
+
+    return Node("pipeline", plan)
+
+
+def _stage_input(state: TeamState, name: str) -> WorkerInput:
+    record = next(r for r in state["plan"] if r["id"] == name)
+    current = state["results"].get(name)
+    if current is not None and current["status"] == "revise":
+        return payload_for(
+            record, state["results"], current["revision"] + 1, current.get("feedback")
+        )
+    return payload_for(record, state["results"], 0, None)
+
+
+def make_stage(
+    name: str, worker: Node[WorkerInput, dict[str, Any]]
+) -> Node[TeamState, dict[str, Any]]:
+    """A pipeline stage: the specialist's node, fed from state instead of a ``Send``."""
+
+    def run(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
+        return worker(_stage_input(state, name), runtime)
+
+    async def arun(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
+        return await worker.acall(_stage_input(state, name), runtime)
+
+    return Node(name, run, arun)
+
+
+def _skipped_after(
+    state: TeamState, stage: str, stages: tuple[str, ...]
+) -> dict[str, WorkerResult]:
+    later = stages[stages.index(stage) + 1 :]
+    return {
+        name: WorkerResult(
+            subtask_id=name,
+            specialist=name,
+            status="skipped",
+            revision=0,
+            output=None,
+            summary="",
+            steps=0,
+            tool_calls=[],
+            reason=f"stage {stage} did not succeed",
+        )
+        for name in later
+    }
+
+
+def make_stage_validator(team: ResolvedTeam, stage: str, end: str) -> Node[TeamState, Command[Any]]:
+    """Judge one stage's result: back to the stage, on to the next, or to ``end``."""
+    stages = stage_names(team)
+    following = stages[stages.index(stage) + 1] if stage != stages[-1] else end
+
+    def validate(state: TeamState, runtime: Runtime[TeamContext]) -> Command[Any]:
+        result, verdict = judge(state["results"][stage], team)
+        update = verdict_update([(result, verdict)])
+        if result["status"] == "revise":
+            return Command(update=update, goto=stage)
+        if result["status"] == "accepted":
+            return Command(update=update, goto=following)
+        update["results"] |= _skipped_after(state, stage, stages)
+        return Command(update=update, goto=end)
+
+    return Node(f"validate_{stage}", validate)
+
+
+def make_finish(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
+    """End without a model call: the answer is the last accepted result of the plan."""
+
+    def finish(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
+        accepted, missing = split_results(state)
+        results = state["results"]
+        answer = results[accepted[-1]]["summary"] if accepted else "No stage succeeded."
+        if missing:
+            gaps = "; ".join(
+                f"{r['subtask_id']} {r['status']}: {r.get('reason', '')}" for r in missing
+            )
+            answer += f"\n\nNot completed: {gaps}"
+        status, reason = run_status(state, missing)
+        return {"answer": answer, "citations": accepted[-1:], "status": status, "reason": reason}
+
+    return Node("finish", finish)
