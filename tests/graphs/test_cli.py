@@ -147,3 +147,27 @@ def test_resume_after_a_worker_crash_does_not_rerun_finished_workers(tmp_path: P
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["status"] == "completed"
     assert log.read_text().splitlines()[len(before) :] == ["beta:s3"]
+
+
+@pytest.mark.parametrize(
+    ("team", "pattern", "task"),
+    [
+        ("research", "orchestrator_workers", "Compare SQLite and PostgreSQL checkpointers"),
+        ("research", "pipeline", "Explain SQLite checkpoints"),
+        ("research", "fan_out", "Assess PostgreSQL checkpoints"),
+        ("research", "single_agent", "What is SQLite?"),
+        ("org", "hierarchical", "Research SQLite checkpointers, then edit a summary"),
+        ("report_pipeline", None, "Explain how checkpoints make runs resumable"),
+        ("review_panel", None, "SQLite\nPostgreSQL\nSend API"),
+    ],
+)
+def test_every_pattern_runs_offline_from_the_cli(
+    tmp_path: Path, team: str, pattern: str | None, task: str
+) -> None:
+    extra = ["--pattern", pattern] if pattern else []
+    run = orchestra("run", team, "--task", task, "--json", *extra, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert data["status"] == "completed"
+    assert data["answer"]
+    assert data["citations"]

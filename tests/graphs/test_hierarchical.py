@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import compiled, context, run_config
@@ -181,3 +182,46 @@ def test_team_files_that_include_each_other_are_refused(tmp_path: Path) -> None:
 def test_nested_teams_need_the_hierarchical_pattern() -> None:
     with pytest.raises(TeamSpecError, match="are teams: they run only with pattern 'hierarchical'"):
         compile_team(three_levels(), pattern="pipeline")
+
+
+def test_a_crash_in_the_innermost_team_resumes_without_restarting_anything() -> None:
+    plans: list[str] = []
+    crash = {"worker": True}
+    base = scripted(plans)
+
+    def respond(messages: Any, tools: Any) -> Any:
+        from nodes.scripted import role_of, worker_call
+
+        if role_of(tools) == "specialist" and worker_call(messages, tools).specialist == "worker":
+            if crash["worker"]:
+                raise RuntimeError("worker host died")
+            return SpecialistOutput(summary="inner done", key_points=[])
+        return base.respond(messages, tools)
+
+    model = ScriptedChatModel(respond=respond)
+    graph = compile_team(three_levels(), checkpointer=InMemorySaver())
+    config = run_config("crash")
+    with pytest.raises(RuntimeError, match="worker host died"):
+        graph.invoke({"task": "do it"}, config, context=context(model))
+    crash["worker"] = False
+    final = graph.invoke(None, config, context=context(model))
+
+    assert final["status"] == "completed"
+    assert sorted(p for p in plans if p.endswith(":1")) == ["dept:1", "top:1", "unit:1"]
+    assert len(model.calls_for("solo")) == 1 and len(model.calls_for("helper")) == 1
+
+
+def test_streaming_reaches_into_nested_teams() -> None:
+    executed.clear()
+    graph = compile_team(three_levels(), checkpointer=InMemorySaver())
+    namespaces = {
+        len(ns)
+        for ns, _ in graph.stream(
+            {"task": "do it"},
+            run_config("s"),
+            context=context(scripted([])),
+            stream_mode="updates",
+            subgraphs=True,
+        )
+    }
+    assert namespaces == {0, 1, 2}  # top level, the department, the innermost unit
