@@ -51,7 +51,7 @@ def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
         worker = make_specialist(resolved.specialists[name], resolved)
         graph.add_node(
             name,
-            make_stage(name, worker),
+            make_stage(name, worker, resolved),
             retry_policy=retry,
             metadata={"role": "specialist", "specialist": name},
         )

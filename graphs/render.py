@@ -9,6 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from graphs.runner import RunResult
+from state import LedgerEntry, Totals, totals
 
 _STYLE = {
     "completed": "green",
@@ -17,6 +18,42 @@ _STYLE = {
     "failed": "red",
     "interrupted": "red",
 }
+
+
+def ledger_table(ledger: dict[str, LedgerEntry]) -> Table:
+    """Spend per role and per worker, with the totals."""
+    table = Table(title="usage", title_justify="left")
+    for column in (
+        "who",
+        "calls",
+        "in tokens",
+        "out tokens",
+        "cost $",
+        "model s",
+        "attempts",
+        "revisions",
+        "status",
+    ):
+        table.add_column(column, overflow="fold", justify="left" if column == "who" else "right")
+
+    def row(who: str, e: LedgerEntry | Totals, attempts: str, revisions: str, status: str) -> None:
+        table.add_row(
+            who,
+            str(e["model_calls"]),
+            str(e["input_tokens"]),
+            str(e["output_tokens"]),
+            f"{e['cost_usd']:.4f}",
+            f"{e['latency_s']:.2f}",
+            attempts,
+            revisions,
+            status,
+        )
+
+    for key, entry in ledger.items():
+        who = f"{key} ({entry['specialist']})" if entry.get("specialist") else key
+        row(who, entry, str(entry["attempts"]), str(entry["revisions"]), entry.get("status", "-"))
+    row("total", totals(ledger), "", "", "")
+    return table
 
 
 def render_result(result: RunResult, console: Console | None = None) -> None:
@@ -57,6 +94,8 @@ def render_result(result: RunResult, console: Console | None = None) -> None:
     out.print(f"[bold]task:[/bold] {values.get('task', '')}")
     if values.get("plan"):
         out.print(table)
+    if values.get("ledger"):
+        out.print(ledger_table(values["ledger"]))
     for note in values.get("notes", []):
         out.print(f"[dim]note:[/dim] {note}")
     if values.get("answer"):

@@ -15,6 +15,7 @@ from langgraph.types import Command, Send
 
 from nodes.resolve import ResolvedTeam
 from nodes.runnable import Node
+from nodes.usage import carve, team_exhausted
 from state import (
     TERMINAL,
     DependencyResult,
@@ -23,12 +24,8 @@ from state import (
     TeamState,
     WorkerInput,
     WorkerResult,
+    status_of,
 )
-
-
-def _status(results: dict[str, WorkerResult], sid: str) -> str | None:
-    found = results.get(sid)
-    return found["status"] if found else None
 
 
 def _skipped(record: SubtaskRecord, reason: str) -> WorkerResult:
@@ -91,7 +88,7 @@ def ready_sends(plan: list[SubtaskRecord], results: dict[str, WorkerResult]) -> 
     for record in plan:
         current = results.get(record["id"])
         if current is None:
-            if all(_status(results, d) == "accepted" for d in record["depends_on"]):
+            if all(status_of(results, d) == "accepted" for d in record["depends_on"]):
                 sends.append(Send(record["specialist"], payload_for(record, results, 0, None)))
         elif current["status"] == "revise":
             payload = payload_for(record, results, current["revision"] + 1, current.get("feedback"))
@@ -115,18 +112,23 @@ def make_dispatch(
         results = {**state["results"], **skipped}
         sends = ready_sends(plan, results)
         update: dict[str, Any] = {"results": skipped} if skipped else {}
-        if sends and state["model_calls"] >= limits.max_model_calls:
+        spent = team_exhausted(state, team.spec)
+        if sends and (spent or state["model_calls"] >= limits.max_model_calls):
+            why = f"budget_exhausted: {spent}" if spent else "max_model_calls reached"
             held = {
-                r["id"]: _skipped(r, "max_model_calls reached before it could run")
+                r["id"]: _skipped(r, f"{why} before it could run")
                 for r in plan
-                if _status(results, r["id"]) not in TERMINAL
+                if status_of(results, r["id"]) not in TERMINAL
             }
-            note = f"max_model_calls ({limits.max_model_calls}) reached: {sorted(held)} not run"
-            update = {"results": {**skipped, **held}, "caps": ["max_model_calls"], "notes": [note]}
+            update = {"results": {**skipped, **held}, "notes": [f"{why}: {sorted(held)} not run"]}
+            update |= {"exhausted": [spent]} if spent else {"caps": ["max_model_calls"]}
             return Command(update=update, goto="synthesizer")
+        for send in sends:
+            own = team.specialists[send.arg["subtask"]["specialist"]].spec.budget
+            send.arg["envelope"] = carve(state, team.spec, own, len(sends))
         if sends:
             return Command(update=update, goto=sends)
-        waiting = [r["id"] for r in plan if _status(results, r["id"]) not in TERMINAL]
+        waiting = [r["id"] for r in plan if status_of(results, r["id"]) not in TERMINAL]
         if waiting:
             # Unreachable with a checked plan; kept so a bad state ends instead of looping.
             stuck = {

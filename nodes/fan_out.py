@@ -8,6 +8,7 @@ and the checkpoint keeps the finished branches.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 from langgraph.errors import GraphBubbleUp
@@ -18,7 +19,14 @@ from nodes.resolve import ResolvedTeam
 from nodes.retry import is_transient
 from nodes.runnable import Node
 from nodes.synthesizer import split_results
-from state import SubtaskRecord, TeamContext, TeamState, WorkerInput, WorkerResult
+from state import (
+    SubtaskRecord,
+    TeamContext,
+    TeamState,
+    WorkerInput,
+    WorkerResult,
+    totals,
+)
 
 JoinRoute = Command[Literal["synthesizer", "__end__"]]
 
@@ -48,7 +56,12 @@ def make_branch_plan(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
                 )
                 for name in names
             ]
-        return {"plan": records, "round": 1, "rationale": f"fan-out, join {settings.join}"}
+        return {
+            "plan": records,
+            "round": 1,
+            "rationale": f"fan-out, join {settings.join}",
+            "started_at": state.get("started_at", time.time()),
+        }
 
     return Node("scatter", plan)
 
@@ -122,7 +135,13 @@ def make_gather(team: ResolvedTeam) -> Node[TeamState, JoinRoute]:
         else:
             reason = f"join {settings.join}: {len(missing)} of {total} branches failed"
         answer = f"The run failed ({reason}). Failed branches: {listed}"
-        update = {"status": "failed", "reason": reason, "answer": answer, "citations": accepted}
+        update = {
+            "status": "failed",
+            "reason": reason,
+            "answer": answer,
+            "citations": accepted,
+            "usage": totals(state.get("ledger", {})),
+        }
         return Command(update=update, goto="__end__")
 
     return Node("gather", gather)

@@ -80,11 +80,18 @@ class LocalChatModel(BaseChatModel):
 
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _calls: int = PrivateAttr(default=0)
+    _usage: list[int] = PrivateAttr(default_factory=list)
 
     @property
     def call_count(self) -> int:
         """How many times the model was called."""
         return self._calls
+
+    @property
+    def tokens_per_call(self) -> list[int]:
+        """Input plus output tokens each call reported, in call order."""
+        with self._lock:
+            return list(self._usage)
 
     def reply(
         self, messages: list[BaseMessage], tools: list[BoundTool], tool_choice: str | None
@@ -117,6 +124,8 @@ class LocalChatModel(BaseChatModel):
             "output_tokens": completion,
             "total_tokens": prompt + completion,
         }
+        with self._lock:
+            self._usage.append(prompt + completion)
         out.response_metadata = {**out.response_metadata, "model_name": self._llm_type}
         return ChatResult(generations=[ChatGeneration(message=out)])
 

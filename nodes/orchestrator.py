@@ -1,12 +1,16 @@
 """The orchestrator: plans a round of subtasks, or decides the task is done.
 
 Round 1 plans from the task and the roster. Later calls see every result so far and
-plan only what is missing; an empty plan ends the work. A plan proposed past
-``max_rounds`` is not run: the run goes to synthesis with the cap named.
+plan only what is missing; an empty plan ends the work. A plan with problems (unknown
+specialists, cycles, repeats of answered subtasks, no plan at all) goes back with them
+for a corrected one, up to ``max_plan_revisions``; every verdict is recorded. A plan
+proposed past ``max_rounds`` is not run. Planning stops without a model call when the
+team's budget is spent or the last round produced no new accepted result.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -14,75 +18,169 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from nodes.models import resolve_model
-from nodes.plan_check import check_plan
+from nodes.plan_review import PlanReview, made_progress, review_plan
 from nodes.prompts import ORCHESTRATOR_PROMPT, orchestrator_message, result_block
 from nodes.resolve import ResolvedTeam
 from nodes.runnable import Node
-from state import Plan, TeamContext, TeamState, plan_model
+from nodes.usage import Spend, budget_lines, team_exhausted, team_left
+from state import Plan, TeamContext, TeamState, Verdict, plan_model
 
 OrchestratorRoute = Command[Literal["dispatch", "synthesizer"]]
 
 
-def make_orchestrator(team: ResolvedTeam) -> Node[TeamState, OrchestratorRoute]:
-    """The orchestrator node for ``team``."""
-    spec = team.spec
-    schema = plan_model(spec.specialist_names)
+def _feedback(problems: list[str]) -> str:
+    listed = "\n".join(f"- {p}" for p in problems)
+    return f"Your plan has problems:\n{listed}\nReturn a corrected plan."
 
-    def messages(state: TeamState) -> list[BaseMessage]:
-        round_no = state.get("round", 0) + 1
-        results = state["results"]
-        outcomes = [result_block(r, results.get(r["id"])) for r in state["plan"]]
+
+class Orchestrator:
+    """The orchestrator's steps; ``node`` wires them into a graph node."""
+
+    def __init__(self, team: ResolvedTeam) -> None:
+        self.spec = team.spec
+        self.schema = plan_model(team.spec.specialist_names)
+
+    def stop_early(self, state: TeamState) -> OrchestratorRoute | None:
+        """End planning without a model call: budget spent, or no progress."""
+        if why := team_exhausted(state, self.spec):
+            note = f"{why} is spent: no further planning"
+            return Command(update={"exhausted": [why], "notes": [note]}, goto="synthesizer")
+        last = state.get("round", 0)
+        if last >= 2 and not made_progress(state["plan"], state["results"], last):
+            reason = f"round {last} produced no new accepted result"
+            return Command(update={"no_progress": reason, "notes": [reason]}, goto="synthesizer")
+        return None
+
+    def messages(self, state: TeamState) -> list[BaseMessage]:
+        """System prompt, then task, roster, limits, budget used and results so far."""
+        spec, results = self.spec, state["results"]
         text = orchestrator_message(
             state["task"],
             spec.specialists,
-            round_no=round_no,
+            round_no=state.get("round", 0) + 1,
             max_rounds=spec.limits.max_rounds,
             max_subtasks=spec.limits.max_workers_per_round,
-            outcomes=outcomes,
+            outcomes=[result_block(r, results.get(r["id"])) for r in state["plan"]],
+            budget=budget_lines(state, spec),
         )
         return [SystemMessage(spec.orchestrator.prompt or ORCHESTRATOR_PROMPT), HumanMessage(text)]
 
-    def model(runtime: Runtime[TeamContext]) -> Any:
+    def model(self, runtime: Runtime[TeamContext]) -> Any:
+        """The orchestrator's model, answering with a typed ``Plan``."""
+        spec = self.spec
         chat = resolve_model(runtime.context.model, spec.orchestrator.model, spec.model)
-        return chat.with_structured_output(schema, include_raw=True)
+        return chat.with_structured_output(self.schema, include_raw=True)
 
-    def decide(state: TeamState, reply: dict[str, Any]) -> OrchestratorRoute:
-        round_no = state.get("round", 0) + 1
+    def judge(
+        self, state: TeamState, reply: dict[str, Any], attempt: int
+    ) -> tuple[PlanReview, Verdict]:
+        """The plan seam's verdict on one reply."""
         plan = reply.get("parsed")
-        if not isinstance(plan, Plan):
-            error = reply.get("parsing_error") or "no plan in the reply"
-            note = f"round {round_no}: the orchestrator's reply was not a valid plan: {error}"
-            update: dict[str, Any] = {"model_calls": 1, "notes": [note]}
+        round_no = state.get("round", 0) + 1
+        review = review_plan(
+            plan if isinstance(plan, Plan) else None,
+            reply.get("parsing_error") or "no plan in the reply",
+            team=self.spec,
+            earlier=state["plan"],
+            results=state["results"],
+            round_no=round_no,
+        )
+        if isinstance(plan, Plan):
+            review.rationale = plan.rationale
+        verdict = Verdict(
+            subtask_id=f"plan:r{round_no}",
+            revision=attempt,
+            accepted=not review.problems,
+            feedback="; ".join(review.problems),
+        )
+        return review, verdict
+
+    def retry_with(self, state: TeamState, verdict: Verdict, spend: Spend, attempt: int) -> bool:
+        """Whether to send the plan back for correction."""
+        if verdict["accepted"] or attempt >= self.spec.limits.max_plan_revisions:
+            return False
+        return spend.over(team_left(state, self.spec), time.time()) is None
+
+    def decide(
+        self, state: TeamState, review: PlanReview, spend: Spend, verdicts: list[Verdict]
+    ) -> OrchestratorRoute:
+        """Dispatch the reviewed plan, or end planning."""
+        round_no, checked, limits = state.get("round", 0) + 1, review.checked, self.spec.limits
+        update: dict[str, Any] = {
+            "model_calls": spend.calls,
+            "verdicts": verdicts,
+            "notes": list(checked.notes),
+            "ledger": {"orchestrator": spend.entry("orchestrator", revision=len(verdicts) - 1)},
+        }
+        if "started_at" not in state:
+            update["started_at"] = time.time()
+        if review.rationale is None:
+            update["notes"] += [f"round {round_no}: {p}" for p in review.problems]
             if round_no == 1:
                 update |= {"status": "failed", "reason": "invalid_plan"}
             return Command(update=update, goto="synthesizer")
-        checked = check_plan(
-            plan.subtasks,
-            specialists=spec.specialist_names,
-            existing=[r["id"] for r in state["plan"]],
-            round_no=round_no,
-            max_subtasks=spec.limits.max_workers_per_round,
-        )
-        update = {"model_calls": 1, "notes": checked.notes, "rationale": plan.rationale}
+        update["rationale"] = review.rationale
+        update["notes"] += [p for p in review.problems if p.startswith("refused")]
         if checked.capped:
             update["caps"] = ["max_workers_per_round"]
         if not checked.subtasks:
+            if review.repeats:
+                update["no_progress"] = "every proposed subtask repeated an answered one"
             return Command(update=update, goto="synthesizer")
-        if round_no > spec.limits.max_rounds:
+        if round_no > limits.max_rounds:
             ids = [s["id"] for s in checked.subtasks]
-            update["notes"] = [
-                *checked.notes,
-                f"max_rounds ({spec.limits.max_rounds}) reached: proposed subtasks {ids} not run",
-            ]
+            update["notes"].append(
+                f"max_rounds ({limits.max_rounds}) reached: proposed subtasks {ids} not run"
+            )
             update["caps"] = [*update.get("caps", []), "max_rounds"]
             return Command(update=update, goto="synthesizer")
         update |= {"plan": checked.subtasks, "round": round_no}
         return Command(update=update, goto="dispatch")
 
-    def run(state: TeamState, runtime: Runtime[TeamContext]) -> OrchestratorRoute:
-        return decide(state, model(runtime).invoke(messages(state)))
+    def run(self, state: TeamState, runtime: Runtime[TeamContext]) -> OrchestratorRoute:
+        """Plan, with corrections, synchronously."""
+        if (early := self.stop_early(state)) is not None:
+            return early
+        chat, conversation, spend = (
+            self.model(runtime),
+            self.messages(state),
+            Spend.for_team(self.spec),
+        )
+        verdicts: list[Verdict] = []
+        for attempt in range(self.spec.limits.max_plan_revisions + 1):
+            started = time.monotonic()
+            reply = chat.invoke(conversation)
+            spend.record(reply, started)
+            review, verdict = self.judge(state, reply, attempt)
+            verdicts.append(verdict)
+            if not self.retry_with(state, verdict, spend, attempt):
+                break
+            conversation = [*conversation, HumanMessage(_feedback(review.problems))]
+        return self.decide(state, review, spend, verdicts)
 
-    async def arun(state: TeamState, runtime: Runtime[TeamContext]) -> OrchestratorRoute:
-        return decide(state, await model(runtime).ainvoke(messages(state)))
+    async def arun(self, state: TeamState, runtime: Runtime[TeamContext]) -> OrchestratorRoute:
+        """Plan, with corrections, without blocking a thread."""
+        if (early := self.stop_early(state)) is not None:
+            return early
+        chat, conversation, spend = (
+            self.model(runtime),
+            self.messages(state),
+            Spend.for_team(self.spec),
+        )
+        verdicts: list[Verdict] = []
+        for attempt in range(self.spec.limits.max_plan_revisions + 1):
+            started = time.monotonic()
+            reply = await chat.ainvoke(conversation)
+            spend.record(reply, started)
+            review, verdict = self.judge(state, reply, attempt)
+            verdicts.append(verdict)
+            if not self.retry_with(state, verdict, spend, attempt):
+                break
+            conversation = [*conversation, HumanMessage(_feedback(review.problems))]
+        return self.decide(state, review, spend, verdicts)
 
-    return Node("orchestrator", run, arun)
+
+def make_orchestrator(team: ResolvedTeam) -> Node[TeamState, OrchestratorRoute]:
+    """The orchestrator node for ``team``."""
+    orchestrator = Orchestrator(team)
+    return Node("orchestrator", orchestrator.run, orchestrator.arun)

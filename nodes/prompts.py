@@ -86,8 +86,9 @@ def orchestrator_message(
     max_rounds: int,
     max_subtasks: int,
     outcomes: list[str],
+    budget: str = "",
 ) -> str:
-    """The orchestrator's input: task, roster, limits and (after round 1) the results so far."""
+    """The orchestrator's input: task, roster, limits, budget left, and the results so far."""
     parts = [
         section("Task", task),
         section("Specialists", roster(specialists)),
@@ -96,6 +97,8 @@ def orchestrator_message(
             f"round: {round_no} of {max_rounds}\nmax_subtasks: {max_subtasks}",
         ),
     ]
+    if budget:
+        parts.append(section("Budget used", budget))
     if outcomes:
         parts.append(section("Results", "\n\n".join(outcomes)))
     return "\n".join(parts)

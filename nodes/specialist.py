@@ -10,7 +10,10 @@ and another step, within ``max_steps``.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -20,11 +23,23 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, ValidationError
 
+from nodes.local_model import BoundTool
 from nodes.models import resolve_model
+from nodes.offline import offline_output
 from nodes.prompts import specialist_message, specialist_system
 from nodes.resolve import ResolvedSpecialist, ResolvedTeam
 from nodes.runnable import Node
+from nodes.usage import Spend
 from state import TeamContext, WorkerInput, WorkerResult
+
+
+def partial_output(messages: list[BaseMessage], output: type[BaseModel]) -> BaseModel | None:
+    """The output type filled from the tool results so far, if they can fill it."""
+    schema = BoundTool(output.__name__, "", output.model_json_schema())
+    try:
+        return output.model_validate(offline_output(messages, schema))
+    except (ValidationError, ValueError, KeyError, IndexError):
+        return None
 
 
 def summarize(output: BaseModel) -> str:
@@ -46,6 +61,11 @@ class _Loop:
     tools_used: list[str] = field(default_factory=list)
     output: BaseModel | None = None
     raw: str = ""
+    spend: Spend = field(default_factory=lambda: Spend(prices={}))
+    started_at: float = field(default_factory=time.time)
+    exhausted: str | None = None
+    invalid_output: str | None = None
+    """The last reply's output validation error, if its output call was invalid."""
 
     def __post_init__(self) -> None:
         name = self.worker.output.__name__
@@ -60,7 +80,12 @@ class _Loop:
 
     @property
     def done(self) -> bool:
-        return self.output is not None or self.steps >= self.worker.spec.max_steps
+        """Finished, out of steps, or out of budget (checked before every model call)."""
+        if self.output is not None or self.steps >= self.worker.spec.max_steps:
+            return True
+        envelope = self.task.get("envelope") or self.worker.spec.budget
+        self.exhausted = self.spend.over(envelope, self.started_at)
+        return self.exhausted is not None
 
     def bound(self, chat: BaseChatModel) -> Any:
         name = self.worker.output.__name__
@@ -76,7 +101,9 @@ class _Loop:
         calls = reply.tool_calls if isinstance(reply, AIMessage) else []
         self.raw = reply.text or json.dumps([c["args"] for c in calls], default=str)
         name = self.worker.output.__name__
+        self.invalid_output = None
         if not calls:
+            self.invalid_output = "the reply called no tool"
             self.messages.append(HumanMessage(f"Call `{name}` with your result to finish."))
             return []
         to_run = []
@@ -86,6 +113,7 @@ class _Loop:
                 try:
                     self.output = self.worker.output.model_validate(call["args"])
                 except ValidationError as exc:
+                    self.invalid_output = f"{exc.error_count()} validation error(s) for {name}"
                     self.messages.append(
                         ToolMessage(f"Invalid {name}: {exc}", tool_call_id=call_id, status="error")
                     )
@@ -110,6 +138,15 @@ class _Loop:
     def answer(self, call_id: str, result: object) -> None:
         self.messages.append(ToolMessage(str(result), tool_call_id=call_id))
 
+    def settle(self, call_id: str, tool: BaseTool, call: Callable[[], object]) -> None:
+        """Run a tool call; its result, or the error it raised, answers the model."""
+        try:
+            self.answer(call_id, call())
+        except GraphBubbleUp:
+            raise  # interrupts and other control flow belong to LangGraph
+        except Exception as exc:
+            self.fail(call_id, tool, exc)
+
     def fail(self, call_id: str, tool: BaseTool, exc: Exception) -> None:
         self.messages.append(
             ToolMessage(
@@ -131,16 +168,40 @@ class _Loop:
             steps=self.steps,
             tool_calls=self.tools_used,
         )
-        if self.output is not None:
+        update: dict[str, Any] = {"model_calls": self.steps}
+        if self.output is None and not self.exhausted and not self.invalid_output:
+            self.exhausted = f"max_steps ({self.steps} of {self.worker.spec.max_steps})"
+        if self.output is None and self.exhausted:
+            # Out of budget: hand over what the work so far supports, marked as partial.
+            salvaged = partial_output(self.messages, self.worker.output)
+            result |= {
+                "status": "exhausted",
+                "reason": f"budget_exhausted: {self.exhausted}",
+                "raw": self.raw[:4000],
+            }
+            if salvaged is not None:
+                result |= {
+                    "output": salvaged.model_dump(mode="json"),
+                    "summary": summarize(salvaged),
+                }
+            update["exhausted"] = [f"{self.worker.name} {self.exhausted}"]
+        elif self.output is not None:
             result["output"] = self.output.model_dump(mode="json")
             result["summary"] = summarize(self.output)
         else:
             result["reason"] = (
-                f"no valid {self.worker.output.__name__} within max_steps "
-                f"({self.worker.spec.max_steps})"
+                f"no valid {self.worker.output.__name__} after {self.steps} attempt(s): "
+                f"{self.invalid_output}"
             )
             result["raw"] = self.raw[:4000]
-        return {"results": {record["id"]: result}, "model_calls": self.steps}
+        entry = self.spend.entry(
+            "specialist",
+            revision=self.task["revision"],
+            specialist=self.worker.name,
+            subtask_id=record["id"],
+            status=result["status"],
+        )
+        return update | {"results": {record["id"]: result}, "ledger": {record["id"]: entry}}
 
 
 def make_specialist(
@@ -151,22 +212,26 @@ def make_specialist(
     def chat(runtime: Runtime[TeamContext]) -> BaseChatModel:
         return resolve_model(runtime.context.model, worker.spec.model, team.spec.model)
 
+    def start(task: WorkerInput) -> _Loop:
+        return _Loop(worker, task, spend=Spend.for_team(team.spec))
+
     def run(task: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        loop, model = _Loop(worker, task), chat(runtime)
+        loop, model = start(task), chat(runtime)
         while not loop.done:
-            for tool, args, call_id in loop.take(loop.bound(model).invoke(loop.messages)):
-                try:
-                    loop.answer(call_id, tool.invoke(args))
-                except GraphBubbleUp:
-                    raise
-                except Exception as exc:
-                    loop.fail(call_id, tool, exc)
+            started = time.monotonic()
+            reply = loop.bound(model).invoke(loop.messages)
+            loop.spend.record(reply, started)
+            for tool, args, call_id in loop.take(reply):
+                loop.settle(call_id, tool, partial(tool.invoke, args))
         return loop.result()
 
     async def arun(task: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        loop, model = _Loop(worker, task), chat(runtime)
+        loop, model = start(task), chat(runtime)
         while not loop.done:
-            for tool, args, call_id in loop.take(await loop.bound(model).ainvoke(loop.messages)):
+            started = time.monotonic()
+            reply = await loop.bound(model).ainvoke(loop.messages)
+            loop.spend.record(reply, started)
+            for tool, args, call_id in loop.take(reply):
                 try:
                     loop.answer(call_id, await tool.ainvoke(args))
                 except GraphBubbleUp:

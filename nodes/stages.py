@@ -8,6 +8,7 @@ later stages are skipped with the reason.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -17,8 +18,16 @@ from nodes.dispatch import payload_for
 from nodes.resolve import ResolvedTeam
 from nodes.runnable import Node
 from nodes.synthesizer import run_status, split_results
+from nodes.usage import carve
 from nodes.validator import judge, verdict_update
-from state import SubtaskRecord, TeamContext, TeamState, WorkerInput, WorkerResult
+from state import (
+    SubtaskRecord,
+    TeamContext,
+    TeamState,
+    WorkerInput,
+    WorkerResult,
+    totals,
+)
 
 
 def stage_names(team: ResolvedTeam) -> tuple[str, ...]:
@@ -41,31 +50,39 @@ def make_pipeline_plan(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
             )
             for k, name in enumerate(stages)
         ]
-        return {"plan": records, "round": 1, "rationale": f"pipeline: {' -> '.join(stages)}"}
+        return {
+            "plan": records,
+            "round": 1,
+            "rationale": f"pipeline: {' -> '.join(stages)}",
+            "started_at": state.get("started_at", time.time()),
+        }
 
     return Node("pipeline", plan)
 
 
-def _stage_input(state: TeamState, name: str) -> WorkerInput:
+def _stage_input(state: TeamState, name: str, team: ResolvedTeam) -> WorkerInput:
     record = next(r for r in state["plan"] if r["id"] == name)
     current = state["results"].get(name)
     if current is not None and current["status"] == "revise":
-        return payload_for(
+        payload = payload_for(
             record, state["results"], current["revision"] + 1, current.get("feedback")
         )
-    return payload_for(record, state["results"], 0, None)
+    else:
+        payload = payload_for(record, state["results"], 0, None)
+    payload["envelope"] = carve(state, team.spec, team.specialists[name].spec.budget, 1)
+    return payload
 
 
 def make_stage(
-    name: str, worker: Node[WorkerInput, dict[str, Any]]
+    name: str, worker: Node[WorkerInput, dict[str, Any]], team: ResolvedTeam
 ) -> Node[TeamState, dict[str, Any]]:
     """A pipeline stage: the specialist's node, fed from state instead of a ``Send``."""
 
     def run(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        return worker(_stage_input(state, name), runtime)
+        return worker(_stage_input(state, name, team), runtime)
 
     async def arun(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        return await worker.acall(_stage_input(state, name), runtime)
+        return await worker.acall(_stage_input(state, name, team), runtime)
 
     return Node(name, run, arun)
 
@@ -121,6 +138,12 @@ def make_finish(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
             )
             answer += f"\n\nNot completed: {gaps}"
         status, reason = run_status(state, missing)
-        return {"answer": answer, "citations": accepted[-1:], "status": status, "reason": reason}
+        return {
+            "answer": answer,
+            "citations": accepted[-1:],
+            "status": status,
+            "reason": reason,
+            "usage": totals(state.get("ledger", {})),
+        }
 
     return Node("finish", finish)

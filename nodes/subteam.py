@@ -15,7 +15,14 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from langgraph.runtime import Runtime
 
 from nodes.runnable import Node
-from state import SpecialistOutput, TeamContext, TeamSpec, WorkerInput, WorkerResult
+from state import (
+    LedgerEntry,
+    SpecialistOutput,
+    TeamContext,
+    TeamSpec,
+    WorkerInput,
+    WorkerResult,
+)
 
 
 def child_task(payload: WorkerInput) -> str:
@@ -51,7 +58,25 @@ def _result(payload: WorkerInput, name: str, final: dict[str, Any]) -> dict[str,
         result["reason"] = f"team {name} ended {final.get('status', 'unfinished')}: " + str(
             final.get("reason", "")
         )
-    return {"results": {record["id"]: result}, "model_calls": final.get("model_calls", 0)}
+    spent = final.get("usage") or {}
+    entry = LedgerEntry(
+        role="specialist",
+        specialist=name,
+        subtask_id=record["id"],
+        model_calls=spent.get("model_calls", 0),
+        input_tokens=spent.get("input_tokens", 0),
+        output_tokens=spent.get("output_tokens", 0),
+        cost_usd=spent.get("cost_usd", 0.0),
+        latency_s=spent.get("latency_s", 0.0),
+        attempts=1,
+        revisions=payload["revision"],
+        status=result["status"],
+    )
+    return {
+        "results": {record["id"]: result},
+        "model_calls": final.get("model_calls", 0),
+        "ledger": {record["id"]: entry},
+    }
 
 
 def make_subteam(

@@ -7,6 +7,7 @@ never passes for a complete one.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -16,16 +17,30 @@ from nodes.models import resolve_model
 from nodes.prompts import SYNTHESIZER_PROMPT, result_block, synthesizer_message
 from nodes.resolve import ResolvedTeam
 from nodes.runnable import Node
-from state import RunStatus, Synthesis, TeamContext, TeamState, WorkerResult
+from nodes.usage import Spend, team_exhausted
+from state import (
+    RunStatus,
+    Synthesis,
+    TeamContext,
+    TeamState,
+    WorkerResult,
+    merge_ledger,
+    totals,
+)
 
 
 def run_status(state: TeamState, missing: list[WorkerResult]) -> tuple[RunStatus, str]:
     """The run's final status and the reason for it."""
     if state.get("status") == "failed":
         return "failed", state.get("reason", "failed")
+    spent = list(dict.fromkeys(state.get("exhausted", [])))
+    if spent:
+        return "budget_exhausted", ", ".join(spent)
     caps = list(dict.fromkeys(state["caps"]))
     if caps:
         return "cap_reached", ", ".join(caps)
+    if stalled := state.get("no_progress"):
+        return "no_progress", stalled
     if missing:
         listed = ", ".join(f"{r['subtask_id']} {r['status']}" for r in missing)
         return (
@@ -75,7 +90,10 @@ def digest_of(state: TeamState, team: ResolvedTeam) -> tuple[dict[str, Any] | No
 
 
 def synthesis_update(
-    state: TeamState, reply: dict[str, Any], digest: dict[str, Any] | None = None
+    state: TeamState,
+    reply: dict[str, Any],
+    digest: dict[str, Any] | None = None,
+    spent: str | None = None,
 ) -> dict[str, Any]:
     """The state update from the synthesizer model's ``include_raw`` reply."""
     accepted, missing = split_results(state)
@@ -88,10 +106,15 @@ def synthesis_update(
         if stray:
             notes.append(f"synthesizer cited subtasks that were not accepted: {stray}")
     else:
-        error = reply.get("parsing_error") or "no synthesis in the reply"
-        notes.append(f"the synthesizer's reply was not a valid Synthesis: {error}")
         found = "; ".join(f"[{sid}] {state['results'][sid]['summary']}" for sid in accepted)
-        answer = f"The synthesizer gave no usable answer. Accepted results: {found or 'none'}"
+        if spent:
+            notes.append(f"{spent} is spent: the answer was composed without a model call")
+            answer = f"The budget ({spent}) ran out before a synthesis. Accepted results: "
+        else:
+            error = reply.get("parsing_error") or "no synthesis in the reply"
+            notes.append(f"the synthesizer's reply was not a valid Synthesis: {error}")
+            answer = "The synthesizer gave no usable answer. Accepted results: "
+        answer += found or "none"
         citations = accepted
     unnamed = [r for r in missing if r["subtask_id"] not in answer]
     if unnamed:
@@ -128,16 +151,43 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
         chat = resolve_model(runtime.context.model, spec.synthesizer.model, spec.model)
         return chat.with_structured_output(Synthesis, include_raw=True)
 
+    def without_model(
+        state: TeamState, digest: Any, notes: list[str], spent: str
+    ) -> dict[str, Any]:
+        # The spend is over its cap already: one more call would break the budget's promise.
+        update = synthesis_update(state, {}, digest, spent=spent)
+        update |= {"model_calls": 0, "usage": totals(state.get("ledger", {}))}
+        update["exhausted"] = [spent]
+        update["status"], update["reason"] = (
+            "budget_exhausted",
+            ", ".join(dict.fromkeys([*state.get("exhausted", []), spent])),
+        )
+        return update | {"notes": notes + update["notes"]}
+
+    def close(
+        state: TeamState, reply: Any, spend: Spend, digest: Any, notes: list[str]
+    ) -> dict[str, Any]:
+        update = synthesis_update(state, reply, digest)
+        entry = {"synthesizer": spend.entry("synthesizer")}
+        usage = totals(merge_ledger(state.get("ledger", {}), entry))
+        return update | {"notes": notes + update["notes"], "ledger": entry, "usage": usage}
+
     def run(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
         digest, notes = digest_of(state, team)
+        if spent := team_exhausted(state, spec):
+            return without_model(state, digest, notes, spent)
+        spend, started = Spend.for_team(spec), time.monotonic()
         reply = model(runtime).invoke(messages(state, digest))
-        update = synthesis_update(state, reply, digest)
-        return update | {"notes": notes + update["notes"]}
+        spend.record(reply, started)
+        return close(state, reply, spend, digest, notes)
 
     async def arun(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
         digest, notes = digest_of(state, team)
+        if spent := team_exhausted(state, spec):
+            return without_model(state, digest, notes, spent)
+        spend, started = Spend.for_team(spec), time.monotonic()
         reply = await model(runtime).ainvoke(messages(state, digest))
-        update = synthesis_update(state, reply, digest)
-        return update | {"notes": notes + update["notes"]}
+        spend.record(reply, started)
+        return close(state, reply, spend, digest, notes)
 
     return Node("synthesizer", run, arun)

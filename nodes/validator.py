@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from nodes.resolve import Check, ResolvedTeam
 from nodes.runnable import Node
-from state import TeamContext, TeamState, Verdict, WorkerResult
+from state import TeamContext, TeamState, Verdict, WorkerResult, status_entry
 
 
 def _check_name(check: Check) -> str:
@@ -76,6 +76,12 @@ def verdict_update(judged: list[tuple[WorkerResult, Verdict]]) -> dict[str, Any]
     update: dict[str, Any] = {
         "results": {r["subtask_id"]: r for r, _ in judged},
         "verdicts": [v for _, v in judged],
+        "ledger": {
+            r["subtask_id"]: status_entry(
+                r["subtask_id"], r["specialist"], r["status"], r["revision"]
+            )
+            for r, _ in judged
+        },
     }
     if any(r["status"] in ("rejected", "failed") for r, _ in judged):
         update["caps"] = ["max_revisions"]

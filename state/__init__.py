@@ -1,5 +1,17 @@
 """Data: the team spec, graph state, model outputs and errors. Imports nothing of orchestra's."""
 
+from state.budget import (
+    PRICES,
+    Budget,
+    Envelope,
+    LedgerEntry,
+    Price,
+    Totals,
+    merge_ledger,
+    price_of,
+    status_entry,
+    totals,
+)
 from state.context import TeamContext
 from state.errors import ModelConfigError, OrchestraError, TeamSpecError
 from state.models import PROVIDERS, Provider, model_ref_problem, parse_model_ref
@@ -31,9 +43,19 @@ from state.team_state import (
     WorkerInput,
     WorkerResult,
     merge_results,
+    status_of,
 )
 
 __all__ = [
+    "PRICES",
+    "Budget",
+    "Envelope",
+    "LedgerEntry",
+    "Price",
+    "Totals",
+    "merge_ledger",
+    "price_of",
+    "totals",
     "PATTERNS",
     "FanOutSpec",
     "JoinPolicy",
@@ -74,5 +96,7 @@ __all__ = [
     "parse_model_ref",
     "plan_model",
     "save_team",
+    "status_entry",
+    "status_of",
     "team_from_data",
 ]

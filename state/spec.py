@@ -18,6 +18,7 @@ import yaml
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field, InstanceOf, ValidationError
 
+from state.budget import Budget, Price
 from state.errors import TeamSpecError
 from state.models import model_ref_problem
 from state.patterns import FanOutSpec, PatternName, PipelineSpec, pattern_problems
@@ -79,6 +80,8 @@ class SpecialistSpec(_Spec):
     """Declared checks ``(output) -> str | None`` the validator runs on this one's results."""
     max_steps: Annotated[int, Field(ge=1, le=100)] = 6
     """Model calls this specialist may make for one subtask (its tool-calling loop's cap)."""
+    budget: Budget = Field(default_factory=Budget)
+    """Tokens, cost and time this specialist may spend on one subtask."""
     team: TeamSpec | None = None
     """A whole team doing this specialist's job (``pattern: hierarchical``). In a file, an
     inline team or the path of a team file, relative to this file."""
@@ -93,6 +96,8 @@ class Limits(_Spec):
     """Plans the orchestrator may make (the first plan is round 1)."""
     max_revisions: Annotated[int, Field(ge=0, le=20)] = 2
     """Times one subtask may be sent back to its specialist after a rejection."""
+    max_plan_revisions: Annotated[int, Field(ge=0, le=10)] = 2
+    """Times a plan with problems goes back to the orchestrator with them, per round."""
     max_model_calls: Annotated[int, Field(ge=1)] = 500
     """Model calls across the whole run; no new work is dispatched past it."""
     recursion_limit: Annotated[int, Field(ge=5)] = 250
@@ -124,6 +129,10 @@ class TeamSpec(_Spec):
     validator: ValidatorSpec = Field(default_factory=ValidatorSpec)
     synthesizer: SynthesizerSpec = Field(default_factory=SynthesizerSpec)
     limits: Limits = Field(default_factory=Limits)
+    budget: Budget = Field(default_factory=Budget)
+    """Tokens, cost and time the whole run may spend, carved into its workers' envelopes."""
+    prices: dict[str, Price] = Field(default_factory=dict)
+    """USD per million tokens by model name, over ``state.budget.PRICES``."""
     pattern: PatternName = "orchestrator_workers"
     """The shape the team runs in (see ``state.patterns``)."""
     pipeline: PipelineSpec = Field(default_factory=PipelineSpec)
@@ -168,6 +177,36 @@ class TeamSpec(_Spec):
             self.pattern, self.specialist_names, self.pipeline, self.fan_out, teams
         )
         found += self._nesting_problems()
+        found += self._budget_problems()
+        return found
+
+    def _budget_problems(self) -> list[str]:
+        """Children's fixed budgets must fit in the parent's (a parent's budget is carved)."""
+        found: list[str] = []
+        for field in ("max_tokens", "max_cost_usd"):
+            mine = getattr(self.budget, field)
+            fixed = [child_budget(s, field) for s in self.specialists]
+            carved = sum(v for v in fixed if v is not None)
+            if mine is not None and carved > mine:
+                found.append(
+                    f"budget.{field}: the specialists' budgets together ({carved:g}) exceed "
+                    f"the team's ({mine:g})"
+                )
+        for spec in self.specialists:
+            timeout = child_budget(spec, "timeout_s")
+            if self.budget.timeout_s is not None and timeout and timeout > self.budget.timeout_s:
+                found.append(
+                    f"specialists.{spec.name}.budget.timeout_s: {timeout:g} exceeds the team's "
+                    f"{self.budget.timeout_s:g}"
+                )
+            if spec.team is not None:
+                for field in ("max_tokens", "max_cost_usd", "timeout_s"):
+                    own, inner = getattr(spec.budget, field), getattr(spec.team.budget, field)
+                    if own is not None and inner is not None and inner > own:
+                        found.append(
+                            f"specialists.{spec.name}.team.budget.{field}: {inner:g} exceeds "
+                            f"the specialist's {own:g}"
+                        )
         return found
 
     def _specialist_problems(self) -> list[str]:
@@ -250,6 +289,14 @@ class TeamSpec(_Spec):
                 ],
             )
         return self.model_dump(mode="json", exclude_defaults=True)
+
+
+def child_budget(spec: SpecialistSpec, field: str) -> float | None:
+    """A child's fixed budget: its own, else its nested team's."""
+    own: float | None = getattr(spec.budget, field)
+    if own is None and spec.team is not None:
+        own = getattr(spec.team.budget, field)
+    return own
 
 
 SpecialistSpec.model_rebuild()

@@ -11,16 +11,25 @@ from typing import Annotated, Any, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
-SubtaskStatus = Literal["submitted", "revise", "accepted", "rejected", "failed", "skipped"]
+from state.budget import Envelope, Exhausted, LedgerEntry, Totals, merge_ledger
+
+SubtaskStatus = Literal[
+    "submitted", "revise", "accepted", "rejected", "failed", "skipped", "exhausted"
+]
 """``submitted``: waits for the validator. ``revise``: rejected, goes back with feedback.
 Terminal: ``accepted``; ``rejected`` (revision cap reached); ``failed`` (no valid output);
-``skipped`` (a dependency did not succeed)."""
+``skipped`` (a dependency did not succeed or no budget was left); ``exhausted`` (its
+budget ran out: a partial result, kept)."""
 
-TERMINAL: frozenset[str] = frozenset({"accepted", "rejected", "failed", "skipped"})
+TERMINAL: frozenset[str] = frozenset({"accepted", "rejected", "failed", "skipped", "exhausted"})
 
-RunStatus = Literal["running", "completed", "partial", "cap_reached", "failed"]
+RunStatus = Literal[
+    "running", "completed", "partial", "failed", "budget_exhausted", "cap_reached", "no_progress"
+]
 """``completed``: every subtask accepted. ``partial``: some did not succeed and the answer
-says which. ``cap_reached``: a domain cap stopped work (``reason`` names it)."""
+says which. ``budget_exhausted``: a budget envelope stopped work. ``cap_reached``: a domain
+cap stopped work. ``no_progress``: rounds stopped changing any result. ``failed``: no
+answer could be had (``reason`` says why)."""
 
 CapName = Literal[
     "max_rounds", "max_revisions", "max_workers_per_round", "max_model_calls", "recursion_limit"
@@ -52,6 +61,7 @@ class WorkerInput(TypedDict):
     dependencies: dict[str, DependencyResult]
     revision: int
     feedback: NotRequired[str]
+    envelope: NotRequired[Envelope]
 
 
 class WorkerResult(TypedDict):
@@ -93,6 +103,12 @@ class RunOrigin(TypedDict):
     model: NotRequired[str]
 
 
+def status_of(results: dict[str, WorkerResult], subtask_id: str) -> SubtaskStatus | None:
+    """A subtask's status, or ``None`` before it has a result."""
+    found = results.get(subtask_id)
+    return found["status"] if found else None
+
+
 def merge_results(
     left: dict[str, WorkerResult], right: dict[str, WorkerResult]
 ) -> dict[str, WorkerResult]:
@@ -121,6 +137,15 @@ class TeamState(TypedDict):
     caps: Annotated[list[CapName], operator.add]
     """Domain caps that stopped some work."""
     model_calls: Annotated[int, operator.add]
+    ledger: Annotated[dict[str, LedgerEntry], merge_ledger]
+    """Spend per role and per worker (keyed by role name, or subtask id for workers)."""
+    exhausted: Exhausted
+    started_at: NotRequired[float]
+    """Epoch seconds when the run started: the team's timeout counts from here."""
+    no_progress: NotRequired[str]
+    """Why the orchestrator stopped planning: its rounds changed no result."""
+    usage: NotRequired[Totals]
+    """The run's total spend, set when it ends."""
     round: NotRequired[int]
     rationale: NotRequired[str]
     digest: NotRequired[dict[str, Any]]

@@ -1,0 +1,169 @@
+"""Metering: what each model call cost, what a team has left, and each worker's envelope.
+
+Tokens come from the models' usage metadata, cost from the team's price table, latency
+from the clock around the call. Budgets are checked *before* a call, so spend exceeds a
+cap by at most the call that crossed it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage
+
+from state import (
+    PRICES,
+    Budget,
+    Envelope,
+    LedgerEntry,
+    Price,
+    TeamSpec,
+    TeamState,
+    price_of,
+    totals,
+)
+from state.budget import Role
+
+
+def _raw(reply: Any) -> BaseMessage | None:
+    """The model message in a reply (``with_structured_output(include_raw=True)`` nests it)."""
+    if isinstance(reply, BaseMessage):
+        return reply
+    raw = reply.get("raw") if isinstance(reply, dict) else None
+    return raw if isinstance(raw, BaseMessage) else None
+
+
+@dataclass
+class Spend:
+    """Running spend of one role or one worker within one node run."""
+
+    prices: dict[str, Price]
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+
+    @classmethod
+    def for_team(cls, team: TeamSpec) -> Spend:
+        """A fresh meter priced with ``team``'s table over the defaults."""
+        return cls(prices={**PRICES, **team.prices})
+
+    @property
+    def tokens(self) -> int:
+        """Input plus output tokens."""
+        return self.input_tokens + self.output_tokens
+
+    def record(self, reply: Any, started: float) -> None:
+        """Count one call that started at ``started`` (``time.monotonic``)."""
+        self.calls += 1
+        self.latency_s += time.monotonic() - started
+        message = _raw(reply)
+        usage = message.usage_metadata if isinstance(message, AIMessage) else None
+        if not usage:
+            return
+        self.input_tokens += usage["input_tokens"]
+        self.output_tokens += usage["output_tokens"]
+        name = str(message.response_metadata.get("model_name", "")) if message else ""
+        price = price_of(name, self.prices)
+        if price is not None:
+            self.cost_usd += (
+                usage["input_tokens"] * price.input + usage["output_tokens"] * price.output
+            ) / 1_000_000
+
+    def entry(self, role: Role, *, revision: int = 0, **extra: str) -> LedgerEntry:
+        """This spend as a ledger entry (one attempt)."""
+        entry = LedgerEntry(
+            role=role,
+            model_calls=self.calls,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cost_usd=round(self.cost_usd, 8),
+            latency_s=round(self.latency_s, 4),
+            attempts=1,
+            revisions=revision,
+        )
+        entry.update(extra)  # type: ignore[typeddict-item]
+        return entry
+
+    def over(self, envelope: Envelope | Budget | None, started_at: float) -> str | None:
+        """Which limit of ``envelope`` this spend has reached, if any."""
+        if envelope is None:
+            return None
+        limits = envelope if isinstance(envelope, dict) else _as_envelope(envelope, started_at)
+        if "max_tokens" in limits and self.tokens >= limits["max_tokens"]:
+            return f"max_tokens ({self.tokens} of {limits['max_tokens']})"
+        if "max_cost_usd" in limits and self.cost_usd >= limits["max_cost_usd"]:
+            return f"max_cost_usd ({self.cost_usd:.4f} of {limits['max_cost_usd']:g})"
+        if "deadline" in limits and time.time() >= limits["deadline"]:
+            return "timeout_s (time is up)"
+        return None
+
+
+def _as_envelope(budget: Budget, started_at: float) -> Envelope:
+    envelope = Envelope()
+    if budget.max_tokens is not None:
+        envelope["max_tokens"] = budget.max_tokens
+    if budget.max_cost_usd is not None:
+        envelope["max_cost_usd"] = budget.max_cost_usd
+    if budget.timeout_s is not None:
+        envelope["deadline"] = started_at + budget.timeout_s
+    return envelope
+
+
+def team_left(state: TeamState, team: TeamSpec) -> Envelope:
+    """What the team's budget has left, by its ledger and clock (empty: unbounded)."""
+    spent = totals(state.get("ledger", {}))
+    budget, left = team.budget, Envelope()
+    if budget.max_tokens is not None:
+        left["max_tokens"] = budget.max_tokens - spent["tokens"]
+    if budget.max_cost_usd is not None:
+        left["max_cost_usd"] = budget.max_cost_usd - spent["cost_usd"]
+    if budget.timeout_s is not None:
+        left["deadline"] = state.get("started_at", time.time()) + budget.timeout_s
+    return left
+
+
+def team_exhausted(state: TeamState, team: TeamSpec) -> str | None:
+    """Which of the team's budgets is spent, if any."""
+    left = team_left(state, team)
+    if "max_tokens" in left and left["max_tokens"] <= 0:
+        return "team max_tokens"
+    if "max_cost_usd" in left and left["max_cost_usd"] <= 0:
+        return "team max_cost_usd"
+    if "deadline" in left and time.time() >= left["deadline"]:
+        return "team timeout_s"
+    return None
+
+
+def carve(state: TeamState, team: TeamSpec, own: Budget, shares: int) -> Envelope:
+    """A worker's envelope: its own budget narrowed to an equal share of the team's rest."""
+    left = team_left(state, team)
+    now = time.time()
+    envelope = _as_envelope(own, now)
+    if "max_tokens" in left:
+        share = max(1, left["max_tokens"] // max(shares, 1))
+        envelope["max_tokens"] = min(envelope.get("max_tokens", share), share)
+    if "max_cost_usd" in left:
+        share_cost = left["max_cost_usd"] / max(shares, 1)
+        envelope["max_cost_usd"] = min(envelope.get("max_cost_usd", share_cost), share_cost)
+    if "deadline" in left:
+        envelope["deadline"] = min(envelope.get("deadline", left["deadline"]), left["deadline"])
+    return envelope
+
+
+def budget_lines(state: TeamState, team: TeamSpec) -> str:
+    """The remaining budget as the orchestrator's prompt shows it."""
+    spent = totals(state.get("ledger", {}))
+    lines = [f"model calls: {spent['model_calls']} of {team.limits.max_model_calls}"]
+    budget = team.budget
+    if budget.max_tokens is not None:
+        lines.append(f"tokens: {spent['tokens']} of {budget.max_tokens}")
+    if budget.max_cost_usd is not None:
+        lines.append(f"cost: ${spent['cost_usd']:.4f} of ${budget.max_cost_usd:g}")
+    if budget.timeout_s is not None:
+        used = time.time() - state.get("started_at", time.time())
+        lines.append(f"time: {used:.0f}s of {budget.timeout_s:g}s")
+    return "\n".join(lines)

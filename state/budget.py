@@ -1,0 +1,164 @@
+"""Budgets, prices and the usage ledger's entries: what a team may spend, and what it did.
+
+A budget envelope bounds tokens (input + output, from the models' usage metadata), cost
+in USD (from a price table per model name) and wall-clock time. Steps are bounded by the
+existing caps: a specialist's ``max_steps`` per subtask, the team's ``max_model_calls``.
+Each envelope stops its holder before the next model call once it is spent, so spend
+exceeds a cap by at most one call.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Literal, NotRequired
+
+from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict
+
+
+class Budget(BaseModel):
+    """An envelope; ``None`` fields are unbounded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_tokens: Annotated[int, Field(ge=1)] | None = None
+    """Input plus output tokens."""
+    max_cost_usd: Annotated[float, Field(gt=0)] | None = None
+    """Dollars, priced with the team's price table."""
+    timeout_s: Annotated[float, Field(gt=0)] | None = None
+    """Wall-clock seconds (a team's count from the start of its run)."""
+
+
+class Price(BaseModel):
+    """USD per million tokens."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: Annotated[float, Field(ge=0)]
+    output: Annotated[float, Field(ge=0)]
+
+
+PRICES: dict[str, Price] = {
+    # Public list prices per million tokens; teams override or extend them in ``prices:``.
+    "gpt-4o-mini": Price(input=0.15, output=0.60),
+    "gpt-4o": Price(input=2.50, output=10.00),
+    "gpt-4.1-nano": Price(input=0.10, output=0.40),
+    "gpt-4.1-mini": Price(input=0.40, output=1.60),
+    "gpt-4.1": Price(input=2.00, output=8.00),
+    "o4-mini": Price(input=1.10, output=4.40),
+    "orchestra-offline": Price(input=0.0, output=0.0),
+    "orchestra-scripted": Price(input=0.0, output=0.0),
+}
+
+
+def price_of(model_name: str, table: dict[str, Price]) -> Price | None:
+    """The price of ``model_name``: an exact entry, else the longest entry it starts with.
+
+    So ``gpt-4o-mini-2024-07-18`` is priced as ``gpt-4o-mini``.
+    """
+    if model_name in table:
+        return table[model_name]
+    matches = [key for key in table if model_name.startswith(key)]
+    return table[max(matches, key=len)] if matches else None
+
+
+Role = Literal["orchestrator", "specialist", "synthesizer"]
+
+
+class LedgerEntry(TypedDict):
+    """What one role, or one worker on one subtask, spent (summed over its runs)."""
+
+    role: Role
+    specialist: NotRequired[str]
+    subtask_id: NotRequired[str]
+    model_calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    latency_s: float
+    """Seconds spent waiting for models."""
+    attempts: int
+    """Times this role or worker ran (a revision is another attempt)."""
+    revisions: int
+    status: NotRequired[str]
+
+
+_SUMMED = ("model_calls", "input_tokens", "output_tokens", "cost_usd", "latency_s", "attempts")
+
+
+def merge_ledger(
+    left: dict[str, LedgerEntry], right: dict[str, LedgerEntry]
+) -> dict[str, LedgerEntry]:
+    """Add spend entry by entry; the latest revision and status win."""
+    merged = dict(left)
+    for key, entry in right.items():
+        if key not in merged:
+            merged[key] = entry
+            continue
+        combined = LedgerEntry(**merged[key])
+        for name in _SUMMED:
+            combined[name] = combined[name] + entry[name]  # type: ignore[literal-required]
+        combined["revisions"] = max(combined["revisions"], entry["revisions"])
+        if "status" in entry:
+            combined["status"] = entry["status"]
+        merged[key] = combined
+    return merged
+
+
+def status_entry(subtask_id: str, specialist: str, status: str, revision: int = 0) -> LedgerEntry:
+    """A spend-free entry that records where a worker's subtask stands."""
+    return LedgerEntry(
+        role="specialist",
+        specialist=specialist,
+        subtask_id=subtask_id,
+        model_calls=0,
+        input_tokens=0,
+        output_tokens=0,
+        cost_usd=0.0,
+        latency_s=0.0,
+        attempts=0,
+        revisions=revision,
+        status=status,
+    )
+
+
+class Totals(TypedDict):
+    """The whole run's spend."""
+
+    model_calls: int
+    input_tokens: int
+    output_tokens: int
+    tokens: int
+    cost_usd: float
+    latency_s: float
+
+
+def totals(ledger: dict[str, LedgerEntry]) -> Totals:
+    """Sum the ledger."""
+    entries = list(ledger.values())
+    inputs = sum(e["input_tokens"] for e in entries)
+    outputs = sum(e["output_tokens"] for e in entries)
+    return Totals(
+        model_calls=sum(e["model_calls"] for e in entries),
+        input_tokens=inputs,
+        output_tokens=outputs,
+        tokens=inputs + outputs,
+        cost_usd=round(sum(e["cost_usd"] for e in entries), 6),
+        latency_s=round(sum(e["latency_s"] for e in entries), 3),
+    )
+
+
+Exhausted = Annotated[list[str], operator.add]
+"""Budget limits that stopped some work, e.g. ``max_tokens`` or ``team.max_cost_usd``."""
+
+
+class Envelope(TypedDict):
+    """What one worker may spend on one subtask.
+
+    Its own budget, narrowed to its share of what the team had left at dispatch.
+    """
+
+    max_tokens: NotRequired[int]
+    max_cost_usd: NotRequired[float]
+    deadline: NotRequired[float]
+    """Epoch seconds after which it must stop."""

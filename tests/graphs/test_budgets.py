@@ -1,0 +1,217 @@
+"""Budget envelopes and the usage ledger: caps stop work with a partial result and a reason,
+and spend stays within one model call of every cap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import compiled, context, make_team, run_config
+from langchain_core.messages import AIMessage
+from langchain_core.tools import tool
+
+from nodes import ScriptedChatModel, WorkerCall, plan_of, team_script, tool_call
+from state import SpecialistOutput, TeamSpec, TeamSpecError
+
+
+@tool
+def dig(query: str) -> str:
+    """Dig up one more fact."""
+    return f"fact about {query}: " + "detail " * 20
+
+
+def busy(call: WorkerCall) -> AIMessage:
+    """A worker that never finishes on its own: it always wants one more fact."""
+    return AIMessage(content="", tool_calls=[tool_call("dig", {"query": f"q{call.step}"})])
+
+
+def run_busy(**specialist: Any) -> tuple[dict[str, Any], ScriptedChatModel]:
+    team = make_team(
+        "miner",
+        tools={"miner": [dig]},
+        miner_spec={"max_steps": 40} | specialist,
+        limits={"max_model_calls": 100},
+    )
+    model = ScriptedChatModel(
+        respond=team_script(plan=plan_of(("s1", "miner", "mine")), workers={"miner": busy})
+    )
+    state = compiled(team).invoke({"task": "t"}, run_config(), context=context(model))
+    return state, model
+
+
+def worker_calls(model: ScriptedChatModel) -> list[int]:
+    """Tokens of each call the worker made (the plan is the first call)."""
+    return model.tokens_per_call[1 : 1 + len(model.calls_for("miner"))]
+
+
+def test_a_token_budget_stops_the_worker_with_a_partial_result() -> None:
+    state, model = run_busy(budget={"max_tokens": 2000})
+    result = state["results"]["s1"]
+    spent = state["ledger"]["s1"]["input_tokens"] + state["ledger"]["s1"]["output_tokens"]
+    per_call = worker_calls(model)
+
+    assert result["status"] == "exhausted"
+    assert result["reason"].startswith("budget_exhausted: max_tokens")
+    assert spent == sum(per_call)
+    assert spent >= 2000 > spent - per_call[-1]  # over by at most the last call
+    assert result["output"] is not None and "fact about q0" in result["summary"]  # work kept
+    assert state["status"] == "budget_exhausted"
+    assert "miner max_tokens" in state["reason"]
+
+
+def test_a_cost_budget_uses_the_price_table() -> None:
+    team_prices = {"orchestra-scripted": {"input": 1000.0, "output": 1000.0}}  # $0.001/token
+    team = make_team(
+        "miner",
+        tools={"miner": [dig]},
+        prices=team_prices,
+        miner_spec={"max_steps": 40, "budget": {"max_cost_usd": 1.5}},
+    )
+    model = ScriptedChatModel(
+        respond=team_script(plan=plan_of(("s1", "miner", "mine")), workers={"miner": busy})
+    )
+    state = compiled(team).invoke({"task": "t"}, run_config(), context=context(model))
+    cost = state["ledger"]["s1"]["cost_usd"]
+    last = worker_calls(model)[-1] / 1000
+
+    assert state["results"]["s1"]["reason"].startswith("budget_exhausted: max_cost_usd")
+    assert cost >= 1.5 > cost - last
+    assert state["usage"]["cost_usd"] == pytest.approx(sum(model.tokens_per_call) / 1000)
+
+
+def test_a_time_budget_stops_the_worker() -> None:
+    team = make_team(
+        "miner", tools={"miner": [dig]}, miner_spec={"max_steps": 40, "budget": {"timeout_s": 0.15}}
+    )
+    model = ScriptedChatModel(
+        respond=team_script(plan=plan_of(("s1", "miner", "mine")), workers={"miner": busy}),
+        latency_ms=40,
+    )
+    state = compiled(team).invoke({"task": "t"}, run_config(), context=context(model))
+    assert state["results"]["s1"]["reason"] == "budget_exhausted: timeout_s (time is up)"
+    assert len(model.calls_for("miner")) < 40
+
+
+def test_the_step_cap_keeps_the_work_done_as_a_partial_result() -> None:
+    state, model = run_busy(max_steps=3)
+    result = state["results"]["s1"]
+    assert result["status"] == "exhausted"
+    assert result["reason"] == "budget_exhausted: max_steps (3 of 3)"
+    assert "fact about q0" in result["summary"]
+    assert len(model.calls_for("miner")) == 3
+
+
+def test_the_team_budget_is_carved_and_stops_new_work_within_one_call() -> None:
+    def worker(call: WorkerCall) -> SpecialistOutput:
+        return SpecialistOutput(summary="x " * 200, key_points=[])
+
+    plan = plan_of(("s1", "a", "one"), ("s2", "a", "two", ["s1"]), ("s3", "a", "three", ["s2"]))
+    unbounded = ScriptedChatModel(respond=team_script(plan=plan, workers={"a": worker}))
+    compiled(make_team("a")).invoke({"task": "t"}, run_config(), context=context(unbounded))
+    plan_tokens, s1_tokens = unbounded.tokens_per_call[:2]
+    cap = plan_tokens + s1_tokens + 1  # s2 may start, s3 may not
+
+    model = ScriptedChatModel(respond=team_script(plan=plan, workers={"a": worker}))
+    team = make_team("a", budget={"max_tokens": cap})
+    state = compiled(team).invoke({"task": "t"}, run_config(), context=context(model))
+
+    assert state["results"]["s3"]["status"] == "skipped"
+    assert state["results"]["s3"]["reason"].startswith("budget_exhausted: team max_tokens")
+    assert state["status"] == "budget_exhausted"
+    assert state["usage"]["tokens"] == sum(model.tokens_per_call)
+    assert state["usage"]["tokens"] - model.tokens_per_call[-1] < cap  # within one call
+    assert [c.role for c in model.calls][-1] == "specialist"  # no synthesis call past the cap
+    assert "s3" in state["answer"]
+
+
+def test_the_orchestrator_sees_the_budget_left() -> None:
+    seen: list[str] = []
+
+    def plan(text: str, round_no: int) -> Any:
+        seen.append(text)
+        return plan_of(("s1", "a", "x")) if round_no == 1 else plan_of()
+
+    team = make_team("a", budget={"max_tokens": 100000, "max_cost_usd": 5})
+    model = ScriptedChatModel(respond=team_script(plan=plan))
+    compiled(team).invoke({"task": "t"}, run_config(), context=context(model))
+    assert (
+        "## Budget used\nmodel calls: 0 of 500\ntokens: 0 of 100000\ncost: $0.0000 of $5" in seen[0]
+    )
+    assert "model calls: 2 of 500" in seen[1]
+
+
+def test_the_ledger_accounts_for_every_call() -> None:
+    plan = plan_of(("s1", "a", "x"), ("s2", "b", "y"))
+    team = make_team(
+        "a",
+        "b",
+        limits={"max_revisions": 1},
+        b_spec={"checks": [lambda o: None if "v2" in o.summary else "need v2"]},
+    )
+    workers = {
+        "a": SpecialistOutput(summary="a", key_points=[]),
+        "b": lambda c: SpecialistOutput(summary="v2" if c.feedback else "v1", key_points=[]),
+    }
+    model = ScriptedChatModel(respond=team_script(plan=plan, workers=workers))
+    state = compiled(team).invoke({"task": "t"}, run_config(), context=context(model))
+    ledger = state["ledger"]
+
+    assert set(ledger) == {"orchestrator", "s1", "s2", "synthesizer"}
+    assert ledger["s2"]["attempts"] == 2 and ledger["s2"]["revisions"] == 1
+    assert ledger["s2"]["specialist"] == "b"
+    assert (ledger["s1"]["status"], ledger["s2"]["status"]) == ("accepted", "accepted")
+    assert ledger["orchestrator"]["attempts"] == 2  # the plan and the review
+    assert state["usage"]["model_calls"] == model.call_count == state["model_calls"]
+    assert state["usage"]["tokens"] == sum(model.tokens_per_call)
+    assert all(e["latency_s"] >= 0 for e in ledger.values())
+
+
+@pytest.mark.parametrize(
+    ("spec", "problem"),
+    [
+        (
+            {
+                "budget": {"max_tokens": 100},
+                "specialists": [
+                    {"name": "a", "description": "a", "budget": {"max_tokens": 80}},
+                    {"name": "b", "description": "b", "budget": {"max_tokens": 40}},
+                ],
+            },
+            "budget.max_tokens: the specialists' budgets together (120) exceed the team's (100)",
+        ),
+        (
+            {
+                "budget": {"timeout_s": 10},
+                "specialists": [{"name": "a", "description": "a", "budget": {"timeout_s": 30}}],
+            },
+            "specialists.a.budget.timeout_s: 30 exceeds the team's 10",
+        ),
+        (
+            {
+                "pattern": "hierarchical",
+                "budget": {"max_cost_usd": 1},
+                "specialists": [
+                    {
+                        "name": "a",
+                        "description": "a",
+                        "budget": {"max_cost_usd": 1},
+                        "team": {
+                            "name": "c",
+                            "budget": {"max_cost_usd": 2},
+                            "specialists": [{"name": "x", "description": "x"}],
+                        },
+                    }
+                ],
+            },
+            "specialists.a.team.budget.max_cost_usd: 2 exceeds the specialist's 1",
+        ),
+    ],
+)
+def test_a_child_budget_larger_than_its_parent_is_a_build_error(
+    spec: dict[str, Any], problem: str
+) -> None:
+    from graphs import compile_team
+
+    with pytest.raises(TeamSpecError) as caught:
+        compile_team(TeamSpec.model_validate({"name": "t"} | spec))
+    assert problem in caught.value.problems
