@@ -51,12 +51,21 @@ class RunNotFoundError(OrchestraError, LookupError):
 
 @contextmanager
 def open_checkpointer(db: str | Path | None = None) -> Iterator[BaseCheckpointSaver[str]]:
-    """A checkpointer for ``db``: a SQLite path (default in ``.orchestra/``) or ``:memory:``."""
+    """A checkpointer for ``db``: a SQLite path, ``:memory:`` or a ``postgresql://`` URL.
+
+    SQLite is the default, at ``.orchestra/checkpoints.sqlite``; PostgreSQL's tables are
+    created on first use.
+    """
     if str(db) == MEMORY:
         yield InMemorySaver()
         return
     if str(db or "").startswith(("postgres://", "postgresql://")):
-        raise OrchestraError("PostgreSQL checkpoints are not available yet; use a SQLite path")
+        from langgraph.checkpoint.postgres import PostgresSaver  # psycopg loads only when used
+
+        with PostgresSaver.from_conn_string(str(db)) as postgres:
+            postgres.setup()
+            yield postgres
+        return
     path = Path(db) if db else DEFAULT_DB
     path.parent.mkdir(parents=True, exist_ok=True)
     with SqliteSaver.from_conn_string(str(path)) as saver:

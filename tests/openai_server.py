@@ -1,7 +1,10 @@
 """An OpenAI-compatible chat-completions server on 127.0.0.1, answering with the offline policy.
 
 It lets tests drive the real wire path (``ChatOpenAI`` → HTTP → JSON) without a provider:
-tool calls, ``json_schema`` structured output and plain text, and it records every request.
+tool calls, ``json_schema`` structured output and plain text, whole or streamed as
+server-sent events (``"stream": true``: ``data: {chunk}`` lines, then ``data: [DONE]``).
+It records every request and the most requests it had in flight at once; ``delay``
+holds each answer back so that concurrent requests overlap measurably.
 """
 
 from __future__ import annotations
@@ -62,18 +65,62 @@ def _answer(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _pieces(text: str, size: int = 8) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def _chunks(answer: dict[str, Any], include_usage: bool) -> Iterator[dict[str, Any]]:
+    """The streamed form of ``answer``: role, content pieces, tool-call pieces, finish."""
+    message = answer["choices"][0]["message"]
+    base = {k: answer[k] for k in ("id", "created", "model")} | {"object": "chat.completion.chunk"}
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return base | {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    yield chunk({"role": "assistant", "content": ""})
+    for piece in _pieces(message["content"] or ""):
+        yield chunk({"content": piece})
+    for index, call in enumerate(message.get("tool_calls", [])):
+        head = {"id": call["id"], "type": "function"}
+        function = {"name": call["function"]["name"], "arguments": ""}
+        yield chunk({"tool_calls": [{"index": index, **head, "function": function}]})
+        for piece in _pieces(call["function"]["arguments"]):
+            yield chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+    yield chunk({}, answer["choices"][0]["finish_reason"])
+    if include_usage:
+        yield base | {"choices": [], "usage": answer["usage"]}
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.requests.append(body)
-        payload = json.dumps(_answer(body)).encode()
+        with self.server.counting():
+            if self.server.delay:
+                time.sleep(self.server.delay)
+            answer = _answer(body)
+        if body.get("stream"):
+            self._stream(answer, bool((body.get("stream_options") or {}).get("include_usage")))
+            return
+        payload = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+    def _stream(self, answer: dict[str, Any], include_usage: bool) -> None:
+        # HTTP/1.0 without Content-Length: the body ends when the connection closes.
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        for event in _chunks(answer, include_usage):
+            self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+            self.wfile.flush()
+        self.wfile.write(b"data: [DONE]\n\n")
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -86,6 +133,30 @@ class _Server(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.requests: list[dict[str, Any]] = []
+        self.delay = 0.0
+        """Seconds each request is held before it is answered."""
+        self.max_in_flight = 0
+        """The most requests that were being answered at the same moment."""
+        self._in_flight = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        """Count one request in flight while the block runs."""
+        with self._lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    @property
+    def base_url(self) -> str:
+        """The value for ``OPENAI_BASE_URL``."""
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
 
     def server_bind(self) -> None:
         # Without TCP_NODELAY each small response waits ~40 ms on delayed ACKs.
