@@ -85,7 +85,7 @@ class Orchestrator:
             results=state["results"],
             round_no=round_no,
         )
-        if isinstance(plan, Plan):
+        if isinstance(plan, Plan) and review.rationale is None:
             review.rationale = plan.rationale
         verdict = Verdict(
             subtask_id=f"plan:r{round_no}",
@@ -126,6 +126,8 @@ class Orchestrator:
         if not checked.subtasks:
             if review.repeats:
                 update["no_progress"] = "every proposed subtask repeated an answered one"
+            elif round_no == 1:
+                update |= {"status": "failed", "reason": "empty_plan"}
             return Command(update=update, goto="synthesizer")
         if round_no > limits.max_rounds:
             ids = [s["id"] for s in checked.subtasks]

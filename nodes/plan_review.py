@@ -43,6 +43,12 @@ def review_plan(
     """Check ``plan`` (or report why there is none) against the team and earlier work."""
     if plan is None:
         return PlanReview(CheckedPlan(), [f"the reply was not a valid plan: {error}"])
+    if round_no == 1 and not plan.subtasks:
+        return PlanReview(
+            CheckedPlan(),
+            ["the first plan has no subtasks: plan the work"],
+            rationale=plan.rationale,
+        )
     answered = {
         (r["specialist"], normalized(r["instruction"])): r["id"]
         for r in earlier
