@@ -18,10 +18,11 @@ from nodes import (
     make_specialist,
     make_synthesizer,
     make_validator,
-    model_retry_policy,
     resolve_team,
+    retry_policy_for,
 )
-from nodes.fan_out import guard_branch, make_branch_plan, make_gather
+from nodes.fan_out import make_branch_plan, make_gather
+from nodes.guard import guard_branch
 from nodes.resolve import ResolvedTeam
 from state import TeamContext, TeamInput, TeamSpec, TeamState, WorkerInput
 
@@ -48,7 +49,7 @@ def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
     used = [settings.map] if settings.map else settings.branches or list(resolved.specialists)
     # fail_fast lets a branch's error end the run; every other policy records it per branch.
     fail_fast = settings.join == "fail_fast"
-    retry = model_retry_policy()
+    retry = retry_policy_for(resolved.spec)
     graph: TeamGraph = StateGraph(TeamState, context_schema=TeamContext, input_schema=TeamInput)
     graph.add_node("scatter", make_branch_plan(resolved), metadata={"role": "planner"})
     graph.add_node(

@@ -21,9 +21,10 @@ from nodes import (
     make_specialist,
     make_synthesizer,
     make_validator,
-    model_retry_policy,
     resolve_team,
+    retry_policy_for,
 )
+from nodes.guard import guard_branch
 from nodes.resolve import ResolvedTeam
 from nodes.runnable import Node
 from state import TeamContext, TeamInput, TeamSpec, TeamSpecError, TeamState, WorkerInput
@@ -63,7 +64,7 @@ def build(
             [f"specialists {teams} are teams: build them with graphs.hierarchical.build"],
         )
     names = tuple(resolved.specialists)
-    retry = model_retry_policy()
+    retry = retry_policy_for(resolved.spec)
     graph: TeamGraph = StateGraph(TeamState, context_schema=TeamContext, input_schema=TeamInput)
     graph.add_node(
         "orchestrator",
@@ -82,9 +83,10 @@ def build(
         node = given.get(name) or make_specialist(worker, resolved)
         graph.add_node(
             name,
-            node,
+            guard_branch(node, name),
             input_schema=WorkerInput,
-            retry_policy=retry,
+            # A sub-team's own nodes retried already; retrying the team would restart it.
+            retry_policy=None if name in given else retry,
             metadata={"role": "specialist", "specialist": name},
         )
         graph.add_edge(name, "validator")

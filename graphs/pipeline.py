@@ -12,7 +12,7 @@ from __future__ import annotations
 from langgraph.graph import END, START, StateGraph
 
 from graphs.orchestrator_workers import TeamGraph
-from nodes import make_specialist, make_synthesizer, model_retry_policy, resolve_team
+from nodes import make_specialist, make_synthesizer, resolve_team, retry_policy_for
 from nodes.resolve import ResolvedTeam
 from nodes.stages import (
     make_finish,
@@ -44,7 +44,7 @@ def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
     resolved = team if isinstance(team, ResolvedTeam) else resolve_team(team)
     stages = stage_names(resolved)
     end = "synthesizer" if resolved.spec.pipeline.answer == "synthesis" else "finish"
-    retry = model_retry_policy()
+    retry = retry_policy_for(resolved.spec)
     graph: TeamGraph = StateGraph(TeamState, context_schema=TeamContext, input_schema=TeamInput)
     graph.add_node("pipeline", make_pipeline_plan(resolved), metadata={"role": "planner"})
     for k, name in enumerate(stages):

@@ -1,13 +1,14 @@
 """Behaviour: the role node factories, models (offline, scripted, real), prompts and tools."""
 
 from nodes.dispatch import make_dispatch, ready_sends
+from nodes.faults import FaultyChatModel
 from nodes.local_model import BoundTool, LocalChatModel, structured_reply, tool_call
 from nodes.models import default_model_ref, resolve_model
 from nodes.offline import OfflineChatModel
 from nodes.orchestrator import make_orchestrator
 from nodes.plan_check import CheckedPlan, check_plan
 from nodes.resolve import Check, ResolvedSpecialist, ResolvedTeam, import_ref, resolve_team
-from nodes.retry import TransientModelError, is_transient, model_retry_policy
+from nodes.retry import TransientModelError, is_transient, model_retry_policy, retry_policy_for
 from nodes.runnable import Node
 from nodes.scripted import CallRecord, ScriptedChatModel, WorkerCall, plan_of, team_script
 from nodes.specialist import make_specialist
@@ -19,6 +20,7 @@ __all__ = [
     "CallRecord",
     "Check",
     "CheckedPlan",
+    "FaultyChatModel",
     "LocalChatModel",
     "Node",
     "OfflineChatModel",
@@ -43,6 +45,7 @@ __all__ = [
     "ready_sends",
     "resolve_model",
     "resolve_team",
+    "retry_policy_for",
     "run_status",
     "structured_reply",
     "team_script",

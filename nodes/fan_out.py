@@ -11,20 +11,16 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from nodes.resolve import ResolvedTeam
-from nodes.retry import is_transient
 from nodes.runnable import Node
 from nodes.synthesizer import split_results
 from state import (
     SubtaskRecord,
     TeamContext,
     TeamState,
-    WorkerInput,
-    WorkerResult,
     totals,
 )
 
@@ -64,56 +60,6 @@ def make_branch_plan(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
         }
 
     return Node("scatter", plan)
-
-
-def _failed(payload: WorkerInput, exc: Exception) -> dict[str, Any]:
-    record = payload["subtask"]
-    failed = WorkerResult(
-        subtask_id=record["id"],
-        specialist=record["specialist"],
-        status="failed",
-        revision=payload["revision"],
-        output=None,
-        summary="",
-        steps=0,
-        tool_calls=[],
-        reason=f"{type(exc).__name__}: {exc}",
-    )
-    return {"results": {record["id"]: failed}}
-
-
-def guard_branch(
-    worker: Node[WorkerInput, dict[str, Any]], name: str
-) -> Node[WorkerInput, dict[str, Any]]:
-    """A branch whose permanent errors are recorded as its failure, not the super-step's.
-
-    Transient errors still propagate, so the node's retry policy retries them; if they
-    outlast it the run stops with its state kept, and a resume retries only this branch.
-    (LangGraph's node ``error_handler`` would do this too, but its generated node is
-    drawn disconnected in Studio.)
-    """
-
-    def run(payload: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        try:
-            return worker(payload, runtime)
-        except GraphBubbleUp:
-            raise
-        except Exception as exc:
-            if is_transient(exc):
-                raise
-            return _failed(payload, exc)
-
-    async def arun(payload: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        try:
-            return await worker.acall(payload, runtime)
-        except GraphBubbleUp:
-            raise
-        except Exception as exc:
-            if is_transient(exc):
-                raise
-            return _failed(payload, exc)
-
-    return Node(name, run, arun)
 
 
 def make_gather(team: ResolvedTeam) -> Node[TeamState, JoinRoute]:

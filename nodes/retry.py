@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from langgraph.types import RetryPolicy
 
+from state import TeamSpec
+
 _TRANSIENT_NAMES = frozenset(
     {
         "RateLimitError",
@@ -41,10 +43,15 @@ def is_transient(exc: BaseException) -> bool:
     return any(cls.__name__ in _TRANSIENT_NAMES for cls in type(exc).__mro__)
 
 
-def model_retry_policy(max_attempts: int = 4) -> RetryPolicy:
+def retry_policy_for(team: TeamSpec) -> RetryPolicy:
+    """The retry policy of ``team``'s model-calling nodes, from its limits."""
+    return model_retry_policy(team.limits.retry_attempts, team.limits.retry_initial_s)
+
+
+def model_retry_policy(max_attempts: int = 4, initial_s: float = 0.5) -> RetryPolicy:
     """Exponential backoff with jitter for nodes that call models."""
     return RetryPolicy(
-        initial_interval=0.5,
+        initial_interval=initial_s,
         backoff_factor=2.0,
         max_interval=20.0,
         max_attempts=max_attempts,

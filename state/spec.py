@@ -104,6 +104,10 @@ class Limits(_Spec):
     """LangGraph super-steps per run; passed to every invocation explicitly."""
     max_concurrency: Annotated[int, Field(ge=1, le=1024)] = 16
     """Tasks LangGraph runs at once within a super-step (sync and async)."""
+    retry_attempts: Annotated[int, Field(ge=1, le=20)] = 4
+    """Tries of a model-calling node on transient provider errors (429, 5xx, timeouts)."""
+    retry_initial_s: Annotated[float, Field(ge=0, le=60)] = 0.5
+    """First backoff; each retry waits twice as long (with jitter), at most 20 s."""
     max_depth: Annotated[int, Field(ge=1, le=10)] = 3
     """Levels of nested teams, this one included (1: no specialist may be a team)."""
 

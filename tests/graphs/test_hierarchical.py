@@ -14,7 +14,14 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command, interrupt
 
 from graphs import compile_team
-from nodes import ScriptedChatModel, WorkerCall, plan_of, team_script, tool_call
+from nodes import (
+    ScriptedChatModel,
+    TransientModelError,
+    WorkerCall,
+    plan_of,
+    team_script,
+    tool_call,
+)
 from state import (
     Limits,
     Plan,
@@ -194,14 +201,16 @@ def test_a_crash_in_the_innermost_team_resumes_without_restarting_anything() -> 
 
         if role_of(tools) == "specialist" and worker_call(messages, tools).specialist == "worker":
             if crash["worker"]:
-                raise RuntimeError("worker host died")
+                raise TransientModelError("worker host died")
             return SpecialistOutput(summary="inner done", key_points=[])
         return base.respond(messages, tools)
 
     model = ScriptedChatModel(respond=respond)
-    graph = compile_team(three_levels(), checkpointer=InMemorySaver())
+    fast = Limits(retry_attempts=2, retry_initial_s=0.01)
+    team = three_levels().model_copy(update={"limits": fast})
+    graph = compile_team(team, checkpointer=InMemorySaver())
     config = run_config("crash")
-    with pytest.raises(RuntimeError, match="worker host died"):
+    with pytest.raises(TransientModelError, match="worker host died"):
         graph.invoke({"task": "do it"}, config, context=context(model))
     crash["worker"] = False
     final = graph.invoke(None, config, context=context(model))

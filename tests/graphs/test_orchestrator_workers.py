@@ -397,3 +397,22 @@ def test_a_failing_digest_is_a_note_not_a_lost_answer() -> None:
     assert "digest" not in state
     assert state["answer"]
     assert any("digest raised KeyError" in n for n in state["notes"])
+
+
+def test_a_permanent_worker_error_fails_its_subtask_and_spares_its_siblings() -> None:
+    def broken(call: WorkerCall) -> SpecialistOutput:
+        raise ValueError("the provider rejected the request (400)")
+
+    plan = plan_of(("s1", "alpha", "a"), ("s2", "beta", "b"), ("s3", "beta", "c", ["s1"]))
+    team = make_team("alpha", "beta")
+    model = ScriptedChatModel(
+        respond=team_script(plan=plan, workers={"alpha": broken, "beta": out("fine")})
+    )
+    state = compiled(team).invoke({"task": "t"}, run_config(), context=context(model))
+
+    assert state["results"]["s1"]["status"] == "failed"
+    assert state["results"]["s1"]["reason"] == "ValueError: the provider rejected the request (400)"
+    assert len(model.calls_for("alpha")) == 1  # a permanent error is not retried
+    assert state["results"]["s2"]["status"] == "accepted"
+    assert state["results"]["s3"]["reason"] == "dependency s1 failed"
+    assert state["status"] == "partial"

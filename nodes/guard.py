@@ -1,0 +1,67 @@
+"""Per-worker failure: a worker that fails for good fails its subtask, not the super-step.
+
+LangGraph fails a whole super-step when one task raises. For a worker, that is right
+only for transient errors — the node's retry policy retries them, and if they outlast
+it the run stops with its state kept, and a resume retries only that worker. A
+permanent error (a bug in a tool's caller, a provider's 4xx) is recorded as the
+subtask's failure with the reason, and the siblings' results stand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.errors import GraphBubbleUp
+from langgraph.runtime import Runtime
+
+from nodes.retry import is_transient
+from nodes.runnable import Node
+from state import TeamContext, WorkerInput, WorkerResult
+
+
+def _failed(payload: WorkerInput, exc: Exception) -> dict[str, Any]:
+    record = payload["subtask"]
+    failed = WorkerResult(
+        subtask_id=record["id"],
+        specialist=record["specialist"],
+        status="failed",
+        revision=payload["revision"],
+        output=None,
+        summary="",
+        steps=0,
+        tool_calls=[],
+        reason=f"{type(exc).__name__}: {exc}",
+    )
+    return {"results": {record["id"]: failed}}
+
+
+def guard_branch(
+    worker: Node[WorkerInput, dict[str, Any]], name: str
+) -> Node[WorkerInput, dict[str, Any]]:
+    """``worker`` with its permanent errors recorded as its subtask's failure.
+
+    (LangGraph's node ``error_handler`` would do this too, but its generated node is
+    drawn disconnected in Studio.)
+    """
+
+    def run(payload: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
+        try:
+            return worker(payload, runtime)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            return _failed(payload, exc)
+
+    async def arun(payload: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
+        try:
+            return await worker.acall(payload, runtime)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            return _failed(payload, exc)
+
+    return Node(name, run, arun)
