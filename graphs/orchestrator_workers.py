@@ -24,6 +24,7 @@ from nodes import (
     resolve_team,
     retry_policy_for,
 )
+from nodes.approval import make_plan_approval
 from nodes.guard import guard_branch
 from nodes.resolve import ResolvedTeam
 from nodes.runnable import Node
@@ -64,15 +65,23 @@ def build(
             [f"specialists {teams} are teams: build them with graphs.hierarchical.build"],
         )
     names = tuple(resolved.specialists)
+    approval = resolved.spec.approval.plan
     retry = retry_policy_for(resolved.spec)
     graph: TeamGraph = StateGraph(TeamState, context_schema=TeamContext, input_schema=TeamInput)
     graph.add_node(
         "orchestrator",
         make_orchestrator(resolved),
         retry_policy=retry,
-        destinations=("dispatch", "synthesizer"),
+        destinations=("approve_plan", "synthesizer") if approval else ("dispatch", "synthesizer"),
         metadata={"role": "orchestrator"},
     )
+    if approval:
+        graph.add_node(
+            "approve_plan",
+            make_plan_approval(resolved),
+            destinations=("dispatch", "orchestrator", "synthesizer"),
+            metadata={"role": "approval"},
+        )
     graph.add_node(
         "dispatch",
         make_dispatch(resolved),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
@@ -56,6 +57,26 @@ def ledger_table(ledger: dict[str, LedgerEntry]) -> Table:
     return table
 
 
+def waiting_panel(waiting: Any, thread: str) -> Panel:
+    """What a paused run waits for, and the commands that continue it."""
+    if not (isinstance(waiting, dict) and waiting.get("kind") == "plan_approval"):
+        return Panel(str(waiting), title="waiting", title_align="left")
+    lines = [f"round {waiting['round']} plan: {waiting['rationale']}"]
+    for sub in waiting["plan"]:
+        deps = f" (after {', '.join(sub['depends_on'])})" if sub["depends_on"] else ""
+        lines.append(f"  {sub['id']} → {sub['specialist']}{deps}: {sub['instruction']}")
+    if waiting.get("error"):
+        lines.append(f"last answer was not accepted: {waiting['error']}")
+    lines += [
+        "",
+        f"approve: orchestra resume {thread} --approve",
+        f"edit:    orchestra show {thread} --json  (copy waiting[0].plan into a file, edit it)",
+        f"         orchestra resume {thread} --edit FILE",
+        f'reject:  orchestra resume {thread} --reject "why"',
+    ]
+    return Panel("\n".join(lines), title="waiting for plan approval", title_align="left")
+
+
 def render_result(result: RunResult, console: Console | None = None) -> None:
     """Print the plan with each subtask's status, the answer, and how the run ended."""
     out = console or Console(width=None if sys.stdout.isatty() else 120)
@@ -103,7 +124,9 @@ def render_result(result: RunResult, console: Console | None = None) -> None:
     style = _STYLE.get(result.status, "white")
     out.print(f"[bold {style}]{result.status}[/bold {style}]: {result.reason}")
     out.print(f"model calls: {values.get('model_calls', 0)} · thread: {result.thread_id}")
-    if not result.finished:
+    for waiting in result.waiting:
+        out.print(waiting_panel(waiting, result.thread_id))
+    if not result.finished and not result.waiting:
         out.print(
             f"continue with: [bold]orchestra resume {result.thread_id}[/bold]"
             " (add --db if you used one)"

@@ -22,6 +22,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.errors import GraphRecursionError
+from langgraph.types import Command
 
 from graphs.patterns import compile_team, with_pattern
 from state import (
@@ -95,6 +96,8 @@ class RunResult:
     """Why the invocation stopped early (the state is kept; resume continues it)."""
     stopped_by: str | None = field(default=None)
     """``"recursion_limit"`` when LangGraph's step limit stopped the run."""
+    waiting: list[Any] = field(default_factory=list)
+    """What a paused run waits for (its interrupts' values), e.g. a plan to approve."""
 
     @property
     def finished(self) -> bool:
@@ -103,12 +106,12 @@ class RunResult:
 
     @property
     def status(self) -> str:
-        """The run's status, or ``interrupted``/``cap_reached`` when it stopped early."""
+        """The run's status, or ``waiting``/``interrupted``/``cap_reached`` before it ends."""
         if self.stopped_by:
             return "cap_reached"
         if self.finished:
             return str(self.values["status"])
-        return "interrupted"
+        return "waiting" if self.waiting else "interrupted"
 
     @property
     def reason(self) -> str:
@@ -117,6 +120,11 @@ class RunResult:
             return f"{self.stopped_by}: {self.error}"
         if self.finished:
             return str(self.values.get("reason", ""))
+        if self.waiting:
+            kinds = ", ".join(
+                str(w.get("kind", "input")) for w in self.waiting if isinstance(w, dict)
+            )
+            return f"waiting for a human: {kinds or 'input'}"
         return self.error or "the run has not finished"
 
 
@@ -124,7 +132,7 @@ def _invoke(
     team: TeamSpec,
     saver: BaseCheckpointSaver[str],
     thread_id: str,
-    payload: TeamInput | None,
+    payload: TeamInput | Command[Any] | None,
     model: ModelChoice,
     on_update: OnUpdate | None = None,
 ) -> RunResult:
@@ -147,8 +155,9 @@ def _invoke(
         raise
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
-    snapshot = graph.get_state(config)
-    return RunResult(thread_id, dict(snapshot.values), tuple(snapshot.next), error, stopped_by)
+    state = graph.get_state(config)
+    waiting = [i.value for i in state.interrupts]
+    return RunResult(thread_id, dict(state.values), tuple(state.next), error, stopped_by, waiting)
 
 
 def new_thread_id(team: TeamSpec) -> str:
@@ -212,15 +221,23 @@ def resume_run(
     saver: BaseCheckpointSaver[str],
     model: ModelChoice = None,
     on_update: OnUpdate | None = None,
+    decision: dict[str, Any] | None = None,
 ) -> RunResult:
-    """Continue an unfinished run; a finished one is returned as it is."""
+    """Continue an unfinished run; a finished one is returned as it is.
+
+    A run waiting for a human continues only with a ``decision`` (the resume value, e.g.
+    ``{"action": "approve"}``); without one it is returned as it is, still waiting.
+    """
     origin = stored_origin(saver, thread_id)
     team = team_from_data(origin["team"], source=origin.get("team_file", thread_id))
     chosen = model or origin.get("model")
     current = snapshot(thread_id, saver=saver)
-    if current.finished:
+    if current.finished or (current.waiting and decision is None):
         return current
-    return _invoke(team, saver, thread_id, None, chosen, on_update)
+    if decision is not None and not current.waiting:
+        raise OrchestraError(f"thread {thread_id!r} is not waiting for a decision")
+    payload: Command[Any] | None = Command(resume=decision) if decision is not None else None
+    return _invoke(team, saver, thread_id, payload, chosen, on_update)
 
 
 def snapshot(thread_id: str, *, saver: BaseCheckpointSaver[str]) -> RunResult:
@@ -229,4 +246,5 @@ def snapshot(thread_id: str, *, saver: BaseCheckpointSaver[str]) -> RunResult:
     team = team_from_data(origin["team"], source=origin.get("team_file", thread_id))
     graph = compile_team(team, checkpointer=saver)
     state = graph.get_state({"configurable": {"thread_id": thread_id}})
-    return RunResult(thread_id, dict(state.values), tuple(state.next))
+    waiting = [i.value for i in state.interrupts]
+    return RunResult(thread_id, dict(state.values), tuple(state.next), waiting=waiting)

@@ -19,13 +19,13 @@ from langgraph.types import Command
 
 from nodes.models import resolve_model
 from nodes.plan_review import PlanReview, made_progress, review_plan
-from nodes.prompts import ORCHESTRATOR_PROMPT, orchestrator_message, result_block
+from nodes.prompts import ORCHESTRATOR_PROMPT, orchestrator_message, result_block, section
 from nodes.resolve import ResolvedTeam
 from nodes.runnable import Node
 from nodes.usage import Spend, budget_lines, team_exhausted, team_left
-from state import Plan, TeamContext, TeamState, Verdict, plan_model
+from state import PendingPlan, Plan, TeamContext, TeamState, Verdict, plan_model
 
-OrchestratorRoute = Command[Literal["dispatch", "synthesizer"]]
+OrchestratorRoute = Command[Literal["dispatch", "synthesizer", "approve_plan"]]
 
 
 def _feedback(problems: list[str]) -> str:
@@ -63,6 +63,8 @@ class Orchestrator:
             outcomes=[result_block(r, results.get(r["id"])) for r in state["plan"]],
             budget=budget_lines(state, spec),
         )
+        if rejected := state.get("plan_feedback"):
+            text += "\n" + section("Feedback", f"A human rejected your last plan: {rejected}")
         return [SystemMessage(spec.orchestrator.prompt or ORCHESTRATOR_PROMPT), HumanMessage(text)]
 
     def model(self, runtime: Runtime[TeamContext]) -> Any:
@@ -114,6 +116,8 @@ class Orchestrator:
         }
         if "started_at" not in state:
             update["started_at"] = time.time()
+        if state.get("plan_feedback"):
+            update["plan_feedback"] = None  # heard
         if review.rationale is None:
             update["notes"] += [f"round {round_no}: {p}" for p in review.problems]
             if round_no == 1:
@@ -136,6 +140,11 @@ class Orchestrator:
             )
             update["caps"] = [*update.get("caps", []), "max_rounds"]
             return Command(update=update, goto="synthesizer")
+        if self.spec.approval.plan:
+            update["pending_plan"] = PendingPlan(
+                round=round_no, rationale=review.rationale, subtasks=checked.subtasks
+            )
+            return Command(update=update, goto="approve_plan")
         update |= {"plan": checked.subtasks, "round": round_no}
         return Command(update=update, goto="dispatch")
 

@@ -18,6 +18,7 @@ from state.models import PROVIDERS, Provider, model_ref_problem, parse_model_ref
 from state.outputs import Plan, SpecialistOutput, Subtask, Synthesis, plan_model
 from state.patterns import PATTERNS, FanOutSpec, JoinPolicy, PatternName, PipelineSpec
 from state.spec import (
+    ApprovalSpec,
     Limits,
     ModelRef,
     RoleSpec,
@@ -33,6 +34,7 @@ from state.team_state import (
     TERMINAL,
     CapName,
     DependencyResult,
+    PendingPlan,
     RunOrigin,
     RunStatus,
     SubtaskRecord,
@@ -47,6 +49,7 @@ from state.team_state import (
 )
 
 __all__ = [
+    "ApprovalSpec",
     "PRICES",
     "Budget",
     "Envelope",
@@ -60,6 +63,7 @@ __all__ = [
     "FanOutSpec",
     "JoinPolicy",
     "PatternName",
+    "PendingPlan",
     "PipelineSpec",
     "PROVIDERS",
     "TERMINAL",

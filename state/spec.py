@@ -53,6 +53,14 @@ class SynthesizerSpec(RoleSpec):
     kept in state as ``digest`` and shown to the model, which explains rather than recounts."""
 
 
+class ApprovalSpec(_Spec):
+    """Human approval: the run pauses (LangGraph ``interrupt``) until someone decides."""
+
+    plan: bool = False
+    """Each plan waits for approval before dispatch: approve, edit it, or reject it with a
+    reason the orchestrator re-plans from (rejections count against max_plan_revisions)."""
+
+
 class ValidatorSpec(_Spec):
     """The validator: schema checks always run; ``checks`` add team-wide ones."""
 
@@ -137,6 +145,7 @@ class TeamSpec(_Spec):
     """Tokens, cost and time the whole run may spend, carved into its workers' envelopes."""
     prices: dict[str, Price] = Field(default_factory=dict)
     """USD per million tokens by model name, over ``state.budget.PRICES``."""
+    approval: ApprovalSpec = Field(default_factory=ApprovalSpec)
     pattern: PatternName = "orchestrator_workers"
     """The shape the team runs in (see ``state.patterns``)."""
     pipeline: PipelineSpec = Field(default_factory=PipelineSpec)
@@ -180,6 +189,8 @@ class TeamSpec(_Spec):
         found += pattern_problems(
             self.pattern, self.specialist_names, self.pipeline, self.fan_out, teams
         )
+        if self.approval.plan and self.pattern not in ("orchestrator_workers", "hierarchical"):
+            found.append(f"approval.plan: pattern {self.pattern!r} has a fixed plan to approve")
         found += self._nesting_problems()
         found += self._budget_problems()
         return found
@@ -228,6 +239,7 @@ class TeamSpec(_Spec):
             "finish",
             "scatter",
             "gather",
+            "approve_plan",
         }
         for spec in self.specialists:
             where = f"specialists.{spec.name}"

@@ -116,6 +116,14 @@ def merge_results(
     return {**left, **right}
 
 
+class PendingPlan(TypedDict):
+    """A checked plan waiting for a human's decision."""
+
+    round: int
+    rationale: str
+    subtasks: list[SubtaskRecord]
+
+
 class TeamInput(TypedDict):
     """What a caller passes to start a run."""
 
@@ -142,6 +150,10 @@ class TeamState(TypedDict):
     exhausted: Exhausted
     started_at: NotRequired[float]
     """Epoch seconds when the run started: the team's timeout counts from here."""
+    pending_plan: NotRequired[PendingPlan | None]
+    """A plan waiting for approval (``None`` once decided)."""
+    plan_feedback: NotRequired[str | None]
+    """A human's reason for rejecting the last plan, for the orchestrator's next one."""
     no_progress: NotRequired[str]
     """Why the orchestrator stopped planning: its rounds changed no result."""
     usage: NotRequired[Totals]
