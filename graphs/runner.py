@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
@@ -28,6 +28,7 @@ from graphs.patterns import compile_team, with_pattern
 from state import (
     OrchestraError,
     PatternName,
+    ProgressEvent,
     RunOrigin,
     TeamContext,
     TeamInput,
@@ -41,6 +42,9 @@ MEMORY = ":memory:"
 
 OnUpdate = Callable[[str, Any], None]
 """Called with (node name, its state update) after each node finishes, e.g. for progress."""
+
+OnEvent = Callable[[ProgressEvent], None]
+"""Called with each progress event (plan made, worker started/finished, verdict, ...)."""
 
 ModelChoice = str | BaseChatModel | None
 """A model for every role of one run: a model string or an instance (``None``: the spec's)."""
@@ -135,6 +139,7 @@ def _invoke(
     payload: TeamInput | Command[Any] | None,
     model: ModelChoice,
     on_update: OnUpdate | None = None,
+    on_event: OnEvent | None = None,
 ) -> RunResult:
     graph = compile_team(team, checkpointer=saver)
     config = run_config(team, thread_id)
@@ -142,12 +147,18 @@ def _invoke(
     stopped_by: str | None = None
     try:
         context = TeamContext(model=model)
-        if on_update is None:
+        if on_update is None and on_event is None:
             graph.invoke(payload, config, context=context)
         else:
-            for chunk in graph.stream(payload, config, context=context, stream_mode="updates"):
-                for node, update in chunk.items():
-                    on_update(node, update)
+            modes: list[Literal["updates", "custom"]] = ["updates", "custom"]
+            for mode, chunk in graph.stream(
+                payload, config, context=context, stream_mode=modes, subgraphs=False
+            ):
+                if mode == "custom" and on_event is not None:
+                    on_event(cast(ProgressEvent, chunk))
+                elif mode == "updates" and on_update is not None:
+                    for node, update in cast(dict[str, Any], chunk).items():
+                        on_update(node, update)
     except GraphRecursionError:
         stopped_by = "recursion_limit"
         error = f"the run used all {team.limits.recursion_limit} super-steps of recursion_limit"
@@ -175,6 +186,7 @@ def run_team(
     team_file: str | Path | None = None,
     on_update: OnUpdate | None = None,
     pattern: PatternName | None = None,
+    on_event: OnEvent | None = None,
 ) -> RunResult:
     """Start a run of ``team`` on ``task`` (errors are caught and reported in the result).
 
@@ -198,7 +210,7 @@ def run_team(
         if isinstance(model, str):
             origin["model"] = model
         payload["origin"] = origin
-    return _invoke(team, saver, thread, payload, model, on_update)
+    return _invoke(team, saver, thread, payload, model, on_update, on_event)
 
 
 def stored_origin(saver: BaseCheckpointSaver[str], thread_id: str) -> RunOrigin:
@@ -222,6 +234,7 @@ def resume_run(
     model: ModelChoice = None,
     on_update: OnUpdate | None = None,
     decision: dict[str, Any] | None = None,
+    on_event: OnEvent | None = None,
 ) -> RunResult:
     """Continue an unfinished run; a finished one is returned as it is.
 
@@ -237,7 +250,7 @@ def resume_run(
     if decision is not None and not current.waiting:
         raise OrchestraError(f"thread {thread_id!r} is not waiting for a decision")
     payload: Command[Any] | None = Command(resume=decision) if decision is not None else None
-    return _invoke(team, saver, thread_id, payload, chosen, on_update)
+    return _invoke(team, saver, thread_id, payload, chosen, on_update, on_event)
 
 
 def snapshot(thread_id: str, *, saver: BaseCheckpointSaver[str]) -> RunResult:

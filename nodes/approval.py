@@ -21,6 +21,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from pydantic import BaseModel, ValidationError, model_validator
 
+from nodes.events import emit
 from nodes.plan_check import CheckedPlan, check_plan
 from nodes.resolve import ResolvedTeam
 from nodes.runnable import Node
@@ -63,11 +64,20 @@ def make_plan_approval(team: ResolvedTeam) -> Node[TeamState, ApprovalRoute]:
     """The node that waits for a human's decision on the orchestrator's plan."""
     spec = team.spec
 
-    def decide(state: TeamState) -> tuple[PlanDecision, CheckedPlan | None]:
+    def decide(
+        state: TeamState, runtime: Runtime[TeamContext]
+    ) -> tuple[PlanDecision, CheckedPlan | None]:
         pending = state.get("pending_plan")
         assert pending is not None  # the orchestrator routes here only with a pending plan
         error: str | None = None
         while True:
+            emit(
+                runtime,
+                spec.name,
+                "waiting",
+                round=pending["round"],
+                subtasks=[r["id"] for r in pending["subtasks"]],
+            )
             answer = interrupt(question(pending, error))
             try:
                 decision = PlanDecision.model_validate(answer)
@@ -91,7 +101,7 @@ def make_plan_approval(team: ResolvedTeam) -> Node[TeamState, ApprovalRoute]:
         pending = state.get("pending_plan")
         if pending is None:
             return Command(goto="dispatch")
-        decision, edited = decide(state)
+        decision, edited = decide(state, runtime)
         sid = f"plan:r{pending['round']}"
         earlier = [v for v in state["verdicts"] if v["subtask_id"] == sid]
         verdict = Verdict(

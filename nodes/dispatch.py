@@ -13,6 +13,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import Command, Send
 
+from nodes.events import emit
 from nodes.resolve import ResolvedTeam
 from nodes.runnable import Node
 from nodes.usage import carve, team_exhausted
@@ -26,6 +27,7 @@ from state import (
     WorkerResult,
     status_of,
 )
+from state.events import EventKind
 
 
 def _skipped(record: SubtaskRecord, reason: str) -> WorkerResult:
@@ -127,6 +129,16 @@ def make_dispatch(
             own = team.specialists[send.arg["subtask"]["specialist"]].spec.budget
             send.arg["envelope"] = carve(state, team.spec, own, len(sends))
         if sends:
+            for send in sends:
+                kind: EventKind = "worker_retried" if send.arg["revision"] else "worker_started"
+                emit(
+                    runtime,
+                    team.spec.name,
+                    kind,
+                    subtask_id=send.arg["subtask"]["id"],
+                    specialist=send.node,
+                    revision=send.arg["revision"],
+                )
             return Command(update=update, goto=sends)
         waiting = [r["id"] for r in plan if status_of(results, r["id"]) not in TERMINAL]
         if waiting:

@@ -14,6 +14,7 @@ from typing import Any
 from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 
+from nodes.events import emit_result
 from nodes.retry import is_transient
 from nodes.runnable import Node
 from state import TeamContext, WorkerInput, WorkerResult
@@ -52,7 +53,10 @@ def guard_branch(
         except Exception as exc:
             if is_transient(exc):
                 raise
-            return _failed(payload, exc)
+            failed = _failed(payload, exc)
+            for result in failed["results"].values():
+                emit_result(runtime, name, result)
+            return failed
 
     async def arun(payload: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
         try:
@@ -62,6 +66,9 @@ def guard_branch(
         except Exception as exc:
             if is_transient(exc):
                 raise
-            return _failed(payload, exc)
+            failed = _failed(payload, exc)
+            for result in failed["results"].values():
+                emit_result(runtime, name, result)
+            return failed
 
     return Node(name, run, arun)

@@ -17,6 +17,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
+from nodes.events import emit
 from nodes.models import resolve_model
 from nodes.plan_review import PlanReview, made_progress, review_plan
 from nodes.prompts import ORCHESTRATOR_PROMPT, orchestrator_message, result_block, section
@@ -148,6 +149,22 @@ class Orchestrator:
         update |= {"plan": checked.subtasks, "round": round_no}
         return Command(update=update, goto="dispatch")
 
+    def announce(
+        self, route: OrchestratorRoute, runtime: Runtime[TeamContext]
+    ) -> OrchestratorRoute:
+        """Report a plan made on the progress stream."""
+        update = route.update if isinstance(route.update, dict) else {}
+        planned = update.get("plan") or (update.get("pending_plan") or {}).get("subtasks")
+        if planned:
+            emit(
+                runtime,
+                self.spec.name,
+                "plan",
+                round=planned[0]["round"],
+                subtasks=[r["id"] for r in planned],
+            )
+        return route
+
     def run(self, state: TeamState, runtime: Runtime[TeamContext]) -> OrchestratorRoute:
         """Plan, with corrections, synchronously."""
         if (early := self.stop_early(state)) is not None:
@@ -167,7 +184,7 @@ class Orchestrator:
             if not self.retry_with(state, verdict, spend, attempt):
                 break
             conversation = [*conversation, HumanMessage(_feedback(review.problems))]
-        return self.decide(state, review, spend, verdicts)
+        return self.announce(self.decide(state, review, spend, verdicts), runtime)
 
     async def arun(self, state: TeamState, runtime: Runtime[TeamContext]) -> OrchestratorRoute:
         """Plan, with corrections, without blocking a thread."""
@@ -188,7 +205,7 @@ class Orchestrator:
             if not self.retry_with(state, verdict, spend, attempt):
                 break
             conversation = [*conversation, HumanMessage(_feedback(review.problems))]
-        return self.decide(state, review, spend, verdicts)
+        return self.announce(self.decide(state, review, spend, verdicts), runtime)
 
 
 def make_orchestrator(team: ResolvedTeam) -> Node[TeamState, OrchestratorRoute]:

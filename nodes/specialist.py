@@ -23,6 +23,7 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, ValidationError
 
+from nodes.events import emit_result
 from nodes.local_model import BoundTool
 from nodes.models import resolve_model
 from nodes.offline import offline_output
@@ -147,6 +148,15 @@ class _Loop:
         except Exception as exc:
             self.fail(call_id, tool, exc)
 
+    async def asettle(self, call_id: str, tool: BaseTool, args: dict[str, Any]) -> None:
+        """``settle`` for the async driver: the tool runs without blocking a thread."""
+        try:
+            self.answer(call_id, await tool.ainvoke(args))
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:
+            self.fail(call_id, tool, exc)
+
     def fail(self, call_id: str, tool: BaseTool, exc: Exception) -> None:
         self.messages.append(
             ToolMessage(
@@ -212,6 +222,11 @@ def make_specialist(
     def chat(runtime: Runtime[TeamContext]) -> BaseChatModel:
         return resolve_model(runtime.context.model, worker.spec.model, team.spec.model)
 
+    def announce(runtime: Runtime[TeamContext], update: dict[str, Any]) -> dict[str, Any]:
+        for result in update["results"].values():
+            emit_result(runtime, team.spec.name, result)
+        return update
+
     def start(task: WorkerInput) -> _Loop:
         return _Loop(worker, task, spend=Spend.for_team(team.spec))
 
@@ -223,7 +238,7 @@ def make_specialist(
             loop.spend.record(reply, started)
             for tool, args, call_id in loop.take(reply):
                 loop.settle(call_id, tool, partial(tool.invoke, args))
-        return loop.result()
+        return announce(runtime, loop.result())
 
     async def arun(task: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
         loop, model = start(task), chat(runtime)
@@ -232,12 +247,7 @@ def make_specialist(
             reply = await loop.bound(model).ainvoke(loop.messages)
             loop.spend.record(reply, started)
             for tool, args, call_id in loop.take(reply):
-                try:
-                    loop.answer(call_id, await tool.ainvoke(args))
-                except GraphBubbleUp:
-                    raise
-                except Exception as exc:
-                    loop.fail(call_id, tool, exc)
-        return loop.result()
+                await loop.asettle(call_id, tool, args)
+        return announce(runtime, loop.result())
 
     return Node(worker.name, run, arun)

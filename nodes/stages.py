@@ -15,6 +15,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from nodes.dispatch import payload_for
+from nodes.events import emit
 from nodes.resolve import ResolvedTeam
 from nodes.runnable import Node
 from nodes.synthesizer import run_status, split_results
@@ -28,6 +29,7 @@ from state import (
     WorkerResult,
     totals,
 )
+from state.events import EventKind
 
 
 def stage_names(team: ResolvedTeam) -> tuple[str, ...]:
@@ -79,10 +81,23 @@ def make_stage(
     """A pipeline stage: the specialist's node, fed from state instead of a ``Send``."""
 
     def run(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        return worker(_stage_input(state, name, team), runtime)
+        return worker(started(state, runtime), runtime)
 
     async def arun(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        return await worker.acall(_stage_input(state, name, team), runtime)
+        return await worker.acall(started(state, runtime), runtime)
+
+    def started(state: TeamState, runtime: Runtime[TeamContext]) -> WorkerInput:
+        payload = _stage_input(state, name, team)
+        kind: EventKind = "worker_retried" if payload["revision"] else "worker_started"
+        emit(
+            runtime,
+            team.spec.name,
+            kind,
+            subtask_id=name,
+            specialist=name,
+            revision=payload["revision"],
+        )
+        return payload
 
     return Node(name, run, arun)
 
@@ -138,6 +153,7 @@ def make_finish(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
             )
             answer += f"\n\nNot completed: {gaps}"
         status, reason = run_status(state, missing)
+        emit(runtime, team.spec.name, "synthesis", status=status, reason=reason)
         return {
             "answer": answer,
             "citations": accepted[-1:],

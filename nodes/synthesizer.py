@@ -13,6 +13,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
+from nodes.events import emit
 from nodes.models import resolve_model
 from nodes.prompts import SYNTHESIZER_PROMPT, result_block, synthesizer_message
 from nodes.resolve import ResolvedTeam
@@ -151,6 +152,10 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
         chat = resolve_model(runtime.context.model, spec.synthesizer.model, spec.model)
         return chat.with_structured_output(Synthesis, include_raw=True)
 
+    def told(runtime: Runtime[TeamContext], update: dict[str, Any]) -> dict[str, Any]:
+        emit(runtime, spec.name, "synthesis", status=update["status"], reason=update["reason"])
+        return update
+
     def without_model(
         state: TeamState, digest: Any, notes: list[str], spent: str
     ) -> dict[str, Any]:
@@ -175,19 +180,19 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
     def run(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
         digest, notes = digest_of(state, team)
         if spent := team_exhausted(state, spec):
-            return without_model(state, digest, notes, spent)
+            return told(runtime, without_model(state, digest, notes, spent))
         spend, started = Spend.for_team(spec), time.monotonic()
         reply = model(runtime).invoke(messages(state, digest))
         spend.record(reply, started)
-        return close(state, reply, spend, digest, notes)
+        return told(runtime, close(state, reply, spend, digest, notes))
 
     async def arun(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
         digest, notes = digest_of(state, team)
         if spent := team_exhausted(state, spec):
-            return without_model(state, digest, notes, spent)
+            return told(runtime, without_model(state, digest, notes, spent))
         spend, started = Spend.for_team(spec), time.monotonic()
         reply = await model(runtime).ainvoke(messages(state, digest))
         spend.record(reply, started)
-        return close(state, reply, spend, digest, notes)
+        return told(runtime, close(state, reply, spend, digest, notes))
 
     return Node("synthesizer", run, arun)

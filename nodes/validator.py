@@ -13,6 +13,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import ValidationError
 
+from nodes.events import emit
 from nodes.resolve import Check, ResolvedTeam
 from nodes.runnable import Node
 from state import TeamContext, TeamState, Verdict, WorkerResult, status_entry
@@ -93,6 +94,18 @@ def make_validator(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
 
     def validate(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
         waiting = [r for r in state["results"].values() if r["status"] == "submitted"]
-        return verdict_update([judge(r, team) for r in waiting])
+        judged = [judge(r, team) for r in waiting]
+        for result, verdict in judged:
+            emit(
+                runtime,
+                team.spec.name,
+                "verdict",
+                subtask_id=verdict["subtask_id"],
+                specialist=result["specialist"],
+                accepted=verdict["accepted"],
+                feedback=verdict["feedback"],
+                status=result["status"],
+            )
+        return verdict_update(judged)
 
     return Node("validator", validate)

@@ -14,6 +14,7 @@ from state.budget import (
 )
 from state.context import TeamContext
 from state.errors import ModelConfigError, OrchestraError, TeamSpecError
+from state.events import EventKind, ProgressEvent
 from state.models import PROVIDERS, Provider, model_ref_problem, parse_model_ref
 from state.outputs import Plan, SpecialistOutput, Subtask, Synthesis, plan_model
 from state.patterns import PATTERNS, FanOutSpec, JoinPolicy, PatternName, PipelineSpec
@@ -53,6 +54,8 @@ __all__ = [
     "PRICES",
     "Budget",
     "Envelope",
+    "EventKind",
+    "ProgressEvent",
     "LedgerEntry",
     "Price",
     "Totals",
