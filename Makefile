@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 TASK ?= Compare SQLite and PostgreSQL checkpointers, then write a short summary
 
-.PHONY: install demo test lint
+.PHONY: install demo audit-demo test lint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,12 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/orchestra run research --task "$(TASK)"
+
+# The flagship job offline: generate the demo repositories, audit them, write the report.
+SAMPLES ?= .orchestra/samples
+audit-demo: $(STAMP)
+	$(BIN)/orchestra samples $(SAMPLES) --force
+	$(BIN)/orchestra audit $(SAMPLES) --policy $(SAMPLES)/policy.toml --report .orchestra/audit-report.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from graphs import audit_cli
 from graphs.patterns import with_pattern
 from graphs.render import render_result
 from graphs.runner import (
@@ -80,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument(
         "--pattern", choices=PATTERNS, help="draw this pattern instead of the spec's"
     )
+    audit_cli.register(sub, common)
     return parser
 
 
@@ -110,6 +112,8 @@ def result_json(result: RunResult) -> dict[str, Any]:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in audit_cli.COMMANDS:
+        return audit_cli.handle(args)
     if args.command == "graph":
         from graphs.patterns import build
 

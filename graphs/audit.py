@@ -1,0 +1,229 @@
+"""``orchestra audit``: a codebase audit as an ordinary orchestrator-workers team.
+
+One subtask per repository (the task lists one repository per line), one ``auditor``
+specialist whose tools are read-only and confined to the audit's repositories, the
+validator's ``findings_exist`` check, and a synthesizer whose digest ranks the findings
+across repositories, merges duplicates and explains cross-repository version conflicts.
+The spec names everything by import path, so the run is checkpointed and resumable like
+any other: a finished repository is never audited twice.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+
+from graphs.runner import ModelChoice, OnUpdate, RunResult, resume_run, run_team, snapshot
+from nodes.audit.policy import AuditPolicy
+from nodes.audit.scope import load_scope, record_scope
+from state import Limits, OrchestraError, SpecialistSpec, SynthesizerSpec, TeamSpec
+
+AUDITOR_PROMPT = """\
+You audit one software repository, read-only. First call `audit_repository` with the
+repository's path: it runs the deterministic checks (secrets in code, dependency specs,
+missing tests) and returns the repository's RepoAudit as JSON. You may read folders and
+files with `browse_repository` to confirm a finding or to explain why it matters. Then
+finish with that RepoAudit: keep every finding, file and line exactly as given (the
+validator rejects locations that do not exist); you may rewrite `summary` to explain what
+matters most in this repository and why. Secret values are redacted: never restore them."""
+
+SYNTHESIZER_PROMPT = """\
+You write the conclusion of a codebase audit for an engineering lead. The Digest is
+authoritative: findings ranked across repositories, duplicates merged, cross-repository
+version conflicts already reconciled. Explain the top risks and the order to fix them,
+say for each conflict which repository already has the fix, name any repository that was
+not audited, and cite the subtask ids you rely on. Do not list every finding."""
+
+TASK_PREFIX = "Audit the repository at "
+
+MAX_REPOSITORIES = 1000
+"""One subtask each, in one round: the team's ``max_workers_per_round`` allows 1000."""
+
+_STRONG_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg", "package.json", "Pipfile")
+_SOURCE_SUFFIXES = (".py", ".js", ".ts", ".jsx", ".tsx", ".mjs", ".cjs")
+
+
+class AuditPathError(OrchestraError, ValueError):
+    """A PATH given to the audit is missing, a file, or has nothing to audit."""
+
+
+def audit_team(repos: int, *, max_revisions: int = 1) -> TeamSpec:
+    """The audit team for ``repos`` repositories (one subtask each, all in one round).
+
+    Every repository's task may start at once: LangGraph's ``max_concurrency`` is also
+    the pool that saves finished tasks to the checkpointer, so it gets one thread more
+    than there are tasks; how many repositories are *analysed* at once is bounded by the
+    audit's scope instead (``nodes.audit.pacing``).
+    """
+    steps = 4
+    per_repo = steps * (max_revisions + 1)
+    return TeamSpec(
+        name="audit",
+        description="Audits repositories for secrets, dependency problems and missing tests.",
+        specialists=[
+            SpecialistSpec(
+                name="auditor",
+                description=(
+                    "Audits one repository: secrets in code, outdated, unpinned or "
+                    "conflicting dependencies, and missing tests."
+                ),
+                prompt=AUDITOR_PROMPT,
+                tools=["nodes.audit.tools:audit_repository", "nodes.audit.tools:browse_repository"],
+                output="state.audit:RepoAudit",
+                checks=["nodes.audit.checks:findings_exist"],
+                max_steps=steps,
+            )
+        ],
+        synthesizer=SynthesizerSpec(
+            prompt=SYNTHESIZER_PROMPT, digest="nodes.audit.digest:digest_audits"
+        ),
+        limits=Limits(
+            max_workers_per_round=max(repos, 1),
+            # A real orchestrator may send a follow-up round; the offline one never does.
+            max_rounds=2,
+            max_revisions=max_revisions,
+            max_model_calls=per_repo * max(repos, 1) * 2 + 10,
+            recursion_limit=80,
+            max_concurrency=min(max(repos, 1) + 1, 1024),
+        ),
+    )
+
+
+def audit_task(roots: Sequence[Path]) -> str:
+    """The team's task: one line per repository, which the orchestrator turns into subtasks."""
+    return "\n".join(f"{TASK_PREFIX}{root}" for root in roots)
+
+
+def roots_of_task(task: str) -> list[str]:
+    """The repository roots a task names (the inverse of ``audit_task``)."""
+    return [line[len(TASK_PREFIX) :] for line in task.splitlines() if line.startswith(TASK_PREFIX)]
+
+
+def _has_marker(folder: Path, *, sources: bool) -> bool:
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return False
+    if any(
+        n in _STRONG_MARKERS or (n.startswith("requirements") and n.endswith(".txt")) for n in names
+    ):
+        return True
+    return sources and any(n.endswith(_SOURCE_SUFFIXES) for n in names)
+
+
+def discover(paths: Sequence[str]) -> list[Path]:
+    """The repositories the PATHs designate, resolved and without duplicates.
+
+    A PATH is a repository when it has a project marker (``.git``, ``pyproject.toml``,
+    ``package.json``, ``requirements*.txt``, ...) or source files at its top; otherwise,
+    if some of its immediate subfolders have a marker, those subfolders are the
+    repositories; otherwise the PATH itself is audited.
+
+    Raises:
+        AuditPathError: a PATH does not exist, is a file, or is an empty folder.
+    """
+    found: dict[Path, None] = {}
+    for given in paths:
+        try:
+            found.update(dict.fromkeys(_repositories(given)))
+        except OSError as exc:
+            raise AuditPathError(f"cannot read {given}: {exc.strerror or exc}") from None
+    if len(found) > MAX_REPOSITORIES:
+        raise AuditPathError(
+            f"{len(found)} repositories: one audit takes at most {MAX_REPOSITORIES}"
+        )
+    return list(found)
+
+
+def _repositories(given: str) -> list[Path]:
+    path = Path(given).expanduser()
+    if not path.exists():
+        raise AuditPathError(f"no such directory: {given}")
+    if not path.is_dir():
+        raise AuditPathError(f"{given} is a file, not a repository: give its folder")
+    root = path.resolve()
+    if not any(root.iterdir()):
+        raise AuditPathError(f"{given} is empty: there is nothing to audit")
+    subfolders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    nested = [p.resolve() for p in subfolders if _has_marker(p, sources=False)]
+    return [root] if _has_marker(root, sources=True) or not nested else nested
+
+
+def repo_names(roots: Sequence[Path]) -> dict[Path, str]:
+    """Each root's name in the report: its folder name, with its parent's when two clash."""
+    names: dict[Path, str] = {}
+    for root in roots:
+        clashes = [r for r in roots if r.name == root.name]
+        name = root.name if len(clashes) == 1 else f"{root.parent.name}/{root.name}"
+        if name in names.values() or not name:
+            name = str(root)
+        names[root] = name
+    return names
+
+
+@dataclass(frozen=True)
+class AuditJob:
+    """What one ``orchestra audit`` invocation audits, and how."""
+
+    roots: list[Path]
+    names: dict[Path, str]
+    policy: AuditPolicy
+    policy_given: bool
+    max_concurrency: int = 8
+    """Repositories analysed at once."""
+
+
+def _continue_problem(job: AuditJob, current: RunResult, thread: str) -> str | None:
+    stored = set(roots_of_task(str(current.values.get("task", ""))))
+    if stored != {str(r) for r in job.roots}:
+        return (
+            f"thread {thread!r} audits other repositories ({', '.join(sorted(stored))}); "
+            "give the same PATHs, or a new --thread"
+        )
+    scope = load_scope(thread)
+    if job.policy_given and scope is not None and scope.policy != job.policy:
+        return f"thread {thread!r} was started with another policy; --policy must not change"
+    return None
+
+
+def run_audit(
+    job: AuditJob,
+    *,
+    saver: BaseCheckpointSaver[str],
+    thread_id: str,
+    model: ModelChoice = None,
+    on_update: OnUpdate | None = None,
+) -> RunResult:
+    """Start the audit on a new thread, or continue the unfinished one with this id.
+
+    Raises:
+        AuditPathError: the thread exists but audits other repositories or another policy.
+    """
+    if saver.get_tuple({"configurable": {"thread_id": thread_id}}) is None:
+        record_scope(
+            thread_id,
+            job.names,
+            job.policy,
+            keep_key=False,
+            max_concurrency=job.max_concurrency,
+        )
+        team = audit_team(len(job.roots))
+        return run_team(
+            team,
+            audit_task(job.roots),
+            saver=saver,
+            thread_id=thread_id,
+            model=model,
+            on_update=on_update,
+        )
+    current = snapshot(thread_id, saver=saver)
+    if problem := _continue_problem(job, current, thread_id):
+        raise AuditPathError(problem)
+    scope = load_scope(thread_id)
+    policy = scope.policy if scope else job.policy
+    record_scope(thread_id, job.names, policy, max_concurrency=job.max_concurrency)
+    return resume_run(thread_id, saver=saver, model=model, on_update=on_update)

@@ -1,0 +1,189 @@
+"""The ``orchestra audit`` and ``orchestra samples`` commands (registered by ``graphs.cli``).
+
+``orchestra audit PATH... [--json] [--report FILE.md] [--db PATH] [--model M]
+[--policy FILE] [--max-concurrency N] [--thread ID]`` audits repositories and prints the
+ranked report; ``orchestra samples DIR`` writes the demo set to audit. Bad PATHs, policy
+files and folders are one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from types import FrameType
+
+from rich.console import Console
+
+from graphs.audit import AuditJob, AuditPathError, audit_team, discover, repo_names, run_audit
+from graphs.audit_progress import AuditProgress
+from graphs.audit_report import audit_json, markdown, render, repo_states, run_digest
+from graphs.runner import RunResult, new_thread_id, open_checkpointer, snapshot
+from graphs.samples import generate_samples
+from graphs.samples_bulk import generate_bulk
+from nodes import default_model_ref
+from nodes.audit import pacing
+from nodes.audit.policy import AuditPolicy, PolicyError, load_policy
+
+COMMANDS = ("audit", "samples")
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """Add ``audit`` and ``samples`` to the ``orchestra`` subcommands."""
+    audit = sub.add_parser(
+        "audit",
+        parents=[common],
+        help="audit repositories: secrets, dependencies, missing tests",
+        description="Audit repositories read-only and print one ranked list of findings.",
+    )
+    audit.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="a repository, or a folder whose immediate subfolders are repositories",
+    )
+    audit.add_argument("--report", metavar="FILE.md", help="also write the report as Markdown")
+    audit.add_argument("--model", help="model for every role: offline, openai:<name>, ...")
+    audit.add_argument("--policy", metavar="FILE", help="TOML policy: minimum versions, tests")
+    audit.add_argument(
+        "--max-concurrency", type=int, default=8, metavar="N", help="repositories at once"
+    )
+    audit.add_argument("--thread", help="thread id: continue this audit if it is unfinished")
+
+    samples = sub.add_parser(
+        "samples",
+        help="write the demo repositories (with planted problems) to audit",
+        description="Write small demo repositories with planted problems, and a policy.",
+    )
+    samples.add_argument("folder", metavar="DIR", help="where to write them (new or empty)")
+    samples.add_argument("--repos", type=int, help="write N synthetic repositories instead")
+    samples.add_argument("--files", type=int, default=200, help="files per synthetic repository")
+    samples.add_argument("--force", action="store_true", help="write into a non-empty DIR")
+    samples.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def _fail(message: str) -> int:
+    print(f"orchestra: {message}", file=sys.stderr)
+    return 2
+
+
+def _job(args: argparse.Namespace) -> AuditJob:
+    roots = discover(args.paths)
+    policy = load_policy(args.policy) if args.policy else AuditPolicy()
+    return AuditJob(
+        roots=roots,
+        names=repo_names(roots),
+        policy=policy,
+        policy_given=bool(args.policy),
+        max_concurrency=args.max_concurrency,
+    )
+
+
+@contextmanager
+def _stop_analysers_on_ctrl_c() -> Iterator[None]:
+    """On Ctrl-C, stop the analysers in their threads too, then raise KeyboardInterrupt.
+
+    Without this, LangGraph waits for every started repository to finish before the
+    interrupt reaches the command (see ``nodes.audit.pacing``).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        pacing.request_stop()
+        raise KeyboardInterrupt
+
+    pacing.clear_stop()
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _run(args: argparse.Namespace, job: AuditJob) -> RunResult:
+    interactive = sys.stdout.isatty() and not args.json
+    names = {str(root): name for root, name in job.names.items()}
+    with open_checkpointer(args.db) as saver:
+        args.thread = args.thread or new_thread_id(audit_team(len(job.roots)))
+        exists = saver.get_tuple({"configurable": {"thread_id": args.thread}}) is not None
+        seed = snapshot(args.thread, saver=saver).values if exists else None
+        progress = AuditProgress(names, Console(), seed) if interactive else None
+        with progress or nullcontext(), _stop_analysers_on_ctrl_c():
+            return run_audit(
+                job,
+                saver=saver,
+                thread_id=args.thread,
+                model=args.model,
+                on_update=progress.on_update if progress else None,
+            )
+
+
+def _explanation(result: RunResult, model: str | None) -> str:
+    """The synthesizer's answer when a real model wrote it (offline, it restates the digest)."""
+    origin = result.values.get("origin") or {}
+    chosen = model or origin.get("model") or default_model_ref()
+    return str(result.values.get("answer", "")) if chosen != "offline" else ""
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from graphs.cli import EXIT  # the command's exit codes live with the command
+
+    if args.max_concurrency < 1:
+        return _fail("--max-concurrency must be at least 1")
+    try:
+        job = _job(args)
+        result = _run(args, job)
+    except (AuditPathError, PolicyError) as exc:
+        return _fail(str(exc))
+    digest = run_digest(result.values)
+    states = repo_states(result.values, {str(r): n for r, n in job.names.items()})
+    explanation = _explanation(result, args.model)
+    report = Path(args.report) if args.report else None
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(markdown(result, digest, states, explanation), encoding="utf-8")
+    if args.json:
+        print(json.dumps(audit_json(result, digest), indent=2, ensure_ascii=False))
+    else:
+        console = Console(width=None if sys.stdout.isatty() else 120)
+        render(result, digest, states, console, explanation=explanation, report=report)
+        if not result.finished:
+            again = shlex.join(["orchestra", "audit", *args.paths, "--thread", args.thread])
+            db = f" --db {shlex.quote(args.db)}" if args.db else ""
+            console.print(f"continue with: [bold]{again}{db}[/bold]")
+    return EXIT.get(result.status, 1)
+
+
+def _samples(args: argparse.Namespace) -> int:
+    folder = Path(args.folder)
+    if folder.exists() and not folder.is_dir():
+        return _fail(f"{args.folder} is a file: give a folder for the samples")
+    if folder.is_dir() and any(folder.iterdir()) and not args.force:
+        return _fail(f"{args.folder} is not empty (use --force to write into it)")
+    if args.repos is not None:
+        if args.repos < 1 or args.files < 10:
+            return _fail("--repos must be at least 1 and --files at least 10")
+        written = generate_bulk(folder, repos=args.repos, files=args.files)
+        print(f"wrote {args.repos} synthetic repositories ({written} files) to {folder}")
+    else:
+        planted = generate_samples(folder)
+        repos = len({p.repo for p in planted})
+        print(f"wrote {repos} demo repositories with {len(planted)} planted problems to {folder}")
+    command = ["orchestra", "audit", str(folder), "--policy", str(folder / "policy.toml")]
+    print(f"audit them: {shlex.join(command)}")
+    return 0
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run ``orchestra audit`` or ``orchestra samples``; returns the exit code."""
+    return _audit(args) if args.command == "audit" else _samples(args)

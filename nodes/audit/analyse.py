@@ -1,0 +1,113 @@
+"""One repository's audit: walk it once, run the three analysers, redact, summarize.
+
+This is deterministic code, the same with or without a model: the auditor's
+``audit_repository`` tool returns its result, and a model only explains it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from nodes.audit.deps import dependency_findings
+from nodes.audit.files import Confined, walk
+from nodes.audit.manifests import declared
+from nodes.audit.pacing import check
+from nodes.audit.policy import AuditPolicy
+from nodes.audit.secrets import Secret, detect, redact, secret_findings
+from nodes.audit.testmap import coverage_findings
+from state.audit import SEVERITIES, Finding, RepoAudit, RepoStats
+
+_PATHS = frozenset({"root", "file"})
+"""Fields naming files: a path is where a secret is, never the secret, and must stay exact."""
+
+
+def _scrub(value: Any, secrets: list[str]) -> Any:
+    """Every text inside ``value`` with the repository's secret values masked."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, list):
+        return [_scrub(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {k: v if k in _PATHS else _scrub(v, secrets) for k, v in value.items()}
+    return value
+
+
+def summarize(name: str, findings: list[Finding], stats: RepoStats) -> str:
+    """A few sentences on one repository's audit."""
+    counts = Counter(f.severity for f in findings)
+    by_severity = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s])
+    kinds = Counter(f.kind for f in findings)
+    by_kind = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    head = (
+        f"{name}: {len(findings)} finding(s) ({by_severity}; {by_kind})."
+        if findings
+        else f"{name}: no findings."
+    )
+    read = f" Scanned {stats.files_scanned} text file(s)"
+    skipped = []
+    if stats.files_skipped:
+        skipped.append(f"{stats.files_skipped} binary or large file(s) skipped")
+    if stats.symlinks_refused:
+        skipped.append(f"{stats.symlinks_refused} symlink(s) out of the repository refused")
+    if stats.unreadable:
+        skipped.append(f"{len(stats.unreadable)} unreadable file(s)")
+    read += f"; {', '.join(skipped)}." if skipped else "."
+    tests = f" Tests: {stats.test_files} test module(s) for {stats.source_files} source module(s)."
+    return head + read + tests
+
+
+def audit_repo(root: str | Path, name: str, policy: AuditPolicy, key: bytes) -> RepoAudit:
+    """Audit the repository at ``root`` (read-only, confined to it).
+
+    Raises:
+        NotADirectoryError: ``root`` is not a directory.
+    """
+    repo = Confined(root)
+    tree = walk(repo)
+    found: dict[str, list[Secret]] = {}
+    unreadable = list(tree.unreadable)
+    for file in tree.files:
+        check()  # between files: an interrupted audit stops here, not at the end
+        try:
+            found[file.path] = detect(file.real, key)
+        except OSError as exc:  # removed or locked between the walk and the scan
+            unreadable.append(f"{file.path}: {exc.strerror or type(exc).__name__}")
+    findings: list[Finding] = []
+    for file in tree.files:
+        findings += secret_findings(name, file, found.get(file.path, []))
+    items, errors = declared(tree.files)
+    dep_findings, dependencies = dependency_findings(name, items, errors, policy)
+    test_found, counts = coverage_findings(name, tree.files, policy)
+    findings += dep_findings + test_found
+    stats = RepoStats(
+        files_scanned=len(tree.files),
+        files_skipped=tree.skipped,
+        symlinks_refused=tree.symlinks_refused,
+        unreadable=unreadable,
+        source_files=counts.source_files,
+        test_files=counts.test_files,
+        source_lines=counts.source_lines,
+        test_lines=counts.test_lines,
+    )
+    audit = RepoAudit(
+        repo=name,
+        root=str(repo.root),
+        summary=summarize(name, findings, stats),
+        findings=findings,
+        dependencies=dependencies,
+        stats=stats,
+    )
+    # Evidence of any kind may quote a line holding a secret (a token in a requirement URL,
+    # say): mask every value found anywhere in the repository, in every field.
+    values = [s.value for group in found.values() for s in group]
+    if not values:
+        return audit
+    return RepoAudit.model_validate(_scrub(audit.model_dump(mode="json"), values))
+
+
+def default_name(root: str | Path) -> str:
+    """A repository's name when the audit gave it none: its folder's name."""
+    return os.path.basename(os.path.normpath(str(root))) or str(root)

@@ -1,0 +1,222 @@
+"""Test findings: source modules no test imports or names, the test-to-source ratio, no tests.
+
+A module counts as tested when some test imports it (``import pkg.mod``, ``from pkg import
+mod``, ``require('./mod')``, ``import x from '../src/mod'``), names it as an identifier, or
+is named by a test file (``test_mod.py``, ``mod.test.js``). Python imports are read with
+``ast``; JavaScript import specifiers with a small pattern. Modules with nothing to test
+(no function or class) are left out, and so are repositories' tooling and docs folders.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from nodes.audit.files import FileText
+from nodes.audit.layout import is_source_path, is_test_path, language, module_stem
+from nodes.audit.policy import AuditPolicy
+from state.audit import Finding, Severity
+
+MAX_MODULE_FINDINGS = 50
+"""Untested modules reported one by one; beyond this, one finding counts the rest."""
+
+_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_JS_IMPORT = re.compile(r"""(?:from\s+|require\(\s*|import\(\s*|import\s+)["']([^"']+)["']""")
+_JS_DEFINITION = re.compile(
+    r"^\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?(?:function\*?|class)\s*([A-Za-z_$][\w$]*)?"
+)
+
+
+@dataclass
+class SuiteIndex:
+    """What the repository's tests import and name."""
+
+    imports: set[str] = field(default_factory=set)
+    """Dotted Python modules and JavaScript module basenames the tests import."""
+    names: set[str] = field(default_factory=set)
+    """Identifiers used in tests, and the module names test files are named after."""
+
+
+def _python_imports(text: str) -> set[str]:
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return set()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _tested_name(path: str) -> str:
+    stem = module_stem(path)
+    for affix in ("test_", "_test"):
+        stem = stem.removeprefix(affix) if affix.endswith("_") else stem.removesuffix(affix)
+    return stem
+
+
+def index_tests(tests: list[FileText]) -> SuiteIndex:
+    """Imports and names across the test files."""
+    index = SuiteIndex()
+    for file in tests:
+        index.names.update(_IDENTIFIER.findall(file.text))
+        index.names.add(_tested_name(file.path))
+        if language(file.path) == "python":
+            index.imports |= _python_imports(file.text)
+        else:
+            index.imports |= {
+                module_stem(spec) for spec in _JS_IMPORT.findall(file.text) if spec.startswith(".")
+            }
+    return index
+
+
+def _dotted(path: str) -> list[str]:
+    """Every import name a module could go by: ``src/pkg/mod.py`` -> src.pkg.mod, pkg.mod, mod."""
+    parts = list(PurePosixPath(path).with_suffix("").parts)
+    return [".".join(parts[i:]) for i in range(len(parts))]
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """What a module defines at its top level."""
+
+    first_line: int
+    """The line of its first function or class; 0 when it defines none (nothing to test)."""
+    names: frozenset[str]
+    """Its public function and class names (a test using one names the module)."""
+
+
+def _python_definitions(file: FileText) -> Definitions:
+    try:
+        tree = ast.parse(file.text)
+    except (SyntaxError, ValueError):
+        return Definitions(1 if file.text.strip() else 0, frozenset())
+    nodes = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    ]
+    first = nodes[0].lineno if nodes else 0
+    return Definitions(first, frozenset(n.name for n in nodes if not n.name.startswith("_")))
+
+
+def definitions(file: FileText) -> Definitions:
+    """The module's first definition line and public top-level names."""
+    if language(file.path) == "python":
+        return _python_definitions(file)
+    first, names = 0, set()
+    for number, line in enumerate(file.lines, 1):
+        match = _JS_DEFINITION.match(line)
+        if match or "=>" in line:
+            first = first or number
+        if match and match.group(1) and not line.startswith((" ", "\t")):
+            names.add(match.group(1))
+    return Definitions(first, frozenset(names))
+
+
+def is_tested(path: str, names: frozenset[str], index: SuiteIndex) -> bool:
+    """Whether any test imports or names the module at ``path`` (or one of its ``names``)."""
+    stem = module_stem(path)
+    if stem in index.names or not names.isdisjoint(index.names):
+        return True
+    if language(path) == "python":
+        return any(name in index.imports for name in _dotted(path))
+    return stem in index.imports
+
+
+def _non_blank(file: FileText) -> int:
+    return sum(1 for line in file.lines if line.strip())
+
+
+def _finding(
+    repo: str,
+    file: str,
+    line: int,
+    severity: Severity,
+    rule: str,
+    message: str,
+    evidence: str = "",
+) -> Finding:
+    return Finding(
+        repo=repo,
+        kind="tests",
+        severity=severity,
+        file=file,
+        line=line,
+        message=message,
+        evidence=evidence,
+        rule=f"tests.{rule}",
+        subject=file or repo,
+    )
+
+
+@dataclass
+class SuiteCounts:
+    """Sizes the ratio and the repository's stats are made of."""
+
+    source_files: int = 0
+    test_files: int = 0
+    source_lines: int = 0
+    test_lines: int = 0
+
+
+def coverage_findings(
+    repo: str, files: list[FileText], policy: AuditPolicy
+) -> tuple[list[Finding], SuiteCounts]:
+    """Findings about missing tests, and the counts behind them."""
+    code = [f for f in files if language(f.path) is not None]
+    tests = [f for f in code if is_test_path(f.path)]
+    sources = [f for f in code if is_source_path(f.path)]
+    counts = SuiteCounts(
+        len(sources), len(tests), sum(map(_non_blank, sources)), sum(map(_non_blank, tests))
+    )
+    testable = [(f, found) for f in sources if (found := definitions(f)).first_line]
+    if not testable:
+        return [], counts
+    if not tests:
+        message = (
+            f"the repository has no tests at all: none of its {len(testable)} source modules "
+            "with functions or classes is tested. Add a test suite, starting with the "
+            "modules that handle money, credentials or user input."
+        )
+        return [_finding(repo, "", 0, "medium", "none", message)], counts
+    index = index_tests(tests)
+    untested = [(f, d) for f, d in testable if not is_tested(f.path, d.names, index)]
+    findings = [
+        _finding(
+            repo,
+            f.path,
+            d.first_line,
+            "low",
+            "untested-module",
+            f"no test imports {module_stem(f.path)} or names what it defines: add a test for it.",
+            evidence=f.lines[d.first_line - 1].strip()[:160],
+        )
+        for f, d in untested[:MAX_MODULE_FINDINGS]
+    ]
+    if len(untested) > MAX_MODULE_FINDINGS:
+        rest = len(untested) - MAX_MODULE_FINDINGS
+        findings.append(
+            _finding(repo, "", 0, "low", "untested-modules", f"{rest} more untested modules.")
+        )
+    ratio = counts.test_lines / counts.source_lines if counts.source_lines else 1.0
+    wanted = policy.tests
+    if counts.source_lines >= wanted.min_source_lines and ratio < wanted.min_ratio:
+        findings.append(
+            _finding(
+                repo,
+                "",
+                0,
+                "low",
+                "low-ratio",
+                f"{counts.test_lines} test lines for {counts.source_lines} source lines "
+                f"(ratio {ratio:.2f}, policy {wanted.min_ratio:.2f}): the tests are thin.",
+            )
+        )
+    return findings, counts

@@ -1,0 +1,265 @@
+"""The three analysers alone: dependency specs, tests, secrets; and the policy file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from audit_helpers import state_dir, write_repo  # noqa: F401 (state_dir: autouse fixture)
+from packaging.specifiers import SpecifierSet
+
+from graphs.samples import fake
+from nodes.audit.analyse import audit_repo
+from nodes.audit.files import FileText
+from nodes.audit.manifests import declared, package_json, pyproject, requirements
+from nodes.audit.policy import AuditPolicy, PolicyError, load_policy
+from nodes.audit.secrets import MASK, detect, fingerprint
+from nodes.audit.versions import npm, pep440
+from state.audit import Finding
+
+KEY = b"test-key"
+
+
+def text_file(path: str, text: str) -> FileText:
+    return FileText(path, Path(path), text)
+
+
+def found(findings: list[Finding]) -> set[tuple[str, str, int]]:
+    return {(f.rule, f.file, f.line) for f in findings}
+
+
+@pytest.mark.parametrize(
+    ("spec", "shape", "pinned", "floor"),
+    [
+        ("", "unpinned", None, None),
+        ("==1.2.3", "pinned", "1.2.3", "1.2.3"),
+        (">=1.2", "unbounded", None, "1.2"),
+        (">=1.2,<2", "bounded", None, "1.2"),
+        ("~=2.1", "bounded", None, "2.1"),
+        ("==1.4.*", "bounded", None, "1.4"),
+        ("!=1.0", "unpinned", None, None),
+        ("<3", "bounded", None, None),
+    ],
+)
+def test_pep440_shapes(spec: str, shape: str, pinned: str | None, floor: str | None) -> None:
+    constraint = pep440(SpecifierSet(spec))
+    assert constraint.shape == shape
+    assert (str(constraint.pinned) if constraint.pinned else None) == pinned
+    assert (str(constraint.floor) if constraint.floor else None) == floor
+
+
+@pytest.mark.parametrize(
+    ("spec", "shape", "floor"),
+    [
+        ("*", "unpinned", None),
+        ("", "unpinned", None),
+        ("latest", "unpinned", None),
+        ("4.17.21", "pinned", "4.17.21"),
+        ("=v1.2.3", "pinned", "1.2.3"),
+        ("^18.2.0", "bounded", "18.2.0"),
+        ("~1.2.3", "bounded", "1.2.3"),
+        ("1.2.x", "bounded", "1.2.0"),
+        (">=5.0.0", "unbounded", "5.0.0"),
+        (">= 5", "unbounded", "5.0.0"),
+        (">=1.0.0 <2.0.0", "bounded", "1.0.0"),
+        ("1.0.0 - 2.0.0", "bounded", "1.0.0"),
+        ("^1.0.0 || >=3", "unbounded", "1.0.0"),
+        ("1.0.0-rc.1", "pinned", "1.0.0rc1"),
+        ("file:../lib", "external", None),
+        ("github:user/repo", "external", None),
+        ("not a version", "invalid", None),
+    ],
+)
+def test_npm_shapes(spec: str, shape: str, floor: str | None) -> None:
+    constraint = npm(spec)
+    assert constraint.shape == shape
+    assert (str(constraint.floor) if constraint.floor else None) == floor
+
+
+def test_requirement_files_skip_options_paths_and_urls_and_keep_line_numbers() -> None:
+    text = (
+        "# pins\n"
+        "-r base.txt\n"
+        "--index-url https://pypi.example/simple\n"
+        "flask==2.0.1  # web\n"
+        "requests[socks]>=2.0 ; python_version >= '3.8'\n"
+        "numpy==1.26.4 \\\n"
+        "    --hash=sha256:abc\n"
+        "-e git+https://example.com/x.git#egg=x\n"
+        "./local-package\n"
+        "pkg @ https://example.com/pkg.whl\n"
+        "bad requirement here!\n"
+    )
+    items = requirements(text_file("requirements-dev.txt", text))
+    shapes = [(i.name, i.line, i.constraint.shape, i.spec) for i in items]
+    assert shapes == [
+        ("flask", 4, "pinned", "==2.0.1"),
+        ("requests", 5, "unbounded", ">=2.0"),
+        ("numpy", 6, "pinned", "==1.26.4"),
+        ("pkg", 10, "external", "https://example.com/pkg.whl"),
+        ("bad", 11, "invalid", "bad requirement here!"),
+    ]
+
+
+def test_pyproject_reads_pep621_groups_and_poetry_with_lines() -> None:
+    text = (
+        "[project]\n"
+        'name = "x"\n'
+        "dependencies = [\n"
+        '  "httpx>=0.27",\n'
+        '  "attrs==23.1.0",\n'
+        "]\n"
+        "[project.optional-dependencies]\n"
+        'cli = ["rich"]\n'
+        "[dependency-groups]\n"
+        'dev = ["pytest>=8,<9", {include-group = "cli"}]\n'
+        "[tool.poetry.dependencies]\n"
+        'python = "^3.11"\n'
+        'django = "^4.2"\n'
+        'celery = "5.3.6"\n'
+        'redis = "*"\n'
+        'local = { path = "../local" }\n'
+    )
+    items = pyproject(text_file("pyproject.toml", text))
+    assert not isinstance(items, Exception)
+    got = [(i.name, i.line, i.constraint.shape, i.library) for i in items]  # type: ignore[union-attr]
+    assert got == [
+        ("httpx", 4, "unbounded", True),
+        ("attrs", 5, "pinned", True),
+        ("rich", 8, "unpinned", True),
+        ("pytest", 10, "bounded", True),
+        ("django", 13, "bounded", False),
+        ("celery", 14, "pinned", False),
+        ("redis", 15, "unpinned", False),
+        ("local", 16, "external", False),
+    ]
+
+
+def test_package_json_sections_and_broken_manifests() -> None:
+    text = (
+        "{\n"
+        '  "name": "web",\n'
+        '  "dependencies": {\n'
+        '    "lodash": "4.17.4",\n'
+        '    "express": "*"\n'
+        "  },\n"
+        '  "devDependencies": { "jest": "^29.0.0" },\n'
+        '  "peerDependencies": { "react": ">=17" }\n'
+        "}\n"
+    )
+    items = package_json(text_file("package.json", text))
+    got = [(i.name, i.line, i.constraint.shape) for i in items]  # type: ignore[union-attr]
+    assert got == [("lodash", 4, "pinned"), ("express", 5, "unpinned"), ("jest", 7, "bounded")]
+    _, errors = declared([text_file("package.json", "{ nope"), text_file("pyproject.toml", "[")])
+    assert [e.file for e in errors] == ["package.json", "pyproject.toml"]
+
+
+def test_dependency_findings_follow_the_policy(tmp_path: Path) -> None:
+    root = write_repo(
+        tmp_path / "svc",
+        {
+            "requirements.txt": "requests==2.19.0\nflask>=1.0\nclick\nnumpy==1.26.4\n",
+            "pyproject.toml": '[project]\nname = "svc"\ndependencies = ["attrs>=22"]\n',
+            "package.json": '{"dependencies": {"lodash": "^4.17.4"}}\n',
+        },
+    )
+    policy = AuditPolicy.model_validate(
+        {"minimum": {"pypi": {"Requests": "2.31.0", "flask": "2.3"}, "npm": {"lodash": "4.17.21"}}}
+    )
+    audit = audit_repo(root, "svc", policy, KEY)
+    by_rule = {(f.rule, f.file, f.line): f for f in audit.findings if f.kind == "dependency"}
+    assert set(by_rule) == {
+        ("dependency.below-minimum", "requirements.txt", 1),
+        ("dependency.below-minimum", "requirements.txt", 2),
+        ("dependency.unbounded", "requirements.txt", 2),
+        ("dependency.unpinned", "requirements.txt", 3),
+        ("dependency.unbounded", "pyproject.toml", 3),
+        ("dependency.below-minimum", "package.json", 1),
+    }
+    assert by_rule[("dependency.below-minimum", "requirements.txt", 1)].severity == "high"
+    assert by_rule[("dependency.below-minimum", "requirements.txt", 2)].severity == "medium"
+    assert by_rule[("dependency.unbounded", "pyproject.toml", 3)].severity == "info"  # library
+    pins = {d.name: (d.pinned, d.minimum) for d in audit.dependencies}
+    assert pins["requests"] == ("2.19.0", "2.31.0")
+    assert pins["numpy"] == ("1.26.4", "")
+
+
+def test_tests_analysis_imports_names_ratio_and_no_tests(tmp_path: Path) -> None:
+    body = "".join(f"def fn_{i}(x):\n    return x + {i}\n\n" for i in range(60))
+    root = write_repo(
+        tmp_path / "lib",
+        {
+            "shop/__init__.py": "",
+            "shop/constants.py": "RATE = 3\n",  # nothing to test
+            "shop/cart.py": "def add(cart, item):\n    return cart + [item]\n",
+            "shop/tax.py": "\n\nclass Tax:\n    pass\n",
+            "shop/ship.py": "def ship_order(order):\n    return order\n",
+            "shop/big.py": body,
+            "web/util.js": "export function slugify(s) {\n  return s;\n}\n",
+            "tests/test_cart.py": "from shop import cart\n",
+            "tests/test_misc.py": "def test_ship():\n    assert ship_order(1) == 1\n",
+            "web/util.test.js": "import { slugify } from './util';\n",
+        },
+    )
+    audit = audit_repo(root, "lib", AuditPolicy(), KEY)
+    assert found(audit.findings) == {
+        ("tests.untested-module", "shop/tax.py", 3),
+        ("tests.untested-module", "shop/big.py", 1),
+        ("tests.low-ratio", "", 0),
+    }
+    assert audit.stats.test_files == 3
+    assert audit.stats.source_files == 6
+
+    bare = write_repo(tmp_path / "bare", {"app/main.py": "def run():\n    pass\n"})
+    audit = audit_repo(bare, "bare", AuditPolicy(), KEY)
+    assert found(audit.findings) == {("tests.none", "", 0)}  # not one finding per module
+
+
+def test_secrets_are_found_by_line_and_never_leave_unredacted(tmp_path: Path) -> None:
+    token = "ghp_" + fake("t", 36)
+    password = fake("p", 16)
+    root = write_repo(
+        tmp_path / "svc",
+        {
+            "deploy.sh": f"export GITHUB_TOKEN={token}\n",
+            "app/settings.py": f'NAME = "x"\nDB_PASSWORD = "{password}"\n',
+            "tests/test_settings.py": f'API_KEY = "{fake("k", 20)}"\n',
+            "requirements.txt": f"private @ https://user:{password}@pypi.example/private.whl\n",
+        },
+    )
+    audit = audit_repo(root, "svc", AuditPolicy(), KEY)
+    secrets = {(f.file, f.line): f for f in audit.findings if f.kind == "secret"}
+    assert secrets[("deploy.sh", 1)].severity == "critical"
+    assert secrets[("deploy.sh", 1)].rule == "secret.github-token"
+    assert secrets[("app/settings.py", 2)].evidence == f'DB_PASSWORD = "{MASK}"'
+    assert secrets[("tests/test_settings.py", 1)].severity == "medium"  # a test fixture, probably
+    dumped = audit.model_dump_json()
+    assert token not in dumped and password not in dumped
+
+
+def test_fingerprints_match_within_an_audit_and_not_across_keys(tmp_path: Path) -> None:
+    key = "AKIA" + fake("aws", 16).upper()
+    root = write_repo(tmp_path / "r", {"a.py": f'K = "{key}"\n', "b.py": f'K = "{key}"\n'})
+    first, second = detect(root / "a.py", KEY), detect(root / "b.py", KEY)
+    assert first[0].fingerprint == second[0].fingerprint == fingerprint(key, KEY)
+    assert detect(root / "a.py", b"other")[0].fingerprint != first[0].fingerprint
+
+
+def test_policy_files_are_checked_with_every_problem_named(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text('[minimum.pypi]\nRequests = "2.31"\n[tests]\nmin_ratio = 0.5\n')
+    policy = load_policy(good)
+    assert str(policy.minimum_for("pypi", "requests")) == "2.31"
+    assert policy.tests.min_ratio == 0.5
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[minimum.pypi]\nrequests = "two"\nflask = "x.y"\n')
+    with pytest.raises(PolicyError, match="requests: 'two' is not a version.*flask"):
+        load_policy(bad)
+    (tmp_path / "worse.toml").write_text("[minimum.cargo]\nserde = '1'\n")
+    with pytest.raises(PolicyError, match="minimum.cargo"):
+        load_policy(tmp_path / "worse.toml")
+    with pytest.raises(PolicyError, match="not valid TOML"):
+        (tmp_path / "broken.toml").write_text("[minimum\n")
+        load_policy(tmp_path / "broken.toml")
+    with pytest.raises(PolicyError, match="cannot read"):
+        load_policy(tmp_path / "missing.toml")

@@ -1,0 +1,110 @@
+"""The audit reads only inside its repositories, and skips or reports what it cannot read."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from audit_helpers import state_dir, write_repo  # noqa: F401 (state_dir: autouse fixture)
+
+from nodes.audit import files as files_module
+from nodes.audit.analyse import audit_repo
+from nodes.audit.files import MAX_BYTES, Confined, walk
+from nodes.audit.policy import AuditPolicy
+from nodes.audit.scope import record_scope
+from nodes.audit.tools import audit_repository, browse_repository
+
+KEY = b"test-key"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    outside = write_repo(tmp_path / "outside", {"secret.txt": "outside the repository\n"})
+    root = write_repo(
+        tmp_path / "repo",
+        {
+            "app.py": "def main():\n    return 1\n",
+            "notes/readme.md": "# notes\n",
+            "blob.bin": b"\x00\x01\x02binary",
+            "big.txt": "x" * (MAX_BYTES + 1),
+        },
+    )
+    os.symlink(outside / "secret.txt", root / "escape.txt")
+    os.symlink(outside, root / "escape_dir")
+    os.symlink(root / "app.py", root / "alias.py")
+    return root
+
+
+def config(thread: str = "t1") -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread}}
+
+
+def test_paths_leaving_the_root_are_refused(repo: Path, tmp_path: Path) -> None:
+    confined = Confined(repo)
+    for path in ("../outside/secret.txt", str(tmp_path / "outside" / "secret.txt"), "escape.txt"):
+        with pytest.raises(PermissionError, match="outside the repository"):
+            confined.resolve(path)
+    assert confined.resolve("notes/../app.py") == repo / "app.py"
+    assert confined.resolve(str(repo / "app.py")) == repo / "app.py"  # absolute, but inside
+
+
+def test_the_walk_skips_binary_and_large_files_and_refuses_symlinks_out(repo: Path) -> None:
+    found = walk(Confined(repo))
+    assert [f.path for f in found.files] == ["app.py", "notes/readme.md"]
+    assert found.skipped == 2  # blob.bin (binary) and big.txt (over MAX_BYTES)
+    assert found.symlinks_refused == 2  # escape.txt and escape_dir; alias.py points inside
+    assert found.unreadable == []
+
+
+def test_an_unreadable_file_is_reported_not_fatal(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_open = open
+
+    def guarded(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(path).endswith("readme.md"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)
+
+    # Works whatever user runs the tests (root ignores file modes).
+    monkeypatch.setattr(files_module, "open", guarded, raising=False)
+    audit = audit_repo(repo, "repo", AuditPolicy(), KEY)
+    assert audit.stats.unreadable == ["notes/readme.md: Permission denied"]
+    assert audit.stats.files_scanned == 1
+    assert "1 unreadable file(s)" in audit.summary
+
+
+def test_browse_refuses_parent_paths_absolute_paths_and_symlinks_out(
+    repo: Path, tmp_path: Path
+) -> None:
+    record_scope("t1", {repo: "repo"}, AuditPolicy())
+    outside = str(tmp_path / "outside" / "secret.txt")
+    for path in ("../outside/secret.txt", outside, "escape.txt", "escape_dir/secret.txt"):
+        with pytest.raises(PermissionError, match="outside the repository"):
+            browse_repository.invoke({"repo": str(repo), "path": path}, config=config())
+    listing = browse_repository.invoke({"repo": str(repo)}, config=config())
+    assert "escape.txt -> (points outside the repository: refused)" in listing
+    assert "app.py (" in listing
+    text = browse_repository.invoke({"repo": "repo", "path": "app.py"}, config=config())
+    assert "    1 | def main():" in text
+
+
+def test_the_tools_refuse_repositories_outside_the_audit(repo: Path, tmp_path: Path) -> None:
+    record_scope("t1", {repo: "repo"}, AuditPolicy())
+    for other in (str(tmp_path / "outside"), str(tmp_path), "/"):
+        with pytest.raises(PermissionError, match="not one of the repositories of this audit"):
+            audit_repository.invoke({"repo": other}, config=config())
+    with pytest.raises(PermissionError, match="no audit scope"):
+        audit_repository.invoke({"repo": str(repo)}, config=config("unknown-thread"))
+    with pytest.raises(PermissionError, match="no thread id"):
+        audit_repository.invoke({"repo": str(repo)})
+
+
+def test_a_path_cut_at_a_space_still_names_its_repository(tmp_path: Path) -> None:
+    root = write_repo(tmp_path / "my repos" / "shop", {"app.py": "x = 1\n"}).resolve()
+    record_scope("t1", {root: "shop"}, AuditPolicy())
+    cut = str(root).split(" ")[0]  # what a literal model takes as "the path"
+    audit = audit_repository.invoke({"repo": cut}, config=config())
+    assert '"repo":"shop"' in audit

@@ -1,0 +1,145 @@
+"""The audit as a team: every planted problem found, secrets kept out of traces, checks enforced."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from audit_helpers import demo_set, secret_values, state_dir  # noqa: F401 (fixtures)
+from langchain_core.messages import AIMessage
+from langchain_core.tracers.run_collector import RunCollectorCallbackHandler
+from openai_server import openai_server
+
+from graphs import compile_team
+from graphs.audit import AuditJob, audit_task, audit_team, discover, repo_names, run_audit
+from graphs.audit_report import audit_json, run_digest
+from graphs.runner import open_checkpointer
+from graphs.samples import Planted
+from nodes import ScriptedChatModel, WorkerCall, resolve_team, team_script, tool_call
+from nodes.audit.policy import AuditPolicy, load_policy
+from nodes.audit.scope import record_scope
+from state import TeamContext
+from state.audit import RepoAudit
+
+
+def job_for(folder: Path, policy: AuditPolicy | None = None) -> AuditJob:
+    roots = discover([str(folder)])
+    chosen = policy or load_policy(folder / "policy.toml")
+    return AuditJob(roots=roots, names=repo_names(roots), policy=chosen, policy_given=True)
+
+
+def test_the_team_spec_is_plain_data_and_resolves() -> None:
+    team = audit_team(3)
+    data = team.to_data()  # import paths only, so the run's origin can be stored and resumed
+    assert data["specialists"][0]["tools"] == [
+        "nodes.audit.tools:audit_repository",
+        "nodes.audit.tools:browse_repository",
+    ]
+    resolved = resolve_team(team)
+    assert resolved.specialists["auditor"].output is RepoAudit
+    assert team.limits.max_workers_per_round == 3
+    assert team.limits.max_concurrency == 4  # every task can start, one thread to spare
+
+
+def test_every_planted_problem_is_found_with_its_kind_file_and_line(
+    demo: tuple[Path, list[Planted]],
+) -> None:
+    folder, planted = demo
+    with open_checkpointer(":memory:") as saver:
+        result = run_audit(job_for(folder), saver=saver, thread_id="demo-1", model="offline")
+    assert result.status == "completed", result.reason
+    assert [r["specialist"] for r in result.values["plan"]] == ["auditor"] * 5
+    digest = run_digest(result.values)
+    assert digest is not None
+    got = {(f.repo, f.kind, f.rule, f.file, f.line) for f in digest.findings}
+    missing = [p for p in planted if (p.repo, p.kind, p.rule, p.file, p.line) not in got]
+    assert missing == []
+    conflicts = [f for f in digest.findings if f.rule == "dependency.version-conflict"]
+    assert sorted(f.subject for f in conflicts) == ["npm:lodash", "pypi:requests"]
+    assert "already fixed" in conflicts[0].message
+    assert digest.summary in result.values["answer"]  # the offline synthesis carries it
+
+    document = audit_json(result, digest)
+    assert set(document) == {"status", "thread_id", "reason", "findings", "usage"}
+    assert {f["kind"] for f in document["findings"]} == {"secret", "dependency", "tests"}
+    assert all(
+        set(f) == {"repo", "kind", "severity", "file", "line", "message"}
+        for f in document["findings"]
+    )
+    severities = ["critical", "high", "medium", "low", "info"]
+    order = [severities.index(f["severity"]) for f in document["findings"]]
+    assert order == sorted(order)
+    assert document["usage"]["repositories"] == 5
+    assert document["usage"]["files_skipped"] == 1  # analytics-worker's binary model file
+
+
+def test_no_secret_value_reaches_a_trace(demo: tuple[Path, list[Planted]]) -> None:
+    folder, _ = demo
+    job = job_for(folder)
+    record_scope("trace-1", job.names, job.policy)
+    collector = RunCollectorCallbackHandler()
+    graph = compile_team(audit_team(len(job.roots)))
+    state = graph.invoke(
+        {"task": audit_task(job.roots)},
+        {"configurable": {"thread_id": "trace-1"}, "callbacks": [collector]},
+        context=TeamContext(model="offline"),
+    )
+    assert state["status"] == "completed"
+    trace = "".join(run.model_dump_json() for run in collector.traced_runs)
+    assert "audit_repository" in trace and "browse_repository" in trace
+    assert "[REDACTED]" in trace
+    for value in secret_values(folder):
+        assert value not in trace
+
+
+def test_the_validator_sends_back_findings_that_point_at_nothing(tmp_path: Path) -> None:
+    root = (tmp_path / "svc").resolve()
+    root.mkdir()
+    (root / "app.py").write_text("def run():\n    return 1\n")
+    (root / "requirements.txt").write_text("flask\n")
+
+    def auditor(call: WorkerCall) -> AIMessage | RepoAudit:
+        if call.step == 0:
+            return AIMessage(
+                content="", tool_calls=[tool_call("audit_repository", {"repo": "svc"})]
+            )
+        data = json.loads(call.tool_results[0])
+        if call.feedback is None:  # first attempt: an invented location
+            ghost = dict(data["findings"][0], file="ghost.py", line=3)
+            data["findings"].append(ghost)
+        return RepoAudit.model_validate(data)
+
+    model = ScriptedChatModel(respond=team_script(workers={"auditor": auditor}))
+    job = AuditJob(roots=[root], names={root: "svc"}, policy=AuditPolicy(), policy_given=False)
+    with open_checkpointer(":memory:") as saver:
+        result = run_audit(job, saver=saver, thread_id="check-1", model=model)
+    verdicts = [v for v in result.values["verdicts"] if v["subtask_id"] == "s1"]
+    assert [v["accepted"] for v in verdicts] == [False, True]
+    assert "ghost.py (no such file)" in verdicts[0]["feedback"]
+    assert result.status == "completed"
+    digest = run_digest(result.values)
+    assert digest is not None
+    assert all(f.file != "ghost.py" for f in digest.findings)
+
+
+def test_with_a_real_model_client_the_same_audit_runs_over_the_wire(
+    demo: tuple[Path, list[Planted]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, planted = demo
+    with openai_server() as server:
+        host, port = server.server_address[:2]
+        monkeypatch.setenv("OPENAI_BASE_URL", f"http://{host}:{port}/v1")
+        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+        with open_checkpointer(":memory:") as saver:
+            result = run_audit(
+                job_for(folder), saver=saver, thread_id="wire-1", model="openai:gpt-test"
+            )
+    assert result.status == "completed", result.reason
+    digest = run_digest(result.values)
+    assert digest is not None
+    assert len(digest.findings) >= len(planted)
+    tools = [r["tools"] for r in server.requests if "tools" in r]
+    first = {t["function"]["name"]: t["function"]["parameters"] for t in tools[0]}
+    assert set(first) == {"audit_repository", "browse_repository", "RepoAudit"}
+    assert set(first["audit_repository"]["properties"]) == {"repo"}  # config is injected
