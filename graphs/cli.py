@@ -1,7 +1,9 @@
 """The ``orchestra`` command: run, resume, show and draw teams.
 
 Exit codes: 0 completed · 1 failed or stopped by an error (state kept, resumable) ·
-2 bad usage, team file or model setting · 3 partial · 4 a cap was reached · 130 Ctrl-C.
+2 bad usage, team file or model setting · 3 partial · 4 a cap was reached · 5 a budget
+ran out · 6 no progress · 7 waiting for a human (orchestra resume --approve/--edit/--reject)
+· 130 Ctrl-C.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from graphs import audit_cli
+from graphs.live import live_view
 from graphs.patterns import with_pattern
 from graphs.render import render_result
 from graphs.runner import (
@@ -36,9 +41,19 @@ from state import (
     TeamSpec,
     TeamSpecError,
     load_team,
+    totals,
 )
 
-EXIT = {"completed": 0, "failed": 1, "interrupted": 1, "partial": 3, "cap_reached": 4}
+EXIT = {
+    "completed": 0,
+    "failed": 1,
+    "interrupted": 1,
+    "partial": 3,
+    "cap_reached": 4,
+    "budget_exhausted": 5,
+    "no_progress": 6,
+    "waiting": 7,
+}
 
 
 def _load(name: str, pattern: PatternName | None = None) -> tuple[TeamSpec, Path]:
@@ -51,7 +66,9 @@ def _load(name: str, pattern: PatternName | None = None) -> tuple[TeamSpec, Path
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--db", default=None, help=f"checkpoint database: a SQLite path (default {DEFAULT_DB})"
+        "--db",
+        default=None,
+        help=f"checkpoint database: a SQLite path (default {DEFAULT_DB}) or a postgresql:// URL",
     )
     common.add_argument("--json", action="store_true", help="print JSON for machines")
     common.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -72,14 +89,23 @@ def _parser() -> argparse.ArgumentParser:
     resume = sub.add_parser("resume", parents=[common], help="continue an unfinished run")
     resume.add_argument("thread", help="thread id printed by 'orchestra run'")
     resume.add_argument("--model", help="override the model the run started with")
+    decide = resume.add_mutually_exclusive_group()
+    decide.add_argument("--approve", action="store_true", help="approve the plan that waits")
+    decide.add_argument("--edit", metavar="FILE", help="dispatch this edited plan (YAML/JSON)")
+    decide.add_argument("--reject", metavar="REASON", help="reject the plan; the team re-plans")
 
     show = sub.add_parser("show", parents=[common], help="show a run's plan, statuses, answer")
     show.add_argument("thread", help="thread id")
 
-    graph = sub.add_parser("graph", parents=[common], help="print a team's graph as Mermaid")
+    graph = sub.add_parser(
+        "graph", parents=[common], help="print a team's graph as Mermaid, or draw it as a PNG"
+    )
     graph.add_argument("team", help="team file or shipped example name")
     graph.add_argument(
         "--pattern", choices=PATTERNS, help="draw this pattern instead of the spec's"
+    )
+    graph.add_argument(
+        "--png", metavar="FILE", help="write a PNG picture instead (needs Graphviz's dot)"
     )
     audit_cli.register(sub, common)
     return parser
@@ -107,8 +133,30 @@ def result_json(result: RunResult) -> dict[str, Any]:
         "verdicts": values.get("verdicts", []),
         "notes": values.get("notes", []),
         "model_calls": values.get("model_calls", 0),
+        "usage": values.get("usage") or totals(values.get("ledger", {})),
+        "ledger": values.get("ledger", {}),
         "pending": list(result.pending),
+        "waiting": result.waiting,
     }
+
+
+def _decision(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The human decision given on the command line, if any."""
+    if args.approve:
+        return {"action": "approve"}
+    if args.reject:
+        return {"action": "reject", "reason": args.reject}
+    if args.edit:
+        path = Path(args.edit)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise OrchestraError(f"cannot read the edited plan {path}: {exc}") from None
+        plan = data.get("plan", data.get("subtasks")) if isinstance(data, dict) else data
+        if not isinstance(plan, list):
+            raise OrchestraError(f"{path} must hold a list of subtasks (or plan: [...])")
+        return {"action": "edit", "plan": plan}
+    return None
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -118,7 +166,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from graphs.patterns import build
 
         team, _ = _load(args.team, args.pattern)
-        print(build(team).compile().get_graph().draw_mermaid(with_styles=False))
+        drawn = build(team).compile().get_graph()
+        if args.png:
+            from graphs.pictures import write_png
+
+            width, height = write_png(drawn, args.png, title=f"{team.name} ({team.pattern})")
+            print(f"wrote {args.png} ({width}x{height} PNG)")
+        else:
+            print(drawn.draw_mermaid(with_styles=False))
         return 0
     with open_checkpointer(args.db) as saver:
         if args.command == "run":
@@ -131,9 +186,16 @@ def _dispatch(args: argparse.Namespace) -> int:
                 thread_id=args.thread,
                 model=args.model,
                 team_file=path,
+                on_event=None if args.json else live_view(),
             )
         elif args.command == "resume":
-            result = resume_run(args.thread, saver=saver, model=args.model)
+            result = resume_run(
+                args.thread,
+                saver=saver,
+                model=args.model,
+                decision=_decision(args),
+                on_event=None if args.json else live_view(),
+            )
         else:
             result = snapshot(args.thread, saver=saver)
     return _emit(result, args.json)
