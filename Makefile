@@ -1,11 +1,12 @@
-# Set-up is part of every target: a fresh clone needs only `make demo` or `make test`.
+# Set-up is part of every target: on a fresh clone `make demo` and `make test` do it all.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+SAMPLES ?= .orchestra/samples
 TASK ?= Compare SQLite and PostgreSQL checkpointers, then write a short summary
 
-.PHONY: install demo audit-demo test lint
+.PHONY: install system-deps demo team-demo audit-demo test lint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,19 +15,34 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The main job, offline: generate repositories with planted problems, audit them, rank.
 demo: $(STAMP)
-	$(BIN)/orchestra run research --task "$(TASK)"
-
-# The flagship job offline: generate the demo repositories, audit them, write the report.
-SAMPLES ?= .orchestra/samples
-audit-demo: $(STAMP)
 	$(BIN)/orchestra samples $(SAMPLES) --force
 	$(BIN)/orchestra audit $(SAMPLES) --policy $(SAMPLES)/policy.toml --report .orchestra/audit-report.md
+
+audit-demo: demo
+
+# A general team on a question, offline.
+team-demo: $(STAMP)
+	$(BIN)/orchestra run research --task "$(TASK)"
+
+# The ecosystem tests talk to real components pip cannot install: Graphviz's `dot` (graph
+# pictures) and PostgreSQL's server binaries. Installed from Debian's packages when missing.
+system-deps:
+	@missing=""; \
+	command -v dot >/dev/null || missing="$$missing graphviz"; \
+	if ! command -v pg_ctl >/dev/null && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+		missing="$$missing postgresql"; \
+	fi; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: system-deps lint
 	$(BIN)/python -m pytest
