@@ -65,10 +65,9 @@ def open_checkpointer(db: str | Path | None = None) -> Iterator[BaseCheckpointSa
         yield InMemorySaver()
         return
     if str(db or "").startswith(("postgres://", "postgresql://")):
-        from langgraph.checkpoint.postgres import PostgresSaver  # psycopg loads only when used
+        from graphs.postgres import open_postgres  # psycopg loads only when used
 
-        with PostgresSaver.from_conn_string(str(db)) as postgres:
-            postgres.setup()
+        with open_postgres(str(db)) as postgres:
             yield postgres
         return
     path = Path(db) if db else DEFAULT_DB

@@ -82,13 +82,22 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
     return process.returncode, out, err
 
 
+def migrated(url: str) -> bool:
+    """True once the run has created and migrated the checkpoint tables."""
+    with psycopg.connect(url) as conn:
+        try:
+            row = conn.execute("SELECT max(v) FROM checkpoint_migrations").fetchone()
+        except psycopg.errors.UndefinedTable:
+            return False
+    return row is not None and row[0] == len(PostgresSaver.MIGRATIONS) - 1
+
+
 def latest_values(url: str, thread: str) -> dict[str, Any] | None:
     """The thread's latest checkpointed values (``None`` before its first checkpoint)."""
+    if not migrated(url):
+        return None
     with PostgresSaver.from_conn_string(url) as saver:
-        try:
-            found = saver.get_tuple({"configurable": {"thread_id": thread}})
-        except psycopg.errors.UndefinedTable:  # the run has not created its tables yet
-            return None
+        found = saver.get_tuple({"configurable": {"thread_id": thread}})
     return None if found is None else dict(found.checkpoint["channel_values"])
 
 
@@ -162,3 +171,22 @@ def test_a_run_killed_mid_run_is_resumed_from_a_second_process(
     calls_after = log.read_text().splitlines()[len(calls_before) :]
     assert not killed_with & set(calls_after), "finished work was done again"
     assert "s3" in calls_after
+
+
+def test_processes_starting_at_once_on_a_new_database_all_run(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    url = postgres.new_database()  # no tables yet: every process tries to create them
+    runs = [
+        orchestra("run", "research", "--task", "What is SQLite?", "--thread", f"c{i}",
+                  "--db", url, "--json", cwd=tmp_path, env={})
+        for i in range(4)
+    ]  # fmt: skip
+    for run in runs:
+        code, out, err = finish(run)
+        assert code == 0, err
+        assert json.loads(out)["status"] == "completed"
+    assert migrated(url)
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT count(DISTINCT thread_id) FROM checkpoints").fetchone()
+    assert rows == (4,)
