@@ -18,6 +18,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
@@ -88,12 +89,29 @@ class _Loop:
         self.exhausted = self.spend.over(envelope, self.started_at)
         return self.exhausted is not None
 
+    @property
+    def trace(self) -> RunnableConfig:
+        """Tracing metadata of this attempt's model and tool runs."""
+        record = self.task["subtask"]
+        return {
+            "metadata": {
+                "subtask_id": record["id"],
+                "round": record["round"],
+                "specialist": self.worker.name,
+                "revision": self.task["revision"],
+                "attempt": self.task["revision"] + 1,
+                "step": self.steps,
+            }
+        }
+
     def bound(self, chat: BaseChatModel) -> Any:
         name = self.worker.output.__name__
         last = self.steps == self.worker.spec.max_steps - 1
         if last or not self.worker.tools:
-            return chat.bind_tools([self.worker.output], tool_choice=name)
-        return chat.bind_tools([*self.worker.tools.values(), self.worker.output])
+            model = chat.bind_tools([self.worker.output], tool_choice=name)
+        else:
+            model = chat.bind_tools([*self.worker.tools.values(), self.worker.output])
+        return model.with_config(self.trace)
 
     def take(self, reply: BaseMessage) -> list[tuple[BaseTool, dict[str, Any], str]]:
         """Record a model reply; return the tool calls to execute."""
@@ -151,7 +169,7 @@ class _Loop:
     async def asettle(self, call_id: str, tool: BaseTool, args: dict[str, Any]) -> None:
         """``settle`` for the async driver: the tool runs without blocking a thread."""
         try:
-            self.answer(call_id, await tool.ainvoke(args))
+            self.answer(call_id, await tool.ainvoke(args, self.trace))
         except GraphBubbleUp:
             raise
         except Exception as exc:
@@ -237,7 +255,7 @@ def make_specialist(
             reply = loop.bound(model).invoke(loop.messages)
             loop.spend.record(reply, started)
             for tool, args, call_id in loop.take(reply):
-                loop.settle(call_id, tool, partial(tool.invoke, args))
+                loop.settle(call_id, tool, partial(tool.invoke, args, loop.trace))
         return announce(runtime, loop.result())
 
     async def arun(task: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:

@@ -86,6 +86,12 @@ def make_subteam(
     limits: RunnableConfig = {
         "recursion_limit": spec.limits.recursion_limit,
         "max_concurrency": spec.limits.max_concurrency,
+        # The child's runs are its own team's, not the parent specialist's.
+        "metadata": {
+            "orchestra_team": spec.name,
+            "orchestra_pattern": spec.pattern,
+            "parent_specialist": name,
+        },
     }
 
     def run(payload: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:

@@ -131,6 +131,20 @@ def test_every_node_execution_is_a_named_run_with_its_role_under_the_team_run(
     models = [r for r in recorder.runs.values() if r["run_type"] == "llm"]
     assert len(models) >= result["model_calls"]  # nested teams' calls included
     assert all(metadata(m).get("role") for m in models)
+    # A worker's model and tool runs say which subtask, round, attempt and revision they serve.
+    work = [
+        r
+        for r in recorder.runs.values()
+        if r["run_type"] in ("llm", "tool") and metadata(r).get("role") == "specialist"
+    ]
+    assert work
+    for run in work:
+        found = metadata(run)
+        assert {"subtask_id", "round", "revision", "attempt"} <= set(found), run["name"]
+        assert found["attempt"] == found["revision"] + 1
+    if chosen != "hierarchical":
+        traced = {metadata(r)["subtask_id"] for r in work}
+        assert traced == {sid for sid, r in result["results"].items() if r["steps"]}
 
 
 def test_nested_teams_trace_inside_their_specialist_run(tmp_path: Path) -> None:
@@ -141,6 +155,8 @@ def test_nested_teams_trace_inside_their_specialist_run(tmp_path: Path) -> None:
     department = next(s for s in children(recorder, root) if s["name"] == "research_department")
     (inner,) = children(recorder, department)
     assert inner["name"] == "research"  # the nested team's own graph run
+    assert metadata(inner)["orchestra_team"] == "research"
+    assert metadata(inner)["parent_specialist"] == "research_department"
     names = [s["name"] for s in children(recorder, inner)]
     assert names[0] == "orchestrator" and names[-1] == "synthesizer"
     assert "researcher" in names
