@@ -30,7 +30,8 @@ from state import (
 from state.events import EventKind
 
 
-def _skipped(record: SubtaskRecord, reason: str) -> WorkerResult:
+def skipped(record: SubtaskRecord, reason: str) -> WorkerResult:
+    """The result of a subtask that will not run, with why."""
     return WorkerResult(
         subtask_id=record["id"],
         specialist=record["specialist"],
@@ -48,22 +49,22 @@ def _settle_skips(
     plan: list[SubtaskRecord], results: dict[str, WorkerResult]
 ) -> dict[str, WorkerResult]:
     """Skip, transitively, every unstarted subtask behind a dependency that did not succeed."""
-    skipped: dict[str, WorkerResult] = {}
+    held_back: dict[str, WorkerResult] = {}
     changed = True
     while changed:
         changed = False
         for record in plan:
-            if record["id"] in results or record["id"] in skipped:
+            if record["id"] in results or record["id"] in held_back:
                 continue
             for dep in record["depends_on"]:
-                outcome = skipped.get(dep) or results.get(dep)
+                outcome = held_back.get(dep) or results.get(dep)
                 if outcome and outcome["status"] in TERMINAL and outcome["status"] != "accepted":
-                    skipped[record["id"]] = _skipped(
+                    held_back[record["id"]] = skipped(
                         record, f"dependency {dep} {outcome['status']}"
                     )
                     changed = True
                     break
-    return skipped
+    return held_back
 
 
 def payload_for(
@@ -110,19 +111,19 @@ def make_dispatch(
 
     def dispatch(state: TeamState, runtime: Runtime[TeamContext]) -> Command[Any]:
         plan = state["plan"]
-        skipped = _settle_skips(plan, state["results"])
-        results = {**state["results"], **skipped}
+        held_back = _settle_skips(plan, state["results"])
+        results = {**state["results"], **held_back}
         sends = ready_sends(plan, results)
-        update: dict[str, Any] = {"results": skipped} if skipped else {}
+        update: dict[str, Any] = {"results": held_back} if held_back else {}
         spent = team_exhausted(state, team.spec)
         if sends and (spent or state["model_calls"] >= limits.max_model_calls):
             why = f"budget_exhausted: {spent}" if spent else "max_model_calls reached"
             held = {
-                r["id"]: _skipped(r, f"{why} before it could run")
+                r["id"]: skipped(r, f"{why} before it could run")
                 for r in plan
                 if status_of(results, r["id"]) not in TERMINAL
             }
-            update = {"results": {**skipped, **held}, "notes": [f"{why}: {sorted(held)} not run"]}
+            update = {"results": {**held_back, **held}, "notes": [f"{why}: {sorted(held)} not run"]}
             update |= {"exhausted": [spent]} if spent else {"caps": ["max_model_calls"]}
             return Command(update=update, goto="synthesizer")
         for send in sends:
@@ -144,9 +145,9 @@ def make_dispatch(
         if waiting:
             # Unreachable with a checked plan; kept so a bad state ends instead of looping.
             stuck = {
-                r["id"]: _skipped(r, "could not be scheduled") for r in plan if r["id"] in waiting
+                r["id"]: skipped(r, "could not be scheduled") for r in plan if r["id"] in waiting
             }
-            update["results"] = {**skipped, **stuck}
+            update["results"] = {**held_back, **stuck}
         return Command(update=update, goto=settled)
 
     return Node("dispatch", dispatch)

@@ -14,7 +14,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from nodes.dispatch import payload_for
+from nodes.dispatch import payload_for, skipped
 from nodes.events import emit
 from nodes.resolve import ResolvedTeam
 from nodes.runnable import Node
@@ -105,20 +105,11 @@ def make_stage(
 def _skipped_after(
     state: TeamState, stage: str, stages: tuple[str, ...]
 ) -> dict[str, WorkerResult]:
-    later = stages[stages.index(stage) + 1 :]
+    later = set(stages[stages.index(stage) + 1 :])
     return {
-        name: WorkerResult(
-            subtask_id=name,
-            specialist=name,
-            status="skipped",
-            revision=0,
-            output=None,
-            summary="",
-            steps=0,
-            tool_calls=[],
-            reason=f"stage {stage} did not succeed",
-        )
-        for name in later
+        r["id"]: skipped(r, f"stage {stage} did not succeed")
+        for r in state["plan"]
+        if r["id"] in later
     }
 
 

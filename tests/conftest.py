@@ -3,7 +3,11 @@ and endpoints, so a stray default resolves to the offline model."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,3 +67,19 @@ def compiled(team: TeamSpec, saver: InMemorySaver | None = None) -> CompiledTeam
 
 def context(model: Any) -> TeamContext:
     return TeamContext(model=model)
+
+
+def orchestra_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as a user does: in a subprocess, offline, with no provider settings."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ORCHESTRA"))}
+    full_env |= env or {}
+    return subprocess.run(
+        [sys.executable, "-m", "graphs", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

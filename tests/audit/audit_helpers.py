@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import orchestra_cli
 
 from graphs.samples import Planted, generate_samples
 
@@ -61,15 +60,7 @@ def secret_values(demo_folder: Path) -> list[str]:
 def orchestra(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the CLI as a user does, in a subprocess, offline."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ORCHESTRA"))}
-    full_env["ORCHESTRA_STATE_DIR"] = str(cwd / ".state")
-    full_env |= env or {}
-    return subprocess.run(
-        [sys.executable, "-m", "graphs", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    """Run the CLI as a user does, in a subprocess, offline, with its own state folder."""
+    return orchestra_cli(
+        *args, cwd=cwd, env={"ORCHESTRA_STATE_DIR": str(cwd / ".state")} | (env or {})
     )

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
-from conftest import compiled, context, make_team, run_config
+from conftest import compiled, context, make_team, orchestra_cli, run_config
 from langgraph.types import Command
 
 from nodes import ScriptedChatModel, WorkerCall, plan_of, team_script
@@ -117,16 +114,7 @@ TEAM = textwrap.dedent("""
 """)
 
 
-def orchestra(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ORCHESTRA"))}
-    return subprocess.run(
-        [sys.executable, "-m", "graphs", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+orchestra = orchestra_cli
 
 
 def test_approve_edit_and_reject_work_across_process_restarts(tmp_path: Path) -> None:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import orchestra_cli
 
 FLAKY_MODELS = """
 import os
@@ -48,19 +46,7 @@ specialists:
 """
 
 
-def orchestra(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ORCHESTRA"))}
-    full_env |= env or {}
-    return subprocess.run(
-        [sys.executable, "-m", "graphs", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+orchestra = orchestra_cli
 
 
 def test_run_prints_plan_statuses_and_answer_then_show_and_json_agree(tmp_path: Path) -> None:
