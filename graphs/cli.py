@@ -14,35 +14,20 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from graphs import audit_cli
-from graphs.live import live_view
-from graphs.patterns import with_pattern
-from graphs.render import render_result
-from graphs.runner import (
-    DEFAULT_DB,
-    RunResult,
-    new_thread_id,
-    open_checkpointer,
-    resume_run,
-    run_team,
-    snapshot,
-)
-from graphs.team_files import team_path
-from nodes import resolve_team
-from state import (
-    PATTERNS,
-    ModelConfigError,
-    OrchestraError,
-    PatternName,
-    TeamSpec,
-    TeamSpecError,
-    load_team,
-    totals,
-)
+from graphs import audit_args
+from graphs.paths import DEFAULT_DB
+from state import PATTERNS, ModelConfigError, OrchestraError, TeamSpecError
+
+if TYPE_CHECKING:
+    from graphs.runner import RunResult
+    from state import PatternName, TeamSpec
+
+# The command's modules are imported where they are used, so ``orchestra --help`` (and a
+# mistyped command) answers without loading LangGraph (tests/test_imports.py checks it).
 
 EXIT = {
     "completed": 0,
@@ -57,6 +42,11 @@ EXIT = {
 
 
 def _load(name: str, pattern: PatternName | None = None) -> tuple[TeamSpec, Path]:
+    from graphs.patterns import with_pattern
+    from graphs.team_files import team_path
+    from nodes import resolve_team
+    from state import load_team
+
     path = team_path(name)
     team = with_pattern(load_team(path), pattern)
     resolve_team(team, source=str(path))  # fail now, naming the file, with every problem
@@ -107,11 +97,13 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument(
         "--png", metavar="FILE", help="write a PNG picture instead (needs Graphviz's dot)"
     )
-    audit_cli.register(sub, common)
+    audit_args.register(sub, common)
     return parser
 
 
 def _emit(result: RunResult, as_json: bool) -> int:
+    from graphs.render import render_result
+
     if as_json:
         print(json.dumps(result_json(result), indent=2, ensure_ascii=False))
     else:
@@ -121,6 +113,8 @@ def _emit(result: RunResult, as_json: bool) -> int:
 
 def result_json(result: RunResult) -> dict[str, Any]:
     """The machine-readable form of a run."""
+    from state import totals
+
     values = result.values
     return {
         "thread_id": result.thread_id,
@@ -160,7 +154,9 @@ def _decision(args: argparse.Namespace) -> dict[str, Any] | None:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command in audit_cli.COMMANDS:
+    if args.command in audit_args.COMMANDS:
+        from graphs import audit_cli
+
         return audit_cli.handle(args)
     if args.command == "graph":
         from graphs.patterns import build
@@ -175,6 +171,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         else:
             print(drawn.draw_mermaid(with_styles=False))
         return 0
+    from graphs.live import live_view
+    from graphs.runner import new_thread_id, open_checkpointer, resume_run, run_team, snapshot
+
     with open_checkpointer(args.db) as saver:
         if args.command == "run":
             team, path = _load(args.team, args.pattern)

@@ -5,6 +5,8 @@ Topology::
     START → orchestrator ─┬→ dispatch ─┬→ <specialist> ×N → validator → dispatch
                           └→ synthesizer  ├→ orchestrator (review: more rounds or done)
                                           └→ synthesizer → END
+
+With ``orchestrator.review: false``, finished work goes from dispatch to the synthesizer.
 """
 
 from __future__ import annotations
@@ -84,7 +86,10 @@ def build(
         )
     graph.add_node(
         "dispatch",
-        make_dispatch(resolved),
+        # review: false goes from the finished work straight to the synthesizer.
+        make_dispatch(
+            resolved, settled="orchestrator" if resolved.spec.orchestrator.review else "synthesizer"
+        ),
         destinations=(*names, "orchestrator", "synthesizer"),
         metadata={"role": "dispatch"},
     )

@@ -24,6 +24,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.errors import GraphRecursionError
 from langgraph.types import Command
 
+from graphs.paths import DEFAULT_DB, MEMORY
 from graphs.patterns import compile_team, with_pattern
 from state import (
     OrchestraError,
@@ -36,9 +37,6 @@ from state import (
     TeamSpecError,
     team_from_data,
 )
-
-DEFAULT_DB = Path(".orchestra") / "checkpoints.sqlite"
-MEMORY = ":memory:"
 
 OnUpdate = Callable[[str, Any], None]
 """Called with (node name, its state update) after each node finishes, e.g. for progress."""

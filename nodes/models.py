@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
@@ -71,3 +73,32 @@ def resolve_model(*candidates: str | BaseChatModel | None) -> BaseChatModel:
         os.environ.get("OPENAI_BASE_URL") or None,
         os.environ.get("ORCHESTRA_OFFLINE_LATENCY_MS", "0"),
     )
+
+
+class PerModel:
+    """A runnable derived from a chat model (tools bound, structured output), made once per model.
+
+    Deriving converts schemas to JSON, which costs more than the rest of a call's
+    bookkeeping; a node makes it for the model it resolves and reuses it while the model
+    stays the same (models resolved from one string are the same object).
+
+    Example:
+        >>> from nodes.offline import OfflineChatModel
+        >>> structured = PerModel(lambda chat: chat.bind_tools([]))
+        >>> chat = OfflineChatModel()
+        >>> structured(chat) is structured(chat)
+        True
+    """
+
+    def __init__(self, derive: Callable[[BaseChatModel], Any]) -> None:
+        self._derive = derive
+        self._last: tuple[BaseChatModel, Any] | None = None
+
+    def __call__(self, chat: BaseChatModel) -> Any:
+        """The runnable derived from ``chat``."""
+        last = self._last
+        if last is not None and last[0] is chat:
+            return last[1]
+        derived = self._derive(chat)
+        self._last = (chat, derived)  # one assignment: threads see the old pair or the new
+        return derived

@@ -5,7 +5,8 @@ plan only what is missing; an empty plan ends the work. A plan with problems (un
 specialists, cycles, repeats of answered subtasks, no plan at all) goes back with them
 for a corrected one, up to ``max_plan_revisions``; every verdict is recorded. A plan
 proposed past ``max_rounds`` is not run. Planning stops without a model call when the
-team's budget is spent or the last round produced no new accepted result.
+team's budget is spent or the last round produced no new accepted result. With
+``orchestrator.review: false`` there is no review: the first plan is the only one.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from nodes.events import emit
-from nodes.models import resolve_model
+from nodes.models import PerModel, resolve_model
 from nodes.plan_review import PlanReview, made_progress, review_plan
 from nodes.prompts import ORCHESTRATOR_PROMPT, orchestrator_message, result_block, section
 from nodes.resolve import ResolvedTeam
@@ -40,6 +41,9 @@ class Orchestrator:
     def __init__(self, team: ResolvedTeam) -> None:
         self.spec = team.spec
         self.schema = plan_model(team.spec.specialist_names)
+        self.structured = PerModel(
+            lambda chat: chat.with_structured_output(self.schema, include_raw=True)
+        )
 
     def stop_early(self, state: TeamState) -> OrchestratorRoute | None:
         """End planning without a model call: budget spent, or no progress."""
@@ -59,7 +63,7 @@ class Orchestrator:
             state["task"],
             spec.specialists,
             round_no=state.get("round", 0) + 1,
-            max_rounds=spec.limits.max_rounds,
+            max_rounds=spec.limits.max_rounds if spec.orchestrator.review else 1,
             max_subtasks=spec.limits.max_workers_per_round,
             outcomes=[result_block(r, results.get(r["id"])) for r in state["plan"]],
             budget=budget_lines(state, spec),
@@ -71,8 +75,9 @@ class Orchestrator:
     def model(self, runtime: Runtime[TeamContext]) -> Any:
         """The orchestrator's model, answering with a typed ``Plan``."""
         spec = self.spec
-        chat = resolve_model(runtime.context.model, spec.orchestrator.model, spec.model)
-        return chat.with_structured_output(self.schema, include_raw=True)
+        return self.structured(
+            resolve_model(runtime.context.model, spec.orchestrator.model, spec.model)
+        )
 
     def judge(
         self, state: TeamState, reply: dict[str, Any], attempt: int

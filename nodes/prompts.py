@@ -65,6 +65,16 @@ def roster(specialists: Iterable[SpecialistSpec]) -> str:
     return "\n".join(f"- {s.name}: {' '.join(s.description.split())}" for s in specialists)
 
 
+def output_line(output: Mapping[str, Any], summary: str) -> list[str]:
+    """``output: {json}`` without the field the summary already shows (none if that is all).
+
+    A result is handed on as its summary and its typed output; the summary is usually
+    the output's own ``summary`` field, which would otherwise be sent twice.
+    """
+    rest = {key: value for key, value in output.items() if value != summary}
+    return [f"output: {json.dumps(rest, ensure_ascii=False)}"] if rest else []
+
+
 def result_block(record: SubtaskRecord, result: WorkerResult | None) -> str:
     """One subtask's outcome as the orchestrator and synthesizer see it."""
     status = result["status"] if result else "pending"
@@ -72,7 +82,7 @@ def result_block(record: SubtaskRecord, result: WorkerResult | None) -> str:
     lines = [head, f"instruction: {record['instruction']}"]
     if result and result["status"] == "accepted" and result["output"] is not None:
         lines.append(f"summary: {result['summary']}")
-        lines.append(f"output: {json.dumps(result['output'], ensure_ascii=False)}")
+        lines += output_line(result["output"], result["summary"])
     elif result and result.get("reason"):
         lines.append(f"reason: {result['reason']}")
     return "\n".join(lines)
@@ -125,8 +135,10 @@ def specialist_message(
     ]
     if dependencies:
         blocks = [
-            f"### {dep_id} ({dep['specialist']})\n{dep['summary']}\n"
-            f"output: {json.dumps(dep['output'], ensure_ascii=False)}"
+            "\n".join(
+                [f"### {dep_id} ({dep['specialist']})", dep["summary"]]
+                + output_line(dep["output"], dep["summary"])
+            )
             for dep_id, dep in dependencies.items()
         ]
         parts.append(section("Inputs", "\n\n".join(blocks)))

@@ -20,13 +20,14 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, ValidationError
 
 from nodes.events import emit_result
 from nodes.local_model import BoundTool
-from nodes.models import resolve_model
+from nodes.models import PerModel, resolve_model
 from nodes.offline import offline_output
 from nodes.prompts import specialist_message, specialist_system
 from nodes.resolve import ResolvedSpecialist, ResolvedTeam
@@ -52,12 +53,28 @@ def summarize(output: BaseModel) -> str:
     return json.dumps(output.model_dump(mode="json"), ensure_ascii=False)[:600]
 
 
+class Bindings:
+    """A specialist's model with its tools bound: every tool, or only the output (forced).
+
+    The tools' JSON schemas are derived once, and the bound runnables once per chat
+    model: done on every call, that was most of a 1000-worker run's CPU.
+    """
+
+    def __init__(self, worker: ResolvedSpecialist) -> None:
+        name = worker.output.__name__
+        finish = [convert_to_openai_tool(worker.output)]
+        every = [*(convert_to_openai_tool(t) for t in worker.tools.values()), *finish]
+        self.every = PerModel(lambda chat: chat.bind_tools(every))
+        self.finish = PerModel(lambda chat: chat.bind_tools(finish, tool_choice=name))
+
+
 @dataclass
 class _Loop:
     """One subtask's conversation: pure bookkeeping, no I/O (the drivers do that)."""
 
     worker: ResolvedSpecialist
     task: WorkerInput
+    bindings: Bindings
     messages: list[BaseMessage] = field(default_factory=list)
     steps: int = 0
     tools_used: list[str] = field(default_factory=list)
@@ -105,13 +122,11 @@ class _Loop:
         }
 
     def bound(self, chat: BaseChatModel) -> Any:
-        name = self.worker.output.__name__
+        """The model with this step's tools bound (call it with ``trace`` as its config)."""
         last = self.steps == self.worker.spec.max_steps - 1
         if last or not self.worker.tools:
-            model = chat.bind_tools([self.worker.output], tool_choice=name)
-        else:
-            model = chat.bind_tools([*self.worker.tools.values(), self.worker.output])
-        return model.with_config(self.trace)
+            return self.bindings.finish(chat)
+        return self.bindings.every(chat)
 
     def take(self, reply: BaseMessage) -> list[tuple[BaseTool, dict[str, Any], str]]:
         """Record a model reply; return the tool calls to execute."""
@@ -245,14 +260,16 @@ def make_specialist(
             emit_result(runtime, team.spec.name, result)
         return update
 
+    bindings = Bindings(worker)
+
     def start(task: WorkerInput) -> _Loop:
-        return _Loop(worker, task, spend=Spend.for_team(team.spec))
+        return _Loop(worker, task, bindings, spend=Spend.for_team(team.spec))
 
     def run(task: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
         loop, model = start(task), chat(runtime)
         while not loop.done:
             started = time.monotonic()
-            reply = loop.bound(model).invoke(loop.messages)
+            reply = loop.bound(model).invoke(loop.messages, loop.trace)
             loop.spend.record(reply, started)
             for tool, args, call_id in loop.take(reply):
                 loop.settle(call_id, tool, partial(tool.invoke, args, loop.trace))
@@ -262,7 +279,7 @@ def make_specialist(
         loop, model = start(task), chat(runtime)
         while not loop.done:
             started = time.monotonic()
-            reply = await loop.bound(model).ainvoke(loop.messages)
+            reply = await loop.bound(model).ainvoke(loop.messages, loop.trace)
             loop.spend.record(reply, started)
             for tool, args, call_id in loop.take(reply):
                 await loop.asettle(call_id, tool, args)

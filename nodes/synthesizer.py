@@ -14,7 +14,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from nodes.events import emit
-from nodes.models import resolve_model
+from nodes.models import PerModel, resolve_model
 from nodes.prompts import SYNTHESIZER_PROMPT, result_block, synthesizer_message
 from nodes.resolve import ResolvedTeam
 from nodes.runnable import Node
@@ -148,9 +148,10 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
         )
         return [SystemMessage(spec.synthesizer.prompt or SYNTHESIZER_PROMPT), HumanMessage(text)]
 
+    structured = PerModel(lambda chat: chat.with_structured_output(Synthesis, include_raw=True))
+
     def model(runtime: Runtime[TeamContext]) -> Any:
-        chat = resolve_model(runtime.context.model, spec.synthesizer.model, spec.model)
-        return chat.with_structured_output(Synthesis, include_raw=True)
+        return structured(resolve_model(runtime.context.model, spec.synthesizer.model, spec.model))
 
     def told(runtime: Runtime[TeamContext], update: dict[str, Any]) -> dict[str, Any]:
         emit(runtime, spec.name, "synthesis", status=update["status"], reason=update["reason"])

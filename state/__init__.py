@@ -1,52 +1,76 @@
-"""Data: the team spec, graph state, model outputs and errors. Imports nothing of orchestra's."""
+"""Data: the team spec, graph state, model outputs and errors. Imports nothing of orchestra's.
 
-from state.budget import (
-    PRICES,
-    Budget,
-    Envelope,
-    LedgerEntry,
-    Price,
-    Totals,
-    merge_ledger,
-    price_of,
-    status_entry,
-    totals,
-)
-from state.context import TeamContext
-from state.errors import ModelConfigError, OrchestraError, TeamSpecError
-from state.events import EventKind, ProgressEvent
-from state.models import PROVIDERS, Provider, model_ref_problem, parse_model_ref
-from state.outputs import Plan, SpecialistOutput, Subtask, Synthesis, plan_model
-from state.patterns import PATTERNS, FanOutSpec, JoinPolicy, PatternName, PipelineSpec
-from state.spec import (
-    ApprovalSpec,
-    Limits,
-    ModelRef,
-    RoleSpec,
-    SpecialistSpec,
-    SynthesizerSpec,
-    TeamSpec,
-    ValidatorSpec,
-    load_team,
-    save_team,
-    team_from_data,
-)
-from state.team_state import (
-    TERMINAL,
-    CapName,
-    DependencyResult,
-    PendingPlan,
-    RunOrigin,
-    RunStatus,
-    SubtaskRecord,
-    SubtaskStatus,
-    TeamInput,
-    TeamState,
-    Verdict,
-    WorkerInput,
-    WorkerResult,
-    merge_results,
-    status_of,
+Importing ``state`` is cheap: each name is imported from its module on first use, so
+``orchestra --help`` loads no LangChain. Type checkers see the imports below.
+"""
+
+from __future__ import annotations
+
+import importlib
+import typing
+
+if typing.TYPE_CHECKING:
+    from state.budget import (
+        PRICES,
+        Budget,
+        Envelope,
+        LedgerEntry,
+        Price,
+        Totals,
+        merge_ledger,
+        price_of,
+        status_entry,
+        totals,
+    )
+    from state.context import TeamContext
+    from state.errors import ModelConfigError, OrchestraError, TeamSpecError
+    from state.events import EventKind, ProgressEvent
+    from state.models import PROVIDERS, Provider, model_ref_problem, parse_model_ref
+    from state.outputs import Plan, SpecialistOutput, Subtask, Synthesis, plan_model
+    from state.patterns import PATTERNS, FanOutSpec, JoinPolicy, PatternName, PipelineSpec
+    from state.spec import (
+        ApprovalSpec,
+        Limits,
+        ModelRef,
+        OrchestratorSpec,
+        RoleSpec,
+        SpecialistSpec,
+        SynthesizerSpec,
+        TeamSpec,
+        ValidatorSpec,
+        load_team,
+        save_team,
+        team_from_data,
+    )
+    from state.team_state import (
+        TERMINAL,
+        CapName,
+        DependencyResult,
+        PendingPlan,
+        RunOrigin,
+        RunStatus,
+        SubtaskRecord,
+        SubtaskStatus,
+        TeamInput,
+        TeamState,
+        Verdict,
+        WorkerInput,
+        WorkerResult,
+        merge_results,
+        status_of,
+    )
+
+# Where the names live, the cheap modules first (a name is looked up in this order).
+_MODULES = (
+    "state.errors",
+    "state.patterns",
+    "state.budget",
+    "state.events",
+    "state.models",
+    "state.outputs",
+    "state.team_state",
+    "state.spec",
+    "state.context",
 )
 
 __all__ = [
@@ -78,6 +102,7 @@ __all__ = [
     "OrchestraError",
     "Plan",
     "Provider",
+    "OrchestratorSpec",
     "RoleSpec",
     "RunOrigin",
     "RunStatus",
@@ -107,3 +132,14 @@ __all__ = [
     "status_of",
     "team_from_data",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name from its module on first use."""
+    if name in __all__:
+        for module in _MODULES:
+            found = vars(importlib.import_module(module))
+            if name in found:
+                globals()[name] = found[name]
+                return found[name]
+    raise AttributeError(f"module 'state' has no attribute {name!r}")

@@ -16,7 +16,14 @@ from typing import Annotated, Any
 
 import yaml
 from langchain_core.language_models import BaseChatModel
-from pydantic import BaseModel, ConfigDict, Field, InstanceOf, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    InstanceOf,
+    ValidationError,
+    field_validator,
+)
 
 from state.budget import Budget, Price
 from state.errors import TeamSpecError
@@ -42,6 +49,15 @@ class RoleSpec(_Spec):
     prompt: str | None = None
     """Role instructions replacing the built-in ones; the framework still appends the roster,
     task and results, so the prompt only has to say *how* to work."""
+
+
+class OrchestratorSpec(RoleSpec):
+    """The orchestrator: plans a round of subtasks, then reviews the results."""
+
+    review: bool = True
+    """After the work, see the results and plan another round or finish (within
+    ``max_rounds``). ``False``: one plan, then straight to the synthesizer: one model call
+    and one model round fewer, for tasks whose parts are all known up front."""
 
 
 class SynthesizerSpec(RoleSpec):
@@ -136,7 +152,7 @@ class TeamSpec(_Spec):
     description: str = ""
     model: ModelRef | None = None
     """Default model for every role of this team."""
-    orchestrator: RoleSpec = Field(default_factory=RoleSpec)
+    orchestrator: OrchestratorSpec = Field(default_factory=OrchestratorSpec)
     specialists: list[SpecialistSpec]
     validator: ValidatorSpec = Field(default_factory=ValidatorSpec)
     synthesizer: SynthesizerSpec = Field(default_factory=SynthesizerSpec)
@@ -150,6 +166,14 @@ class TeamSpec(_Spec):
     """The shape the team runs in (see ``state.patterns``)."""
     pipeline: PipelineSpec = Field(default_factory=PipelineSpec)
     fan_out: FanOutSpec = Field(default_factory=FanOutSpec)
+
+    @field_validator("orchestrator", mode="before")
+    @classmethod
+    def _role_as_orchestrator(cls, value: object) -> object:
+        """A plain ``RoleSpec`` (the type before ``review``) reads as an ``OrchestratorSpec``."""
+        if isinstance(value, RoleSpec) and not isinstance(value, OrchestratorSpec):
+            return {name: getattr(value, name) for name in value.model_fields_set}
+        return value
 
     @property
     def depth(self) -> int:

@@ -40,3 +40,18 @@ def test_public_surfaces_are_complete() -> None:
             *[m for m in vars(module) if isinstance(getattr(module, m), type(sys))],
         }
         assert public <= exported, public - exported
+
+
+def test_the_cli_parser_loads_no_langchain() -> None:
+    # `orchestra --help` must answer fast: nothing of LangChain/LangGraph is imported for it.
+    code = (
+        "import sys\n"
+        "from graphs.cli import _parser\n"
+        "_parser().format_help()\n"
+        "heavy = {'langgraph', 'langchain_core', 'langsmith', 'rich'}\n"
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n"
+    )
+    env = {"PATH": "", "LANGSMITH_TRACING": "false"}
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"

@@ -292,6 +292,30 @@ def test_a_second_round_can_build_on_the_first() -> None:
     assert state["citations"] == ["s1", "s2"]
 
 
+def test_without_review_the_first_plan_is_the_only_one_and_no_review_call_is_made() -> None:
+    seen: list[str] = []
+
+    def plans(text: str, round_no: int) -> Plan:
+        seen.append(text)
+        return plan_of(("s1", "alpha", "first"), ("s2", "alpha", "second"))
+
+    model = ScriptedChatModel(respond=team_script(plan=plans))
+    graph = compiled(make_team("alpha", orchestrator={"review": False}))
+    steps = steps_of(graph, {"task": "t"}, run_config(), context(model))
+    state = graph.get_state(run_config()).values
+
+    assert [c.role for c in model.calls] == [
+        "orchestrator",
+        "specialist",
+        "specialist",
+        "synthesizer",
+    ]
+    assert "round: 1 of 1" in seen[0]
+    assert sum(names.count("orchestrator") for names in steps.values()) == 1
+    assert state["status"] == "completed"
+    assert state["model_calls"] == 4
+
+
 def test_transient_model_errors_are_retried_by_the_node() -> None:
     from nodes import TransientModelError
 

@@ -521,6 +521,28 @@ def test_specialist_system_and_message() -> None:
     assert full["Feedback"] == "Your previous result was rejected: too short"
 
 
+def test_a_result_is_shown_with_its_summary_once() -> None:
+    both = block(
+        "s1", "researcher", "accepted", summary="Found 3.", output={"summary": "Found 3.", "n": 3}
+    )
+    only = block("s2", "researcher", "accepted", summary="Found 4.", output={"summary": "Found 4."})
+    record = SubtaskRecord(
+        id="s3", specialist="analyst", instruction="Add.", depends_on=["s1"], round=1
+    )
+    deps = {
+        "s1": DependencyResult(
+            specialist="researcher", summary="Found 3.", output={"summary": "Found 3."}
+        )
+    }
+
+    assert both.endswith('summary: Found 3.\noutput: {"n": 3}')
+    assert only.endswith("summary: Found 4.")
+    assert (
+        sections(specialist_message(record, deps, None))["Inputs"]
+        == "### s1 (researcher)\nFound 3."
+    )
+
+
 def test_synthesizer_message() -> None:
     empty = sections(synthesizer_message("T", [], []))
     both = sections(synthesizer_message("T", ["### a", "### b"], ["### c"]))

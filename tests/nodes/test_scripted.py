@@ -320,7 +320,7 @@ def test_worker_outputs_and_callables() -> None:
             specialist="analyst",
             subtask_id="s2",
             instruction="Add 1 + 2",
-            inputs='### s1 (researcher)\nFound 3.\noutput: {"summary": "Found 3."}',
+            inputs="### s1 (researcher)\nFound 3.",
             feedback="show work",
             tool_results=("1 + 2 = 3", "bad input"),
             tools=("calculate", "Finding"),

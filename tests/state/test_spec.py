@@ -19,6 +19,7 @@ from nodes.toolkit import calculate, search_notes
 from state import (
     Limits,
     ModelConfigError,
+    OrchestratorSpec,
     RoleSpec,
     SpecialistOutput,
     SpecialistSpec,
@@ -56,6 +57,16 @@ def file_team() -> TeamSpec:
         ],
         limits=Limits(max_workers_per_round=3, max_rounds=2, max_revisions=0, max_concurrency=2),
     )
+
+
+def test_an_orchestrator_given_as_a_role_spec_reviews_by_default() -> None:
+    team = file_team()
+
+    assert team.orchestrator == OrchestratorSpec(prompt="Plan carefully.")
+    assert team.orchestrator.review
+    assert not TeamSpec.model_validate(
+        {**team.to_data(), "orchestrator": {"review": False}}
+    ).orchestrator.review
 
 
 # --- files ---------------------------------------------------------------------------------
