@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 SAMPLES ?= .orchestra/samples
 TASK ?= Compare SQLite and PostgreSQL checkpointers, then write a short summary
 
-.PHONY: install system-deps demo team-demo audit-demo test lint
+.PHONY: install system-deps demo team-demo audit-demo bench test lint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ system-deps:
 		echo "installing:$$missing"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+
+# Benchmarks against plain LangGraph, langgraph-supervisor and one agent: writes
+# BENCHMARKS.md and BENCHMARKS.png (about six minutes; QUICK=1 for about two).
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(if $(QUICK),--quick)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
