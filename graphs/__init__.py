@@ -6,8 +6,9 @@ imported from their modules on first use, so ``orchestra --help`` loads no LangG
 
 from __future__ import annotations
 
-import importlib
 import typing
+
+from state.lazy import lazy_getattr as _lazy_getattr
 
 if typing.TYPE_CHECKING:
     from graphs.orchestrator_workers import CompiledTeam, TeamGraph
@@ -18,12 +19,4 @@ _MODULES = ("graphs.orchestrator_workers", "graphs.patterns")
 __all__ = ["BUILDERS", "CompiledTeam", "TeamGraph", "build", "compile_team", "with_pattern"]
 
 
-def __getattr__(name: str) -> object:
-    """Import a public name from its module on first use."""
-    if name in __all__:
-        for module in _MODULES:
-            found = vars(importlib.import_module(module))
-            if name in found:
-                globals()[name] = found[name]
-                return found[name]
-    raise AttributeError(f"module 'graphs' has no attribute {name!r}")
+__getattr__ = _lazy_getattr("graphs", globals(), _MODULES, __all__)

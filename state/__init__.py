@@ -6,8 +6,9 @@ Importing ``state`` is cheap: each name is imported from its module on first use
 
 from __future__ import annotations
 
-import importlib
 import typing
+
+from state.lazy import lazy_getattr as _lazy_getattr
 
 if typing.TYPE_CHECKING:
     from state.budget import (
@@ -134,12 +135,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """Import a public name from its module on first use."""
-    if name in __all__:
-        for module in _MODULES:
-            found = vars(importlib.import_module(module))
-            if name in found:
-                globals()[name] = found[name]
-                return found[name]
-    raise AttributeError(f"module 'state' has no attribute {name!r}")
+__getattr__ = _lazy_getattr("state", globals(), _MODULES, __all__)

@@ -83,3 +83,22 @@ def orchestra_cli(
         text=True,
         timeout=timeout,
     )
+
+
+def disconnected(nodes: set[str], edges: set[tuple[str, str]]) -> tuple[set[str], set[str]]:
+    """Nodes not reachable from ``__start__``, and nodes from which ``__end__`` is unreachable."""
+
+    def reach(start: str, links: dict[str, set[str]]) -> set[str]:
+        seen, todo = {start}, [start]
+        while todo:
+            for following in links[todo.pop()] - seen:
+                seen.add(following)
+                todo.append(following)
+        return seen
+
+    forward: dict[str, set[str]] = {n: set() for n in nodes}
+    backward: dict[str, set[str]] = {n: set() for n in nodes}
+    for source, target in edges:
+        forward[source].add(target)
+        backward[target].add(source)
+    return nodes - reach("__start__", forward), nodes - reach("__end__", backward)

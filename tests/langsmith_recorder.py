@@ -11,14 +11,14 @@ search all that was sent (for a leaked secret, say).
 from __future__ import annotations
 
 import json
-import socket
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from loopback import LoopbackServer, serving
 
 INFO = {
     "version": "0.0.0-recorder",
@@ -83,22 +83,15 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
-class RecorderServer(ThreadingHTTPServer):
+class RecorderServer(LoopbackServer):
     """The recording server: ``runs`` by id, ``bodies`` as sent, ``paths`` requested."""
 
-    daemon_threads = True
-    request_queue_size = 64
-
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.runs: dict[str, dict[str, Any]] = {}
         self.bodies: list[bytes] = []
         self.paths: list[tuple[str, str]] = []
         self._lock = threading.Lock()
-
-    def server_bind(self) -> None:
-        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().server_bind()
 
     @property
     def url(self) -> str:
@@ -120,14 +113,6 @@ class RecorderServer(ThreadingHTTPServer):
                     run.update(value)
 
 
-@contextmanager
-def langsmith_recorder() -> Iterator[RecorderServer]:
+def langsmith_recorder() -> AbstractContextManager[RecorderServer]:
     """Serve on a free loopback port until the block ends."""
-    server = RecorderServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+    return serving(RecorderServer())

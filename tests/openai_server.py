@@ -10,15 +10,15 @@ holds each answer back so that concurrent requests overlap measurably.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import AbstractContextManager, contextmanager
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from langchain_core.messages import convert_to_messages
+from loopback import LoopbackServer, serving
 
 from nodes import OfflineChatModel
 from nodes.local_model import BoundTool
@@ -126,12 +126,9 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # the default (5) refuses connections under concurrent load
-
+class _Server(LoopbackServer):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.requests: list[dict[str, Any]] = []
         self.delay = 0.0
         """Seconds each request is held before it is answered."""
@@ -158,20 +155,7 @@ class _Server(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host!s}:{port}/v1"
 
-    def server_bind(self) -> None:
-        # Without TCP_NODELAY each small response waits ~40 ms on delayed ACKs.
-        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().server_bind()
 
-
-@contextmanager
-def openai_server() -> Iterator[_Server]:
+def openai_server() -> AbstractContextManager[_Server]:
     """Serve on a free loopback port; ``server.server_address`` tells where."""
-    server = _Server()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+    return serving(_Server())

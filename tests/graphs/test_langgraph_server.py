@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import disconnected
 from ecosystem import free_port, unavailable
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
@@ -121,22 +122,9 @@ def test_the_served_structure_is_the_local_graph_with_no_disconnected_node(
     assert {(e["source"], e["target"]) for e in drawn["edges"]} == {
         (e.source, e.target) for e in local.edges
     }
-    forward: dict[str, set[str]] = {n: set() for n in nodes}
-    backward: dict[str, set[str]] = {n: set() for n in nodes}
-    for edge in drawn["edges"]:
-        forward[edge["source"]].add(edge["target"])
-        backward[edge["target"]].add(edge["source"])
-
-    def reach(start: str, links: dict[str, set[str]]) -> set[str]:
-        seen, todo = {start}, [start]
-        while todo:
-            for following in links[todo.pop()] - seen:
-                seen.add(following)
-                todo.append(following)
-        return seen
-
-    assert reach("__start__", forward) == nodes, "nodes unreachable from the start"
-    assert reach("__end__", backward) == nodes, "nodes that never reach the end"
+    unreached, stranded = disconnected(nodes, {(e["source"], e["target"]) for e in drawn["edges"]})
+    assert not unreached, f"nodes unreachable from the start: {unreached}"
+    assert not stranded, f"nodes that never reach the end: {stranded}"
 
 
 @pytest.mark.parametrize("graph_id", GRAPHS)

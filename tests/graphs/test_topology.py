@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import disconnected
 
 import graphs.examples as examples
 from graphs.orchestrator_workers import CompiledTeam
@@ -38,22 +39,8 @@ def test_topology_matches_the_snapshot(name: str) -> None:
 @pytest.mark.parametrize("name", EXPORTED)
 def test_every_node_is_reachable_and_reaches_the_end(name: str) -> None:
     drawn = exported(name).get_graph()
-    forward: dict[str, set[str]] = {n: set() for n in drawn.nodes}
-    backward: dict[str, set[str]] = {n: set() for n in drawn.nodes}
-    for edge in drawn.edges:
-        forward[edge.source].add(edge.target)
-        backward[edge.target].add(edge.source)
-
-    def closure(start: str, links: dict[str, set[str]]) -> set[str]:
-        seen, todo = {start}, [start]
-        while todo:
-            for nxt in links[todo.pop()] - seen:
-                seen.add(nxt)
-                todo.append(nxt)
-        return seen
-
-    assert closure("__start__", forward) == set(drawn.nodes)
-    assert closure("__end__", backward) == set(drawn.nodes)
+    edges = {(e.source, e.target) for e in drawn.edges}
+    assert disconnected(set(drawn.nodes), edges) == (set(), set())
 
 
 def test_orchestrator_workers_dispatch_reaches_every_specialist() -> None:
