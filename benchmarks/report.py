@@ -226,7 +226,9 @@ def _sync_async(results: dict[str, Any]) -> list[str]:
         "",
         "LangGraph's sync `invoke` runs a super-step's tasks on a thread pool of "
         "`max_concurrency` threads, or min(32, cores + 4) without it (6 here). orchestra "
-        "passes the team's `max_concurrency` on every call (`compile_team` bakes it in).",
+        "gives LangGraph a pool of `limits.task_pool` (a round's workers + the team's "
+        "`max_concurrency` + 2; `compile_team` bakes it in) and its workers take turns by "
+        "the team's `max_concurrency`, so finished work is saved while others wait.",
         "",
         *_table(["configuration", "async ms", "sync ms", "sync / async"], rows),
     ]

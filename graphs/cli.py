@@ -80,9 +80,24 @@ def _parser() -> argparse.ArgumentParser:
     resume.add_argument("thread", help="thread id printed by 'orchestra run'")
     resume.add_argument("--model", help="override the model the run started with")
     decide = resume.add_mutually_exclusive_group()
-    decide.add_argument("--approve", action="store_true", help="approve the plan that waits")
-    decide.add_argument("--edit", metavar="FILE", help="dispatch this edited plan (YAML/JSON)")
-    decide.add_argument("--reject", metavar="REASON", help="reject the plan; the team re-plans")
+    decide.add_argument(
+        "--approve", action="store_true", help="approve what waits: the plan, or tool calls"
+    )
+    decide.add_argument(
+        "--edit",
+        metavar="FILE",
+        help="an edited plan, or edited tool calls [{id, args}, ...] (YAML/JSON)",
+    )
+    decide.add_argument(
+        "--reject",
+        metavar="REASON",
+        help="reject what waits: the team re-plans, or the specialist reads the reason",
+    )
+    resume.add_argument(
+        "--only",
+        metavar="ID",
+        help="decide for one waiting worker only (its subtask id); the others keep waiting",
+    )
 
     show = sub.add_parser("show", parents=[common], help="show a run's plan, statuses, answer")
     show.add_argument("thread", help="thread id")
@@ -146,9 +161,20 @@ def _decision(args: argparse.Namespace) -> dict[str, Any] | None:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise OrchestraError(f"cannot read the edited plan {path}: {exc}") from None
+        if isinstance(data, dict) and "calls" in data:
+            return {"action": "edit", "calls": data["calls"]}
+        if (
+            isinstance(data, list)
+            and data
+            and all(isinstance(item, dict) and "args" in item for item in data)
+        ):
+            return {"action": "edit", "calls": data}
         plan = data.get("plan", data.get("subtasks")) if isinstance(data, dict) else data
         if not isinstance(plan, list):
-            raise OrchestraError(f"{path} must hold a list of subtasks (or plan: [...])")
+            raise OrchestraError(
+                f"{path} must hold a list of subtasks (or plan: [...]), "
+                "or of tool calls (or calls: [{id, args}, ...])"
+            )
         return {"action": "edit", "plan": plan}
     return None
 
@@ -194,6 +220,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 model=args.model,
                 decision=_decision(args),
                 on_event=None if args.json else live_view(),
+                only=args.only,
             )
         else:
             result = snapshot(args.thread, saver=saver)
@@ -202,7 +229,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``orchestra`` console script."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "only", None) and not (args.approve or args.edit or args.reject):
+        parser.error("--only names who a decision is for: add --approve, --edit or --reject")
     try:
         return _dispatch(args)
     except KeyboardInterrupt:

@@ -10,12 +10,17 @@ from __future__ import annotations
 from graphs.orchestrator_workers import CompiledTeam
 from graphs.patterns import compile_team
 from graphs.team_files import example_teams
-from state import PatternName, load_team
+from state import ApprovalSpec, PatternName, load_team
 
 
-def example(name: str, pattern: PatternName | None = None) -> CompiledTeam:
+def example(
+    name: str, pattern: PatternName | None = None, approval: ApprovalSpec | None = None
+) -> CompiledTeam:
     """The compiled example team ``name``, in its own pattern or in ``pattern``."""
-    return compile_team(load_team(example_teams()[name]), pattern=pattern)
+    team = load_team(example_teams()[name])
+    if approval is not None:
+        team = team.model_copy(update={"approval": approval, "name": f"{name}_approved"})
+    return compile_team(team, pattern=pattern)
 
 
 research = example("research")
@@ -26,3 +31,5 @@ org = example("org")
 research_pipeline = example("research", "pipeline")
 research_fan_out = example("research", "fan_out")
 research_single_agent = example("research", "single_agent")
+# Waits for a human twice: on each plan, and on each of the researcher's tool calls.
+research_approved = example("research", approval=ApprovalSpec(plan=True, tool_calls=["researcher"]))

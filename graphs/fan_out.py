@@ -20,6 +20,7 @@ from nodes import (
     make_validator,
     resolve_team,
     retry_policy_for,
+    worker_retry_policy,
 )
 from nodes.fan_out import make_branch_plan, make_gather
 from nodes.guard import guard_branch
@@ -64,7 +65,7 @@ def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
             name,
             worker if fail_fast else guard_branch(worker, name),
             input_schema=WorkerInput,
-            retry_policy=retry,
+            retry_policy=worker_retry_policy(resolved.spec, name),
             metadata={"role": "specialist", "specialist": name},
         )
         graph.add_edge(name, "validator")

@@ -2,7 +2,9 @@
 
 Each nested team is compiled in its own pattern (recursively, up to ``max_depth``) and
 runs as a subgraph inside its specialist's node, sharing the parent's checkpointer, so
-streaming, tracing, checkpoints and interrupts work through the nesting.
+streaming, tracing, checkpoints and interrupts work through the nesting. A nested team
+prices calls with its parent's price table under its own, and runs within the envelope
+its parent's dispatch carved for it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,16 @@ from nodes.subteam import make_subteam
 from state import TeamSpec
 
 CompileChild = Callable[[TeamSpec], Runnable[Any, dict[str, Any]]]
+
+
+def priced_like(child: TeamSpec, parent: TeamSpec) -> TeamSpec:
+    """``child``, pricing with its parent's price table under its own ``prices:``.
+
+    The parent's budget is carved into the child's run, so both must price a call alike.
+    """
+    if not parent.prices:
+        return child
+    return child.model_copy(update={"prices": {**parent.prices, **child.prices}})
 
 
 def build(team: TeamSpec | ResolvedTeam, *, compile_child: CompileChild | None = None) -> TeamGraph:
@@ -45,9 +57,9 @@ def build(team: TeamSpec | ResolvedTeam, *, compile_child: CompileChild | None =
         def compile_child(child: TeamSpec) -> Runnable[Any, dict[str, Any]]:
             return compile_team(child)
 
-    workers = {
-        spec.name: make_subteam(spec.name, compile_child(spec.team), spec.team)
-        for spec in resolved.spec.specialists
-        if spec.team is not None
-    }
+    workers = {}
+    for spec in resolved.spec.specialists:
+        if spec.team is not None:
+            child = priced_like(spec.team, resolved.spec)
+            workers[spec.name] = make_subteam(spec.name, compile_child(child), child)
     return orchestrator_workers.build(resolved, workers=workers)

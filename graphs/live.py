@@ -35,6 +35,8 @@ def describe(event: ProgressEvent) -> str:
     if kind == "verdict":
         said = "accepted" if event.get("accepted") else f"sent back: {event.get('feedback', '')}"
         return f"{who} {said}"
+    if kind == "waiting" and event.get("subtask_id"):
+        return f"{who} → {event.get('specialist')}: waiting for a human to approve tool calls"
     if kind == "waiting":
         return f"round {event.get('round')}: waiting for a human to approve the plan"
     return f"{event.get('status')}: {event.get('reason', '')}"

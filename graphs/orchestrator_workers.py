@@ -25,6 +25,7 @@ from nodes import (
     make_validator,
     resolve_team,
     retry_policy_for,
+    worker_retry_policy,
 )
 from nodes.approval import make_plan_approval
 from nodes.guard import guard_branch
@@ -100,7 +101,7 @@ def build(
             guard_branch(node, name),
             input_schema=WorkerInput,
             # A sub-team's own nodes retried already; retrying the team would restart it.
-            retry_policy=None if name in given else retry,
+            retry_policy=None if name in given else worker_retry_policy(resolved.spec, name),
             metadata={"role": "specialist", "specialist": name},
         )
         graph.add_edge(name, "validator")

@@ -47,19 +47,20 @@ def compile_team(
 ) -> CompiledTeam:
     """``build(team, pattern).compile(...)`` with the team's limits baked into its config.
 
-    ``recursion_limit`` and ``max_concurrency`` become the compiled graph's defaults, so
-    every caller (Studio included) gets them without passing them.
+    ``recursion_limit`` and the pool for ``max_concurrency`` (``limits.task_pool``: the
+    workers themselves take turns by ``limits.max_concurrency``) become the compiled
+    graph's defaults, so every caller (Studio included) gets them without passing them.
 
     Example:
         >>> from state import SpecialistSpec, TeamSpec
         >>> team = TeamSpec(name="demo", limits={"max_concurrency": 4}, specialists=[
         ...     SpecialistSpec(name="researcher", description="finds facts")])
-        >>> compile_team(team).config["max_concurrency"]
-        4
+        >>> compile_team(team).config["max_concurrency"]  # 8 workers a round + 4 turns + 2
+        14
     """
     chosen = with_pattern(team, pattern)
     compiled = build(chosen).compile(checkpointer=checkpointer, name=chosen.name)
     return compiled.with_config(
         recursion_limit=chosen.limits.recursion_limit,
-        max_concurrency=chosen.limits.max_concurrency,
+        max_concurrency=chosen.limits.task_pool,
     )

@@ -12,7 +12,13 @@ from __future__ import annotations
 from langgraph.graph import END, START, StateGraph
 
 from graphs.orchestrator_workers import TeamGraph
-from nodes import make_specialist, make_synthesizer, resolve_team, retry_policy_for
+from nodes import (
+    make_specialist,
+    make_synthesizer,
+    resolve_team,
+    retry_policy_for,
+    worker_retry_policy,
+)
 from nodes.resolve import ResolvedTeam
 from nodes.stages import (
     make_finish,
@@ -52,7 +58,7 @@ def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
         graph.add_node(
             name,
             make_stage(name, worker, resolved),
-            retry_policy=retry,
+            retry_policy=worker_retry_policy(resolved.spec, name),
             metadata={"role": "specialist", "specialist": name},
         )
         following = stages[k + 1] if k + 1 < len(stages) else end

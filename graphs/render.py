@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
@@ -57,24 +58,46 @@ def ledger_table(ledger: dict[str, LedgerEntry]) -> Table:
     return table
 
 
+def _question(lines: list[str], waiting: dict[str, Any], how: list[str], title: str) -> Panel:
+    """A waiting item: what it shows, the last answer's error, and how to answer."""
+    if waiting.get("error"):
+        lines.append(f"last answer was not accepted: {waiting['error']}")
+    return Panel("\n".join([*lines, "", *how]), title=title, title_align="left")
+
+
+def tool_panel(waiting: dict[str, Any], thread: str) -> Panel:
+    """Tool calls waiting for approval, and the commands that decide them."""
+    sid = waiting["subtask_id"]
+    lines = [f"{sid} → {waiting['specialist']} (revision {waiting['revision']}) wants to call:"]
+    for call in waiting["calls"]:
+        args = json.dumps(call["args"], ensure_ascii=False)
+        lines.append(f"  {call['name']}({args})   id: {call['id']}")
+    how = [
+        f"approve: orchestra resume {thread} --approve [--only {sid}]",
+        f"edit:    orchestra resume {thread} --edit FILE --only {sid}",
+        "         (FILE: a list of {id: <call id>, args: {...}})",
+        f'reject:  orchestra resume {thread} --reject "why" [--only {sid}]',
+    ]
+    return _question(lines, waiting, how, "waiting for tool-call approval")
+
+
 def waiting_panel(waiting: Any, thread: str) -> Panel:
     """What a paused run waits for, and the commands that continue it."""
+    if isinstance(waiting, dict) and waiting.get("kind") == "tool_approval":
+        return tool_panel(waiting, thread)
     if not (isinstance(waiting, dict) and waiting.get("kind") == "plan_approval"):
         return Panel(str(waiting), title="waiting", title_align="left")
     lines = [f"round {waiting['round']} plan: {waiting['rationale']}"]
     for sub in waiting["plan"]:
         deps = f" (after {', '.join(sub['depends_on'])})" if sub["depends_on"] else ""
         lines.append(f"  {sub['id']} → {sub['specialist']}{deps}: {sub['instruction']}")
-    if waiting.get("error"):
-        lines.append(f"last answer was not accepted: {waiting['error']}")
-    lines += [
-        "",
+    how = [
         f"approve: orchestra resume {thread} --approve",
         f"edit:    orchestra show {thread} --json  (copy waiting[0].plan into a file, edit it)",
         f"         orchestra resume {thread} --edit FILE",
         f'reject:  orchestra resume {thread} --reject "why"',
     ]
-    return Panel("\n".join(lines), title="waiting for plan approval", title_align="left")
+    return _question(lines, waiting, how, "waiting for plan approval")
 
 
 def render_result(result: RunResult, console: Console | None = None) -> None:

@@ -79,7 +79,7 @@ def run_config(team: TeamSpec, thread_id: str) -> RunnableConfig:
     return {
         "configurable": {"thread_id": thread_id},
         "recursion_limit": team.limits.recursion_limit,
-        "max_concurrency": team.limits.max_concurrency,
+        "max_concurrency": team.limits.task_pool,
         "run_name": team.name,
         "metadata": {"orchestra_team": team.name, "orchestra_pattern": team.pattern},
     }
@@ -99,6 +99,8 @@ class RunResult:
     """``"recursion_limit"`` when LangGraph's step limit stopped the run."""
     waiting: list[Any] = field(default_factory=list)
     """What a paused run waits for (its interrupts' values), e.g. a plan to approve."""
+    waiting_ids: list[str] = field(default_factory=list)
+    """The interrupt id of each ``waiting`` item, for answering one of several."""
 
     @property
     def finished(self) -> bool:
@@ -164,8 +166,15 @@ def _invoke(
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
     state = graph.get_state(config)
-    waiting = [i.value for i in state.interrupts]
-    return RunResult(thread_id, dict(state.values), tuple(state.next), error, stopped_by, waiting)
+    return RunResult(
+        thread_id,
+        dict(state.values),
+        tuple(state.next),
+        error,
+        stopped_by,
+        [i.value for i in state.interrupts],
+        [i.id for i in state.interrupts],
+    )
 
 
 def new_thread_id(team: TeamSpec) -> str:
@@ -219,9 +228,24 @@ def stored_origin(saver: BaseCheckpointSaver[str], thread_id: str) -> RunOrigin:
     if not origin:
         raise OrchestraError(
             f"thread {thread_id!r} was started from Python with objects in its spec; "
-            "resume it from Python with the same team"
+            "resume it from Python with the same team: resume_run(..., team=team)"
         )
     return cast(RunOrigin, origin)
+
+
+def _team_of(
+    saver: BaseCheckpointSaver[str], thread_id: str, team: TeamSpec | None
+) -> tuple[TeamSpec, str | None]:
+    """The team a thread runs (``team`` when given) and the model it was started with."""
+    if team is not None:
+        if saver.get_tuple({"configurable": {"thread_id": thread_id}}) is None:
+            raise RunNotFoundError(
+                f"no run with thread id {thread_id!r} in this checkpoint database"
+            )
+        return team, None
+    origin = stored_origin(saver, thread_id)
+    stored = team_from_data(origin["team"], source=origin.get("team_file", thread_id))
+    return stored, origin.get("model")
 
 
 def resume_run(
@@ -232,29 +256,69 @@ def resume_run(
     on_update: OnUpdate | None = None,
     decision: dict[str, Any] | None = None,
     on_event: OnEvent | None = None,
+    only: str | None = None,
+    team: TeamSpec | None = None,
 ) -> RunResult:
     """Continue an unfinished run; a finished one is returned as it is.
 
     A run waiting for a human continues only with a ``decision`` (the resume value, e.g.
-    ``{"action": "approve"}``); without one it is returned as it is, still waiting.
+    ``{"action": "approve"}``); without one it is returned as it is, still waiting. The
+    decision answers everything that waits (a plan, or the tool calls of several
+    workers), or only the item ``only`` names (see ``answers``).
+
+    The team is read from the checkpoint; a run started from Python with objects in its
+    spec (tools, models) is resumed with ``team=`` the same team, as it ran.
     """
-    origin = stored_origin(saver, thread_id)
-    team = team_from_data(origin["team"], source=origin.get("team_file", thread_id))
-    chosen = model or origin.get("model")
-    current = snapshot(thread_id, saver=saver)
+    team, started_with = _team_of(saver, thread_id, team)
+    chosen = model or started_with
+    current = snapshot(thread_id, saver=saver, team=team)
     if current.finished or (current.waiting and decision is None):
         return current
     if decision is not None and not current.waiting:
         raise OrchestraError(f"thread {thread_id!r} is not waiting for a decision")
-    payload: Command[Any] | None = Command(resume=decision) if decision is not None else None
+    payload: Command[Any] | None = None
+    if decision is not None:
+        payload = Command(resume=answers(current, decision, only))
     return _invoke(team, saver, thread_id, payload, chosen, on_update, on_event)
 
 
-def snapshot(thread_id: str, *, saver: BaseCheckpointSaver[str]) -> RunResult:
-    """The current state of a thread, without running anything."""
-    origin = stored_origin(saver, thread_id)
-    team = team_from_data(origin["team"], source=origin.get("team_file", thread_id))
+def snapshot(
+    thread_id: str, *, saver: BaseCheckpointSaver[str], team: TeamSpec | None = None
+) -> RunResult:
+    """The current state of a thread, without running anything (``team`` as in resume_run)."""
+    team, _ = _team_of(saver, thread_id, team)
     graph = compile_team(team, checkpointer=saver)
     state = graph.get_state({"configurable": {"thread_id": thread_id}})
-    waiting = [i.value for i in state.interrupts]
-    return RunResult(thread_id, dict(state.values), tuple(state.next), waiting=waiting)
+    return RunResult(
+        thread_id,
+        dict(state.values),
+        tuple(state.next),
+        waiting=[i.value for i in state.interrupts],
+        waiting_ids=[i.id for i in state.interrupts],
+    )
+
+
+def answers(
+    current: RunResult, decision: dict[str, Any], only: str | None = None
+) -> dict[str, Any]:
+    """``decision`` for each waiting interrupt (by id), or for the one ``only`` names.
+
+    ``only`` is an interrupt id or the subtask id a tool approval waits for; the others
+    keep waiting (their workers ask again, repeating no model or tool call).
+    """
+    chosen = [
+        iid
+        for iid, value in zip(current.waiting_ids, current.waiting, strict=True)
+        if only is None
+        or only == iid
+        or (isinstance(value, dict) and only == value.get("subtask_id"))
+    ]
+    if not chosen:
+        names = [
+            str(v.get("subtask_id") or v.get("kind")) if isinstance(v, dict) else str(v)
+            for v in current.waiting
+        ]
+        raise OrchestraError(
+            f"nothing waits for {only!r} in thread {current.thread_id!r}; waiting: {names}"
+        )
+    return dict.fromkeys(chosen, decision)

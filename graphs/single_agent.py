@@ -47,6 +47,10 @@ def agent_spec(team: TeamSpec) -> TeamSpec:
             "specialists": [agent],
             "pattern": "single_agent",
             "pipeline": PipelineSpec(stages=[AGENT], answer="last_stage"),
+            # The agent holds every tool, so any approved specialist makes all its calls wait.
+            "approval": team.approval.model_copy(
+                update={"tool_calls": [AGENT] if team.approval.tool_calls else []}
+            ),
         }
     )
 

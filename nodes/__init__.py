@@ -8,7 +8,13 @@ from nodes.offline import OfflineChatModel
 from nodes.orchestrator import make_orchestrator
 from nodes.plan_check import CheckedPlan, check_plan
 from nodes.resolve import Check, ResolvedSpecialist, ResolvedTeam, import_ref, resolve_team
-from nodes.retry import TransientModelError, is_transient, model_retry_policy, retry_policy_for
+from nodes.retry import (
+    TransientModelError,
+    is_transient,
+    model_retry_policy,
+    retry_policy_for,
+    worker_retry_policy,
+)
 from nodes.runnable import Node
 from nodes.scripted import CallRecord, ScriptedChatModel, WorkerCall, plan_of, team_script
 from nodes.specialist import make_specialist
@@ -46,6 +52,7 @@ __all__ = [
     "resolve_model",
     "resolve_team",
     "retry_policy_for",
+    "worker_retry_policy",
     "run_status",
     "structured_reply",
     "team_script",

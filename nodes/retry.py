@@ -48,6 +48,15 @@ def retry_policy_for(team: TeamSpec) -> RetryPolicy:
     return model_retry_policy(team.limits.retry_attempts, team.limits.retry_initial_s)
 
 
+def worker_retry_policy(team: TeamSpec, name: str) -> RetryPolicy | None:
+    """The node retry policy of specialist ``name``: none for one that pauses for approvals.
+
+    Such a worker's model calls are durable steps that retry themselves (``nodes.durable``
+    says why the node must not).
+    """
+    return None if name in team.approval.tool_calls else retry_policy_for(team)
+
+
 def model_retry_policy(max_attempts: int = 4, initial_s: float = 0.5) -> RetryPolicy:
     """Exponential backoff with jitter for nodes that call models."""
     return RetryPolicy(

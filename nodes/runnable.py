@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from langchain_core.runnables import Runnable, RunnableConfig
 from langgraph.runtime import Runtime, get_runtime
 
-from state import TeamContext
+from state import NO_CONTEXT, TeamContext
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -36,18 +36,29 @@ class Node(Runnable[In, Out], Generic[In, Out]):
 
     def __call__(self, state: In, runtime: Runtime[TeamContext]) -> Out:
         """Run the node alone, outside a graph: ``node(state_dict, Runtime(context=...))``."""
-        return self.func(state, runtime)
+        return self.func(state, with_context(runtime))
 
     async def acall(self, state: In, runtime: Runtime[TeamContext]) -> Out:
         """The async twin of calling the node alone."""
+        runtime = with_context(runtime)
         if self.afunc is None:
             return self.func(state, runtime)
         return await self.afunc(state, runtime)
 
     def invoke(self, input: In, config: RunnableConfig | None = None, **kwargs: Any) -> Out:
         """Run the sync body with the current runtime."""
-        return self.func(input, get_runtime(TeamContext))
+        return self.func(input, current_runtime())
 
     async def ainvoke(self, input: In, config: RunnableConfig | None = None, **kwargs: Any) -> Out:
         """Run the async body (or the sync one, when the node does no I/O)."""
-        return await self.acall(input, get_runtime(TeamContext))
+        return await self.acall(input, current_runtime())
+
+
+def with_context(runtime: Runtime[TeamContext]) -> Runtime[TeamContext]:
+    """``runtime``, with the defaults as its context when the caller gave none."""
+    return runtime if runtime.context is not None else runtime.override(context=NO_CONTEXT)
+
+
+def current_runtime() -> Runtime[TeamContext]:
+    """The running node's runtime (its context filled in, as ``with_context``)."""
+    return with_context(get_runtime(TeamContext))

@@ -5,6 +5,10 @@ allowed step binds only that tool and forces it. Calls to tools the specialist d
 have are refused with a tool message and never executed; a tool that raises answers
 with its error so the model can adapt. Invalid output gets the validation error back
 and another step, within ``max_steps``.
+
+A specialist listed in ``approval.tool_calls`` asks a human before running each reply's
+tool calls (``nodes.tool_approval``); its model and tool calls then run as durable
+steps (``nodes.durable``) so that resuming after the pause repeats none of them.
 """
 
 from __future__ import annotations
@@ -21,17 +25,21 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from langgraph.errors import GraphBubbleUp
+from langgraph.errors import GraphBubbleUp, GraphInterrupt
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, ValidationError
 
-from nodes.events import emit_result
+from nodes.durable import DurableSteps, raised
+from nodes.events import emit, emit_result
 from nodes.local_model import BoundTool
 from nodes.models import PerModel, resolve_model
 from nodes.offline import offline_output
 from nodes.prompts import specialist_message, specialist_system
 from nodes.resolve import ResolvedSpecialist, ResolvedTeam
+from nodes.retry import retry_policy_for
 from nodes.runnable import Node
+from nodes.tool_approval import PendingCall, ToolDecision, ask, tool_question
+from nodes.turns import taking_turns
 from nodes.usage import Spend
 from state import TeamContext, WorkerInput, WorkerResult
 
@@ -85,6 +93,8 @@ class _Loop:
     exhausted: str | None = None
     invalid_output: str | None = None
     """The last reply's output validation error, if its output call was invalid."""
+    notes: list[str] = field(default_factory=list)
+    """Human decisions on this attempt's tool calls."""
 
     def __post_init__(self) -> None:
         name = self.worker.output.__name__
@@ -169,8 +179,9 @@ class _Loop:
                 )
         return [] if self.output is not None else to_run
 
-    def answer(self, call_id: str, result: object) -> None:
-        self.messages.append(ToolMessage(str(result), tool_call_id=call_id))
+    def answer(self, call_id: str, result: object, *, ok: bool = True) -> None:
+        status = "success" if ok else "error"
+        self.messages.append(ToolMessage(str(result), tool_call_id=call_id, status=status))
 
     def settle(self, call_id: str, tool: BaseTool, call: Callable[[], object]) -> None:
         """Run a tool call; its result, or the error it raised, answers the model."""
@@ -191,13 +202,32 @@ class _Loop:
             self.fail(call_id, tool, exc)
 
     def fail(self, call_id: str, tool: BaseTool, exc: Exception) -> None:
-        self.messages.append(
-            ToolMessage(
-                f"Tool {tool.name!r} raised {type(exc).__name__}: {exc}",
-                tool_call_id=call_id,
-                status="error",
-            )
-        )
+        self.answer(call_id, raised(tool.name, exc), ok=False)
+
+    def pending(self, calls: list[tuple[BaseTool, dict[str, Any], str]]) -> list[PendingCall]:
+        return [PendingCall(id=call_id, name=tool.name, args=args) for tool, args, call_id in calls]
+
+    def decided(
+        self,
+        calls: list[tuple[BaseTool, dict[str, Any], str]],
+        decision: ToolDecision,
+        args: dict[str, dict[str, Any]],
+    ) -> list[tuple[BaseTool, dict[str, Any], str, bool]]:
+        """Apply a human's decision: the calls to run (with ``edited`` flags), or none."""
+        names = ", ".join(tool.name for tool, _, _ in calls)
+        where = f"{self.task['subtask']['id']} ({self.worker.name})"
+        if decision.action == "reject":
+            self.notes.append(f"{where}: a human rejected {names}: {decision.reason}")
+            for tool, _, call_id in calls:
+                used = len(self.tools_used) - 1 - self.tools_used[::-1].index(tool.name)
+                self.tools_used[used] = f"rejected:{tool.name}"
+                self.answer(
+                    call_id, f"Not run: a human rejected this call: {decision.reason}", ok=False
+                )
+            return []
+        verb = "approved" if decision.action == "approve" else "edited"
+        self.notes.append(f"{where}: a human {verb} {names}")
+        return [(tool, args[cid], cid, args[cid] != given) for tool, given, cid in calls]
 
     def result(self) -> dict[str, Any]:
         record = self.task["subtask"]
@@ -212,6 +242,8 @@ class _Loop:
             tool_calls=self.tools_used,
         )
         update: dict[str, Any] = {"model_calls": self.steps}
+        if self.notes:
+            update["notes"] = self.notes
         if self.output is None and not self.exhausted and not self.invalid_output:
             self.exhausted = f"max_steps ({self.steps} of {self.worker.spec.max_steps})"
         if self.output is None and self.exhausted:
@@ -261,6 +293,9 @@ def make_specialist(
         return update
 
     bindings = Bindings(worker)
+    turns = team.spec.name, team.spec.limits.max_concurrency
+    if worker.name in team.spec.approval.tool_calls:
+        return taking_turns(_pausing(worker, team, bindings, chat, announce), *turns)
 
     def start(task: WorkerInput) -> _Loop:
         return _Loop(worker, task, bindings, spend=Spend.for_team(team.spec))
@@ -283,6 +318,65 @@ def make_specialist(
             loop.spend.record(reply, started)
             for tool, args, call_id in loop.take(reply):
                 await loop.asettle(call_id, tool, args)
+        return announce(runtime, loop.result())
+
+    return taking_turns(Node(worker.name, run, arun), *turns)
+
+
+def _pausing(
+    worker: ResolvedSpecialist,
+    team: ResolvedTeam,
+    bindings: Bindings,
+    chat: Callable[[Runtime[TeamContext]], BaseChatModel],
+    announce: Callable[[Runtime[TeamContext], dict[str, Any]], dict[str, Any]],
+) -> Node[WorkerInput, dict[str, Any]]:
+    """A specialist whose tool calls wait for a human, its calls run as durable steps."""
+    steps = DurableSteps(retry_policy_for(team.spec))
+
+    def question(
+        loop: _Loop,
+        calls: list[tuple[BaseTool, dict[str, Any], str]],
+        runtime: Runtime[TeamContext],
+    ) -> list[tuple[BaseTool, dict[str, Any], str, bool]]:
+        pending, sid = loop.pending(calls), loop.task["subtask"]["id"]
+        asked = tool_question(
+            team=team.spec.name,
+            specialist=worker.name,
+            subtask_id=sid,
+            revision=loop.task["revision"],
+            pending=pending,
+        )
+        try:
+            decision = ask(asked, pending)
+        except GraphInterrupt:
+            # Only a question still unanswered raises: a replay of answered ones stays quiet.
+            emit(runtime, team.spec.name, "waiting", subtask_id=sid, specialist=worker.name)
+            raise
+        return loop.decided(calls, *decision)
+
+    def note(edited: bool, args: dict[str, Any]) -> str:
+        return f"(arguments edited by a human to {args})\n" if edited else ""
+
+    def run(task: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
+        loop, model = _Loop(worker, task, bindings, spend=Spend.for_team(team.spec)), chat(runtime)
+        while not loop.done:
+            step = steps.model(loop.bound(model), list(loop.messages), loop.trace).result()
+            loop.spend.record(step["reply"], latency_s=step["latency_s"])
+            calls = loop.take(step["reply"])
+            for tool, args, call_id, edited in question(loop, calls, runtime) if calls else []:
+                done = steps.tool(tool, args, loop.trace).result()
+                loop.answer(call_id, note(edited, args) + done["text"], ok=done["ok"])
+        return announce(runtime, loop.result())
+
+    async def arun(task: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
+        loop, model = _Loop(worker, task, bindings, spend=Spend.for_team(team.spec)), chat(runtime)
+        while not loop.done:
+            step = await steps.amodel(loop.bound(model), list(loop.messages), loop.trace)
+            loop.spend.record(step["reply"], latency_s=step["latency_s"])
+            calls = loop.take(step["reply"])
+            for tool, args, call_id, edited in question(loop, calls, runtime) if calls else []:
+                done = await steps.atool(tool, args, loop.trace)
+                loop.answer(call_id, note(edited, args) + done["text"], ok=done["ok"])
         return announce(runtime, loop.result())
 
     return Node(worker.name, run, arun)

@@ -3,7 +3,7 @@
 Stage ``k`` gets the task as its instruction and the typed outputs of stages ``< k`` as its
 inputs. Its validator sends it back with feedback (up to ``max_revisions``), passes the
 work on to the next stage, or, when the stage ended without success, stops the pipeline:
-later stages are skipped with the reason.
+later stages are skipped with the reason. Once the team's budget is spent, no stage starts.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from nodes.events import emit
 from nodes.resolve import ResolvedTeam
 from nodes.runnable import Node
 from nodes.synthesizer import run_status, split_results
-from nodes.usage import carve
+from nodes.usage import carve, team_exhausted
 from nodes.validator import judge, verdict_update
 from state import (
     SubtaskRecord,
@@ -103,11 +103,11 @@ def make_stage(
 
 
 def _skipped_after(
-    state: TeamState, stage: str, stages: tuple[str, ...]
+    state: TeamState, stage: str, stages: tuple[str, ...], reason: str | None = None
 ) -> dict[str, WorkerResult]:
     later = set(stages[stages.index(stage) + 1 :])
     return {
-        r["id"]: skipped(r, f"stage {stage} did not succeed")
+        r["id"]: skipped(r, reason or f"stage {stage} did not succeed")
         for r in state["plan"]
         if r["id"] in later
     }
@@ -121,6 +121,18 @@ def make_stage_validator(team: ResolvedTeam, stage: str, end: str) -> Node[TeamS
     def validate(state: TeamState, runtime: Runtime[TeamContext]) -> Command[Any]:
         result, verdict = judge(state["results"][stage], team)
         update = verdict_update([(result, verdict)])
+        goes_on = result["status"] == "revise" or (
+            result["status"] == "accepted" and following != end
+        )
+        if goes_on and (spent := team_exhausted(state, team.spec)):
+            # Like dispatch: no stage starts once the team's budget is spent.
+            why = f"budget_exhausted: {spent} before it could run"
+            held = _skipped_after(state, stage, stages, why)
+            if result["status"] == "revise":
+                held[stage] = skipped(next(r for r in state["plan"] if r["id"] == stage), why)
+            update["results"] |= held
+            update |= {"exhausted": [spent], "notes": [f"{why}: {sorted(held)} not run"]}
+            return Command(update=update, goto=end)
         if result["status"] == "revise":
             return Command(update=update, goto=stage)
         if result["status"] == "accepted":

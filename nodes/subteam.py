@@ -4,7 +4,9 @@ The child is compiled without a checkpointer, so LangGraph gives it the parent's
 this task's namespace: the child's own steps are checkpointed, streamed and traced
 through the nesting, and a parent resumed after a crash or an interrupt resumes the
 child where it stopped instead of starting it over. The child's answer becomes this
-specialist's typed output; its model calls count towards the parent's.
+specialist's typed output; its model calls count towards the parent's. The child runs
+within the envelope dispatch carved for this specialist: when that runs out, the child
+ends ``budget_exhausted`` and its partial answer is this subtask's ``exhausted`` result.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from state import (
     LedgerEntry,
     SpecialistOutput,
     TeamContext,
+    TeamInput,
     TeamSpec,
     WorkerInput,
     WorkerResult,
@@ -35,11 +38,29 @@ def child_task(payload: WorkerInput) -> str:
     return "\n".join(parts)
 
 
+def child_input(payload: WorkerInput) -> TeamInput:
+    """The child run's input: its task, and the envelope the parent carved for it."""
+    start = TeamInput(task=child_task(payload))
+    if "envelope" in payload:
+        start["envelope"] = payload["envelope"]
+    return start
+
+
+def _output(final: dict[str, Any], *, partial: bool) -> SpecialistOutput | None:
+    """The child's answer as a typed output; with ``partial``, its partial results too."""
+    if not final.get("answer"):
+        return None
+    points = []
+    for r in final.get("results", {}).values():
+        if r["status"] == "accepted":
+            points.append(r["summary"])
+        elif partial and r["status"] == "exhausted" and r["summary"]:
+            points.append(f"(partial) {r['summary']}")
+    return SpecialistOutput(summary=final["answer"], key_points=points)
+
+
 def _result(payload: WorkerInput, name: str, final: dict[str, Any]) -> dict[str, Any]:
-    record = payload["subtask"]
-    accepted = [
-        r["summary"] for r in final.get("results", {}).values() if r["status"] == "accepted"
-    ]
+    record, status = payload["subtask"], final.get("status", "unfinished")
     result = WorkerResult(
         subtask_id=record["id"],
         specialist=name,
@@ -50,14 +71,19 @@ def _result(payload: WorkerInput, name: str, final: dict[str, Any]) -> dict[str,
         steps=final.get("model_calls", 0),
         tool_calls=[],
     )
-    if final.get("status") in ("completed", "partial", "cap_reached") and final.get("answer"):
-        output = SpecialistOutput(summary=final["answer"], key_points=accepted)
+    update: dict[str, Any] = {"model_calls": final.get("model_calls", 0)}
+    output = _output(final, partial=status == "budget_exhausted")
+    if status == "budget_exhausted":
+        # Out of its budget (its own, or its share of ours): its partial answer, kept.
+        why = str(final.get("reason", ""))
+        result |= {"status": "exhausted", "reason": f"budget_exhausted: {why}"}
+        update["exhausted"] = [f"{name} {why}"]
+    elif status not in ("completed", "partial", "cap_reached") or output is None:
+        result["reason"] = f"team {name} ended {status}: {final.get('reason', '')}"
+        output = None
+    if output is not None:
         result["output"] = output.model_dump(mode="json")
         result["summary"] = output.summary
-    else:
-        result["reason"] = f"team {name} ended {final.get('status', 'unfinished')}: " + str(
-            final.get("reason", "")
-        )
     spent = final.get("usage") or {}
     entry = LedgerEntry(
         role="specialist",
@@ -72,11 +98,7 @@ def _result(payload: WorkerInput, name: str, final: dict[str, Any]) -> dict[str,
         revisions=payload["revision"],
         status=result["status"],
     )
-    return {
-        "results": {record["id"]: result},
-        "model_calls": final.get("model_calls", 0),
-        "ledger": {record["id"]: entry},
-    }
+    return update | {"results": {record["id"]: result}, "ledger": {record["id"]: entry}}
 
 
 def make_subteam(
@@ -85,7 +107,7 @@ def make_subteam(
     """The node of specialist ``name``, run by the compiled ``child`` team."""
     limits: RunnableConfig = {
         "recursion_limit": spec.limits.recursion_limit,
-        "max_concurrency": spec.limits.max_concurrency,
+        "max_concurrency": spec.limits.task_pool,
         # The child's runs are its own team's, not the parent specialist's.
         "metadata": {
             "orchestra_team": spec.name,
@@ -95,11 +117,11 @@ def make_subteam(
     }
 
     def run(payload: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        final = child.invoke({"task": child_task(payload)}, limits, context=runtime.context)
+        final = child.invoke(child_input(payload), limits, context=runtime.context)
         return _result(payload, name, final)
 
     async def arun(payload: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        final = await child.ainvoke({"task": child_task(payload)}, limits, context=runtime.context)
+        final = await child.ainvoke(child_input(payload), limits, context=runtime.context)
         return _result(payload, name, final)
 
     return Node(name, run, arun)

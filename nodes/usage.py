@@ -2,14 +2,15 @@
 
 Tokens come from the models' usage metadata, cost from the team's price table, latency
 from the clock around the call. Budgets are checked *before* a call, so spend exceeds a
-cap by at most the call that crossed it.
+cap by at most the call that crossed it. A team run as a parent's specialist gets an
+envelope too (``TeamState.envelope``): its budget is the tighter of its own and that.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage
 
@@ -56,10 +57,14 @@ class Spend:
         """Input plus output tokens."""
         return self.input_tokens + self.output_tokens
 
-    def record(self, reply: Any, started: float) -> None:
-        """Count one call that started at ``started`` (``time.monotonic``)."""
+    def record(
+        self, reply: Any, started: float | None = None, *, latency_s: float | None = None
+    ) -> None:
+        """Count one call that started at ``started`` (``time.monotonic``) or took ``latency_s``."""
         self.calls += 1
-        self.latency_s += time.monotonic() - started
+        if latency_s is None:
+            latency_s = time.monotonic() - (started if started is not None else time.monotonic())
+        self.latency_s += latency_s
         message = _raw(reply)
         usage = message.usage_metadata if isinstance(message, AIMessage) else None
         if not usage:
@@ -113,28 +118,70 @@ def _as_envelope(budget: Budget, started_at: float) -> Envelope:
     return envelope
 
 
+_N = TypeVar("_N", int, float)
+
+
+def _tighter(own: _N | None, handed: _N | None) -> tuple[_N | None, bool]:
+    """The tighter limit, and whether it is the one handed down."""
+    if handed is not None and (own is None or handed < own):
+        return handed, True
+    return own, False
+
+
+@dataclass(frozen=True)
+class TeamCaps:
+    """A team's limits for the whole run: its own budget, tightened by its parent's envelope."""
+
+    max_tokens: int | None
+    max_cost_usd: float | None
+    deadline: float | None
+    """Epoch seconds."""
+    started_at: float
+    carved: frozenset[str]
+    """The limits the parent's envelope set (those tighter than the team's own)."""
+
+    def mark(self, name: str) -> str:
+        """`` (the parent's share)`` after a limit the parent's envelope set, else nothing."""
+        return " (the parent's share)" if name in self.carved else ""
+
+    def label(self, name: str) -> str:
+        """How a limit is named in reasons: ``team max_tokens``, marked when carved."""
+        return f"team {name}{self.mark(name)}"
+
+
+def team_caps(state: TeamState, team: TeamSpec) -> TeamCaps:
+    """The team's budget, or the envelope a parent team handed down where that is tighter."""
+    started = state.get("started_at", time.time())
+    budget, handed = team.budget, state.get("envelope") or Envelope()
+    own_deadline = started + budget.timeout_s if budget.timeout_s is not None else None
+    tokens, by_tokens = _tighter(budget.max_tokens, handed.get("max_tokens"))
+    cost, by_cost = _tighter(budget.max_cost_usd, handed.get("max_cost_usd"))
+    deadline, by_deadline = _tighter(own_deadline, handed.get("deadline"))
+    carved = {"max_tokens": by_tokens, "max_cost_usd": by_cost, "timeout_s": by_deadline}
+    return TeamCaps(tokens, cost, deadline, started, frozenset(k for k, v in carved.items() if v))
+
+
 def team_left(state: TeamState, team: TeamSpec) -> Envelope:
     """What the team's budget has left, by its ledger and clock (empty: unbounded)."""
-    spent = totals(state.get("ledger", {}))
-    budget, left = team.budget, Envelope()
-    if budget.max_tokens is not None:
-        left["max_tokens"] = budget.max_tokens - spent["tokens"]
-    if budget.max_cost_usd is not None:
-        left["max_cost_usd"] = budget.max_cost_usd - spent["cost_usd"]
-    if budget.timeout_s is not None:
-        left["deadline"] = state.get("started_at", time.time()) + budget.timeout_s
+    spent, caps, left = totals(state.get("ledger", {})), team_caps(state, team), Envelope()
+    if caps.max_tokens is not None:
+        left["max_tokens"] = caps.max_tokens - spent["tokens"]
+    if caps.max_cost_usd is not None:
+        left["max_cost_usd"] = caps.max_cost_usd - spent["cost_usd"]
+    if caps.deadline is not None:
+        left["deadline"] = caps.deadline
     return left
 
 
 def team_exhausted(state: TeamState, team: TeamSpec) -> str | None:
     """Which of the team's budgets is spent, if any."""
-    left = team_left(state, team)
-    if "max_tokens" in left and left["max_tokens"] <= 0:
-        return "team max_tokens"
-    if "max_cost_usd" in left and left["max_cost_usd"] <= 0:
-        return "team max_cost_usd"
-    if "deadline" in left and time.time() >= left["deadline"]:
-        return "team timeout_s"
+    spent, caps = totals(state.get("ledger", {})), team_caps(state, team)
+    if caps.max_tokens is not None and spent["tokens"] >= caps.max_tokens:
+        return caps.label("max_tokens")
+    if caps.max_cost_usd is not None and spent["cost_usd"] >= caps.max_cost_usd:
+        return caps.label("max_cost_usd")
+    if caps.deadline is not None and time.time() >= caps.deadline:
+        return caps.label("timeout_s")
     return None
 
 
@@ -155,15 +202,19 @@ def carve(state: TeamState, team: TeamSpec, own: Budget, shares: int) -> Envelop
 
 
 def budget_lines(state: TeamState, team: TeamSpec) -> str:
-    """The remaining budget as the orchestrator's prompt shows it."""
-    spent = totals(state.get("ledger", {}))
+    """The budget used, as the orchestrator's prompt shows it (a parent's share is marked)."""
+    spent, caps = totals(state.get("ledger", {})), team_caps(state, team)
     lines = [f"model calls: {spent['model_calls']} of {team.limits.max_model_calls}"]
-    budget = team.budget
-    if budget.max_tokens is not None:
-        lines.append(f"tokens: {spent['tokens']} of {budget.max_tokens}")
-    if budget.max_cost_usd is not None:
-        lines.append(f"cost: ${spent['cost_usd']:.4f} of ${budget.max_cost_usd:g}")
-    if budget.timeout_s is not None:
-        used = time.time() - state.get("started_at", time.time())
-        lines.append(f"time: {used:.0f}s of {budget.timeout_s:g}s")
+    mark = caps.mark
+    if caps.max_tokens is not None:
+        lines.append(f"tokens: {spent['tokens']} of {caps.max_tokens}{mark('max_tokens')}")
+    if caps.max_cost_usd is not None:
+        lines.append(
+            f"cost: ${spent['cost_usd']:.4f} of ${caps.max_cost_usd:g}{mark('max_cost_usd')}"
+        )
+    if caps.deadline is not None:
+        used = time.time() - caps.started_at
+        timeout = team.budget.timeout_s
+        limit = f"{caps.deadline - caps.started_at:.0f}" if mark("timeout_s") else f"{timeout:g}"
+        lines.append(f"time: {used:.0f}s of {limit}s{mark('timeout_s')}")
     return "\n".join(lines)

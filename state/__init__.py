@@ -23,7 +23,7 @@ if typing.TYPE_CHECKING:
         status_entry,
         totals,
     )
-    from state.context import TeamContext
+    from state.context import NO_CONTEXT, Gate, TeamContext
     from state.errors import ModelConfigError, OrchestraError, TeamSpecError
     from state.events import EventKind, ProgressEvent
     from state.models import PROVIDERS, Provider, model_ref_problem, parse_model_ref
@@ -115,6 +115,8 @@ __all__ = [
     "Synthesis",
     "SynthesizerSpec",
     "TeamContext",
+    "Gate",
+    "NO_CONTEXT",
     "TeamInput",
     "TeamSpec",
     "TeamSpecError",

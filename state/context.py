@@ -2,9 +2,47 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 
 from langchain_core.language_models import BaseChatModel
+
+
+class Gate:
+    """How many workers of each team run at once in one run, in sync and async code.
+
+    LangGraph's ``max_concurrency`` sizes the one pool that runs a super-step's tasks *and*
+    saves each finished task's writes to the checkpointer, first come first served. With
+    more workers than slots, a finished worker's writes wait until the queued workers have
+    started, and a crash in that window runs it again on resume. So the runner gives
+    LangGraph a pool with room for every worker plus the writes, and the workers take
+    turns here instead.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._threads: dict[str, threading.BoundedSemaphore] = {}
+        self._tasks: dict[tuple[str, int], asyncio.Semaphore] = {}
+
+    @contextmanager
+    def hold(self, team: str, limit: int) -> Iterator[None]:
+        """Hold one of ``limit`` turns of ``team``'s workers while the block runs."""
+        with self._lock:
+            turns = self._threads.setdefault(team, threading.BoundedSemaphore(limit))
+        with turns:
+            yield
+
+    @asynccontextmanager
+    async def ahold(self, team: str, limit: int) -> AsyncIterator[None]:
+        """``hold`` for coroutines (one semaphore per event loop)."""
+        key = (team, id(asyncio.get_running_loop()))
+        with self._lock:
+            turns = self._tasks.setdefault(key, asyncio.Semaphore(limit))
+        async with turns:
+            yield
 
 
 @dataclass(frozen=True)
@@ -13,3 +51,10 @@ class TeamContext:
 
     model: str | BaseChatModel | None = None
     """Overrides every role's model for this run (the CLI's ``--model``)."""
+    gate: Gate = field(default_factory=Gate, compare=False, repr=False)
+    """Turns of the workers of this run: runs sharing a context share their turns."""
+
+
+NO_CONTEXT = TeamContext()
+"""What nodes see when a graph is invoked without ``context=`` (Studio's runs, say): its
+one gate makes such runs of a team in this process share the team's turns."""

@@ -75,6 +75,10 @@ class ApprovalSpec(_Spec):
     plan: bool = False
     """Each plan waits for approval before dispatch: approve, edit it, or reject it with a
     reason the orchestrator re-plans from (rejections count against max_plan_revisions)."""
+    tool_calls: list[str] = Field(default_factory=list)
+    """Specialists whose tool calls wait for approval. Each model reply's calls are shown
+    together: approve them, edit their arguments, or reject them with a reason the
+    specialist reads as the tools' answer. A resumed run repeats no model or tool call."""
 
 
 class ValidatorSpec(_Spec):
@@ -127,13 +131,25 @@ class Limits(_Spec):
     recursion_limit: Annotated[int, Field(ge=5)] = 250
     """LangGraph super-steps per run; passed to every invocation explicitly."""
     max_concurrency: Annotated[int, Field(ge=1, le=1024)] = 16
-    """Tasks LangGraph runs at once within a super-step (sync and async)."""
+    """Workers of this team that run at once (sync and async); the others wait their turn."""
     retry_attempts: Annotated[int, Field(ge=1, le=20)] = 4
     """Tries of a model-calling node on transient provider errors (429, 5xx, timeouts)."""
     retry_initial_s: Annotated[float, Field(ge=0, le=60)] = 0.5
     """First backoff; each retry waits twice as long (with jitter), at most 20 s."""
     max_depth: Annotated[int, Field(ge=1, le=10)] = 3
     """Levels of nested teams, this one included (1: no specialist may be a team)."""
+
+    @property
+    def task_pool(self) -> int:
+        """LangGraph's ``max_concurrency`` for this team's graph.
+
+        It has room for every worker of a round, the steps of those taking their turn,
+        and checkpoint writes. Workers take turns by ``max_concurrency`` themselves
+        (``state.context.Gate``), so
+        LangGraph's one pool never makes a finished worker's writes wait behind queued
+        workers, nor a worker wait for a pool thread its own steps need.
+        """
+        return self.max_workers_per_round + self.max_concurrency + 2
 
 
 class TeamSpec(_Spec):
@@ -215,8 +231,25 @@ class TeamSpec(_Spec):
         )
         if self.approval.plan and self.pattern not in ("orchestrator_workers", "hierarchical"):
             found.append(f"approval.plan: pattern {self.pattern!r} has a fixed plan to approve")
+        found += self._approval_problems()
         found += self._nesting_problems()
         found += self._budget_problems()
+        return found
+
+    def _approval_problems(self) -> list[str]:
+        found: list[str] = []
+        by_name = {s.name: s for s in self.specialists}
+        for name in self.approval.tool_calls:
+            spec = by_name.get(name)
+            if spec is None:
+                found.append(f"approval.tool_calls: {name!r} is not a specialist of this team")
+            elif spec.team is not None:
+                found.append(
+                    f"approval.tool_calls: {name!r} is a team; list its specialists in that "
+                    "team's own approval.tool_calls"
+                )
+            elif not spec.tools:
+                found.append(f"approval.tool_calls: {name!r} has no tools to approve")
         return found
 
     def _budget_problems(self) -> list[str]:

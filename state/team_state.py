@@ -129,6 +129,8 @@ class TeamInput(TypedDict):
 
     task: str
     origin: NotRequired[RunOrigin]
+    envelope: NotRequired[Envelope]
+    """Limits handed down by a parent team (its share of the parent's budget)."""
 
 
 class TeamState(TypedDict):
@@ -136,6 +138,9 @@ class TeamState(TypedDict):
 
     task: str
     origin: NotRequired[RunOrigin]
+    envelope: NotRequired[Envelope]
+    """What a parent team's dispatch carved for this run: the team's budget is the tighter
+    of its own and this."""
     plan: Annotated[list[SubtaskRecord], operator.add]
     """Every subtask of every round, in plan order."""
     results: Annotated[dict[str, WorkerResult], merge_results]

@@ -16,7 +16,12 @@ NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 def test_there_are_notebooks() -> None:
     names = {p.stem for p in NOTEBOOKS}
     patterns = {"pipeline", "fan_out", "hierarchical", "single_agent"}  # + quickstart's
-    assert {"quickstart", "resume_and_time_travel"} | patterns <= names
+    assert {
+        "quickstart",
+        "resume_and_time_travel",
+        "budgets_and_ledger",
+        "human_approval",
+    } | patterns <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

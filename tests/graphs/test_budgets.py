@@ -3,6 +3,7 @@ and spend stays within one model call of every cap."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.tools import tool
 
 from nodes import ScriptedChatModel, WorkerCall, plan_of, team_script, tool_call
-from state import SpecialistOutput, TeamSpec, TeamSpecError
+from state import Plan, SpecialistOutput, SpecialistSpec, TeamSpec, TeamSpecError
 
 
 @tool
@@ -164,6 +165,128 @@ def test_the_ledger_accounts_for_every_call() -> None:
     assert state["usage"]["model_calls"] == model.call_count == state["model_calls"]
     assert state["usage"]["tokens"] == sum(model.tokens_per_call)
     assert all(e["latency_s"] >= 0 for e in ledger.values())
+
+
+def test_a_pipeline_starts_no_stage_once_the_team_budget_is_spent() -> None:
+    cap = 3000
+    team = make_team(
+        "miner",
+        "editor",
+        tools={"miner": [dig]},
+        pattern="pipeline",
+        miner_spec={"max_steps": 40},
+        budget={"max_tokens": cap},
+    )
+    model = ScriptedChatModel(respond=team_script(workers={"miner": busy}))
+    state = compiled(team).invoke({"task": "t"}, run_config(), context=context(model))
+
+    assert model.calls_for("editor") == []
+    assert state["results"]["editor"]["status"] == "skipped"
+    assert state["results"]["editor"]["reason"] == (
+        "budget_exhausted: team max_tokens before it could run"
+    )
+    assert state["status"] == "budget_exhausted"
+    assert state["usage"]["tokens"] - model.tokens_per_call[-1] < cap <= state["usage"]["tokens"]
+
+
+def nested(
+    budget: dict[str, Any], pattern: str = "orchestrator_workers", **parent: Any
+) -> TeamSpec:
+    """A parent with the given budget whose specialists are teams with no budget of their own."""
+    miner = SpecialistSpec(name="miner", description="mines facts", tools=[dig], max_steps=40)
+    child = TeamSpec(name="mine", pattern=pattern, specialists=[miner])
+    names = parent.pop("names", ["research"])
+    return TeamSpec(
+        name="boss",
+        pattern="hierarchical",
+        budget=budget,
+        specialists=[
+            SpecialistSpec(name=n, description="researches with a team", team=child) for n in names
+        ],
+        **parent,
+    )
+
+
+def nested_model(miner: Any, prompts: list[str] | None = None) -> ScriptedChatModel:
+    def plan(text: str, round_no: int) -> Plan:
+        child = "- miner:" in text
+        if child and prompts is not None:
+            prompts.append(text)
+        if round_no > 1:
+            return plan_of()
+        if child:
+            return plan_of(("c1", "miner", "mine"))
+        names = re.findall(r"^- (research\w*):", text, flags=re.M)
+        return plan_of(*((f"s{i}", n, f"dig {n}") for i, n in enumerate(names, start=1)))
+
+    return ScriptedChatModel(respond=team_script(plan=plan, workers={"miner": miner}))
+
+
+def nested_run(team: TeamSpec) -> tuple[dict[str, Any], ScriptedChatModel]:
+    model = nested_model(busy)
+    state = compiled(team).invoke({"task": "t"}, run_config(), context=context(model))
+    return state, model
+
+
+@pytest.mark.parametrize("pattern", ["orchestrator_workers", "pipeline", "fan_out"])
+def test_a_nested_team_stops_at_its_share_of_the_parents_tokens(pattern: str) -> None:
+    cap = 3000
+    state, model = nested_run(nested({"max_tokens": cap}, pattern))
+    result, entry = state["results"]["s1"], state["ledger"]["s1"]
+    per_call = model.tokens_per_call
+
+    assert len(model.calls_for("miner")) < 40  # stopped by the carved share, not by max_steps
+    assert result["status"] == entry["status"] == "exhausted"
+    assert result["reason"].startswith("budget_exhausted: miner max_tokens")
+    assert result["output"] is not None  # the child's partial answer, and its partial work
+    assert any("fact about q0" in point for point in result["output"]["key_points"])
+    assert state["status"] == "budget_exhausted"
+    assert state["reason"].startswith("research miner max_tokens")
+    # the parent's ledger counts the child's spend, and the whole run stays within one call
+    assert entry["input_tokens"] + entry["output_tokens"] == sum(per_call[1:])
+    assert state["usage"]["tokens"] == sum(per_call)
+    assert state["usage"]["tokens"] - per_call[-1] < cap <= state["usage"]["tokens"]
+    assert [c.role for c in model.calls][-1] == "specialist"  # no synthesis past the cap
+
+
+def test_a_nested_team_stops_at_its_share_of_the_parents_cost() -> None:
+    cap, team_prices = 3.0, {"orchestra-scripted": {"input": 1000.0, "output": 1000.0}}
+    state, model = nested_run(nested({"max_cost_usd": cap}, prices=team_prices))
+    result = state["results"]["s1"]
+    cost, last = state["usage"]["cost_usd"], model.tokens_per_call[-1] / 1000
+
+    assert result["status"] == "exhausted"
+    assert "miner max_cost_usd" in result["reason"]
+    assert "team max_cost_usd (the parent's share)" in result["reason"]
+    assert state["ledger"]["s1"]["cost_usd"] > 0  # the child priced with the parent's table
+    assert cost == pytest.approx(sum(model.tokens_per_call) / 1000)
+    assert cost - last < cap <= cost
+    assert state["status"] == "budget_exhausted"
+
+
+def test_a_nested_teams_orchestrator_sees_its_share_of_the_parents_budget() -> None:
+    prompts: list[str] = []
+    team = nested(
+        {"max_tokens": 100000, "max_cost_usd": 5, "timeout_s": 300},
+        names=["research_a", "research_b"],
+    )
+    for spec in team.specialists:  # the child's own cost cap is tighter than its share
+        assert spec.team is not None
+        spec.team.budget.max_cost_usd = 1
+    model = nested_model(SpecialistOutput(summary="found", key_points=[]), prompts)
+    state = compiled(team).invoke({"task": "t"}, run_config(), context=context(model))
+    share = (100000 - model.tokens_per_call[0]) // 2  # the parent's plan, then two children
+
+    assert state["status"] == "completed"
+    firsts = [p for p in prompts if "round: 1 of" in p]
+    assert len(firsts) == 2
+    for text in firsts:
+        assert (
+            "## Budget used\nmodel calls: 0 of 500\n"
+            f"tokens: 0 of {share} (the parent's share)\n"
+            "cost: $0.0000 of $1\n"
+            "time: 0s of 300s (the parent's share)"
+        ) in text
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,160 @@
+"""Durable steps: a worker's model and tool calls as LangGraph tasks, for workers that pause.
+
+LangGraph resumes an interrupted node by running it again from its start. A specialist
+that waits for a human in the middle of its tool loop would then repeat every model and
+tool call before the pause. Run as tasks (``langgraph.func.task``) inside the node, each
+call's result is checkpointed when it finishes, and the re-run reads it back instead of
+calling again; it also survives a crash of the process.
+
+Each task retries its own transient errors. The node that runs them must not have a
+retry policy: LangGraph numbers a node's tasks by call order across attempts, so a node
+retried after one of its tasks failed reads a cached result into the wrong call.
+(A task's parameter must not be named ``config``: LangGraph passes its own by that name.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Awaitable, Callable, Generator
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
+
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.tools import BaseTool
+from langgraph.errors import GraphBubbleUp
+from langgraph.func import task
+from langgraph.types import RetryPolicy
+from typing_extensions import TypedDict
+
+P = ParamSpec("P")
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Future(Protocol[T_co]):
+    """What calling a task returns: ``.result()`` in sync code, ``await`` in async code."""
+
+    def result(self) -> T_co:
+        """Block until the task's result is there (or read back from the checkpoint)."""
+        ...
+
+    def __await__(self) -> Generator[Any, None, T_co]: ...
+
+
+class ModelStep(TypedDict):
+    """A model reply with how long the call took."""
+
+    reply: BaseMessage
+    latency_s: float
+
+
+class ToolStep(TypedDict):
+    """A tool's answer to the model: its result, or the error it raised."""
+
+    ok: bool
+    text: str
+
+
+def raised(tool: str, exc: Exception) -> str:
+    """The answer the model gets when a tool raises."""
+    return f"Tool {tool!r} raised {type(exc).__name__}: {exc}"
+
+
+def _model(
+    bound: Runnable[Any, Any], messages: list[BaseMessage], trace: RunnableConfig
+) -> ModelStep:
+    started = time.monotonic()
+    reply = bound.invoke(messages, trace)
+    return ModelStep(reply=reply, latency_s=time.monotonic() - started)
+
+
+async def _amodel(
+    bound: Runnable[Any, Any], messages: list[BaseMessage], trace: RunnableConfig
+) -> ModelStep:
+    started = time.monotonic()
+    reply = await bound.ainvoke(messages, trace)
+    return ModelStep(reply=reply, latency_s=time.monotonic() - started)
+
+
+def _tool(tool: BaseTool, args: dict[str, Any], trace: RunnableConfig) -> ToolStep:
+    try:
+        return ToolStep(ok=True, text=str(tool.invoke(args, trace)))
+    except GraphBubbleUp:
+        raise
+    except Exception as exc:
+        # Caught inside the task, so the error is checkpointed as the call's answer.
+        return ToolStep(ok=False, text=raised(tool.name, exc))
+
+
+async def _atool(tool: BaseTool, args: dict[str, Any], trace: RunnableConfig) -> ToolStep:
+    try:
+        return ToolStep(ok=True, text=str(await tool.ainvoke(args, trace)))
+    except GraphBubbleUp:
+        raise
+    except Exception as exc:
+        return ToolStep(ok=False, text=raised(tool.name, exc))
+
+
+def _step(func: Callable[P, T], name: str, retry: RetryPolicy | None) -> Callable[P, Future[T]]:
+    """``func`` as a task; calling it returns a future of its result."""
+    return cast("Callable[P, Future[T]]", task(name=name, retry_policy=retry)(func))
+
+
+def _astep(
+    func: Callable[P, Awaitable[T]], name: str, retry: RetryPolicy | None
+) -> Callable[P, Future[T]]:
+    """The async ``func`` as a task; calling it returns a future to await."""
+    return cast("Callable[P, Future[T]]", task(name=name, retry_policy=retry)(func))
+
+
+def digest(*parts: object) -> str:
+    """A short stable fingerprint of what a step is given (message ids left out)."""
+    text = json.dumps(parts, default=_plain, sort_keys=True, ensure_ascii=False)
+    return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, BaseMessage):
+        calls = value.tool_calls if isinstance(value, AIMessage) else None
+        return [value.type, value.content, calls, getattr(value, "tool_call_id", None)]
+    return str(value)
+
+
+class DurableSteps:
+    """The steps of one team's pausing workers, retrying transient model errors by ``retry``.
+
+    A step's task is named after what it is given (``model_call:<digest of the
+    messages>``, ``tool_call:<tool>:<digest of the arguments>``). LangGraph finds a
+    finished task by its name and position in the node, so a replay that went another
+    way — say a crash lost a human's answer and the new answer differs — runs its calls
+    afresh instead of reading another conversation's results.
+    """
+
+    def __init__(self, retry: RetryPolicy) -> None:
+        self.retry = retry
+
+    def model(
+        self, bound: Runnable[Any, Any], messages: list[BaseMessage], trace: RunnableConfig
+    ) -> Future[ModelStep]:
+        """The model's reply to ``messages``, as a durable step."""
+        name = f"model_call:{digest(messages)}"
+        return _step(_model, name, self.retry)(bound, messages, trace)
+
+    def amodel(
+        self, bound: Runnable[Any, Any], messages: list[BaseMessage], trace: RunnableConfig
+    ) -> Future[ModelStep]:
+        """``model`` for async code."""
+        name = f"model_call:{digest(messages)}"
+        return _astep(_amodel, name, self.retry)(bound, messages, trace)
+
+    def tool(self, tool: BaseTool, args: dict[str, Any], trace: RunnableConfig) -> Future[ToolStep]:
+        """The tool's answer to ``args``, as a durable step."""
+        return _step(_tool, f"tool_call:{tool.name}:{digest(args)}", None)(tool, args, trace)
+
+    def atool(
+        self, tool: BaseTool, args: dict[str, Any], trace: RunnableConfig
+    ) -> Future[ToolStep]:
+        """``tool`` for async code."""
+        return _astep(_atool, f"tool_call:{tool.name}:{digest(args)}", None)(tool, args, trace)
