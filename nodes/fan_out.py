@@ -21,6 +21,7 @@ from state import (
     SubtaskRecord,
     TeamContext,
     TeamState,
+    WorkerResult,
     totals,
 )
 
@@ -62,6 +63,13 @@ def make_branch_plan(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
     return Node("scatter", plan)
 
 
+def out_of_budget(result: WorkerResult) -> bool:
+    """Whether a branch ended because a budget ran out (its own, or the team's first)."""
+    return result["status"] == "exhausted" or result.get("reason", "").startswith(
+        "budget_exhausted"
+    )
+
+
 def make_gather(team: ResolvedTeam) -> Node[TeamState, JoinRoute]:
     """The join: apply the team's join policy to the settled branches."""
     settings = team.spec.fan_out
@@ -80,9 +88,14 @@ def make_gather(team: ResolvedTeam) -> Node[TeamState, JoinRoute]:
             reason = f"quorum of {settings.quorum} not met: {len(accepted)} of {total} succeeded"
         else:
             reason = f"join {settings.join}: {len(missing)} of {total} branches failed"
-        answer = f"The run failed ({reason}). Failed branches: {listed}"
+        # A branch stopped by a budget is not broken: the run says which limit stopped it.
+        spent = [r["subtask_id"] for r in missing if out_of_budget(r)]
+        if spent:
+            reason += f"; out of budget: {', '.join(spent)}"
+        ended = "stopped" if spent else "failed"
+        answer = f"The run {ended} ({reason}). Failed branches: {listed}"
         update = {
-            "status": "failed",
+            "status": "budget_exhausted" if spent else "failed",
             "reason": reason,
             "answer": answer,
             "citations": accepted,

@@ -119,7 +119,13 @@ def make_stage_validator(team: ResolvedTeam, stage: str, end: str) -> Node[TeamS
     following = stages[stages.index(stage) + 1] if stage != stages[-1] else end
 
     def validate(state: TeamState, runtime: Runtime[TeamContext]) -> Command[Any]:
-        result, verdict = judge(state["results"][stage], team)
+        ended = state["results"][stage]
+        if ended["status"] != "submitted":
+            # Out of budget or failed for good: final as in orchestrator-workers (an
+            # exhausted stage's partial output is kept, not judged into "accepted").
+            why = f"stage {stage} {ended['status']}"
+            return Command(update={"results": _skipped_after(state, stage, stages, why)}, goto=end)
+        result, verdict = judge(ended, team)
         update = verdict_update([(result, verdict)])
         goes_on = result["status"] == "revise" or (
             result["status"] == "accepted" and following != end

@@ -182,9 +182,10 @@ def test_a_pipeline_starts_no_stage_once_the_team_budget_is_spent() -> None:
 
     assert model.calls_for("editor") == []
     assert state["results"]["editor"]["status"] == "skipped"
-    assert state["results"]["editor"]["reason"] == (
-        "budget_exhausted: team max_tokens before it could run"
-    )
+    # The miner's envelope was the team's rest: it stopped with a partial result, and an
+    # exhausted stage is final (not judged into "accepted"), so the pipeline ends there.
+    assert state["results"]["miner"]["status"] == "exhausted"
+    assert state["results"]["editor"]["reason"] == "stage miner exhausted"
     assert state["status"] == "budget_exhausted"
     assert state["usage"]["tokens"] - model.tokens_per_call[-1] < cap <= state["usage"]["tokens"]
 
@@ -338,3 +339,28 @@ def test_a_child_budget_larger_than_its_parent_is_a_build_error(
     with pytest.raises(TeamSpecError) as caught:
         compile_team(TeamSpec.model_validate({"name": "t"} | spec))
     assert problem in caught.value.problems
+
+
+def test_a_stage_that_finishes_over_the_team_budget_starts_no_next_stage() -> None:
+    def one_fact(call: WorkerCall) -> AIMessage | SpecialistOutput:
+        if call.step == 0:
+            return AIMessage(content="", tool_calls=[tool_call("dig", {"query": "q0"})])
+        return SpecialistOutput(summary=call.tool_results[0], key_points=[])
+
+    def run(budget: dict[str, Any]) -> tuple[dict[str, Any], ScriptedChatModel]:
+        team = make_team(
+            "miner", "editor", tools={"miner": [dig]}, pattern="pipeline", budget=budget
+        )
+        model = ScriptedChatModel(respond=team_script(workers={"miner": one_fact}))
+        return compiled(team).invoke({"task": "t"}, run_config(), context=context(model)), model
+
+    _, free = run({})
+    first, second = free.tokens_per_call[:2]
+    state, model = run({"max_tokens": first + second // 2})  # crossed by the finishing call
+
+    assert state["results"]["miner"]["status"] == "accepted"
+    assert model.calls_for("editor") == []
+    assert state["results"]["editor"]["reason"] == (
+        "budget_exhausted: team max_tokens before it could run"
+    )
+    assert state["status"] == "budget_exhausted"

@@ -8,12 +8,20 @@ from typing import Any
 
 import pytest
 from conftest import compiled, context, make_team, run_config
+from langchain_core.messages import AIMessage
+from langchain_core.tools import tool
 
 from graphs.runner import open_checkpointer, resume_run, run_team
-from nodes import ScriptedChatModel, WorkerCall, team_script
+from nodes import ScriptedChatModel, WorkerCall, team_script, tool_call
 from state import SpecialistOutput
 
 BRANCHES = ("north", "south", "east")
+
+
+@tool
+def dig(query: str) -> str:
+    """Dig up one more fact."""
+    return f"fact about {query}: " + "detail " * 20
 
 
 def out(summary: str) -> SpecialistOutput:
@@ -81,6 +89,29 @@ def test_join_policies(join: str, quorum: int | None, down: set[str], status: st
             assert result["status"] == "accepted"  # a sibling's failure took nothing away
     synthesized = any(c.role == "synthesizer" for c in model.calls)
     assert synthesized == (status != "failed")
+
+
+@pytest.mark.parametrize("join", ["all", "quorum"])
+def test_a_branch_out_of_budget_ends_the_run_budget_exhausted_not_failed(join: str) -> None:
+    def work(call: WorkerCall) -> AIMessage | SpecialistOutput:
+        if call.specialist == "north":  # never done: it wants one more fact until stopped
+            return AIMessage(content="", tool_calls=[tool_call("dig", {"query": "more"})])
+        return out(f"{call.specialist} ok")
+
+    team = make_team(
+        *BRANCHES,
+        tools={"north": [dig]},
+        north_spec={"max_steps": 30, "budget": {"max_tokens": 800}},
+        pattern="fan_out",
+        fan_out={"join": join, "quorum": 3 if join == "quorum" else None},
+    )
+    model = ScriptedChatModel(respond=team_script(workers=dict.fromkeys(BRANCHES, work)))
+    state = compiled(team).invoke({"task": "t"}, run_config(), context=context(model))
+
+    assert state["results"]["north"]["status"] == "exhausted"
+    assert state["status"] == "budget_exhausted"
+    assert "out of budget: north" in state["reason"]
+    assert state["results"]["north"]["output"] is not None  # its partial work is kept
 
 
 def test_fail_fast_ends_the_run_and_a_resume_redoes_only_the_unfinished_branch(
