@@ -6,7 +6,7 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
 
@@ -51,8 +51,16 @@ class TeamContext:
 
     model: str | BaseChatModel | None = None
     """Overrides every role's model for this run (the CLI's ``--model``)."""
-    gate: Gate = field(default_factory=Gate, compare=False, repr=False)
-    """Turns of the workers of this run: runs sharing a context share their turns."""
+
+    def __post_init__(self) -> None:
+        # Not a field: Studio draws the context's fields as a form, and a gate is no data.
+        object.__setattr__(self, "_gate", Gate())
+
+    @property
+    def gate(self) -> Gate:
+        """Turns of the workers of this run: runs sharing a context share their turns."""
+        gate: Gate = self.__dict__["_gate"]
+        return gate
 
 
 NO_CONTEXT = TeamContext()

@@ -208,3 +208,12 @@ def test_plan_and_tool_call_approvals_are_answered_through_the_sdk(
     assert kinds[0] == "plan_approval" and "tool_approval" in kinds
     tool_notes = [n for n in values["notes"] if "a human approved search_notes" in n]
     assert len(tool_notes) == kinds.count("tool_approval")
+
+
+@pytest.mark.parametrize("graph_id", GRAPHS)
+def test_studio_gets_each_graphs_schemas(client: SyncLangGraphClient, graph_id: str) -> None:
+    """Studio draws forms from these: the context is data only (the model to use)."""
+    (assistant,) = client.assistants.search(graph_id=graph_id, limit=10)
+    schemas = client.assistants.get_schemas(assistant["assistant_id"])
+    assert set(schemas["context_schema"]["properties"]) == {"model"}
+    assert "task" in schemas["input_schema"]["properties"]

@@ -165,3 +165,11 @@ def test_the_pool_has_room_for_a_round_its_turns_and_writes() -> None:
     assert run_config(spec, "x")["max_concurrency"] == 6 + 3 + 2
     assert compile_team(spec).config is not None
     assert compile_team(spec).config["max_concurrency"] == 6 + 3 + 2
+
+
+def test_the_gate_is_not_part_of_the_context_schema_studio_draws() -> None:
+    spec, _ = fan(pinger)
+    schema = compile_team(spec).get_context_jsonschema()
+    assert schema is not None and set(schema["properties"]) == {"model"}
+    first, second = context(None), context(None)
+    assert first.gate is not second.gate  # one per context: runs do not share turns
