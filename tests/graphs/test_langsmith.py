@@ -30,7 +30,13 @@ OPENAI_KEY = "sk-orchestra-test-openai-key-do-not-trace"
 
 
 def traced_run(
-    recorder: RecorderServer, cwd: Path, *args: str, env: dict[str, str] | None = None
+    recorder: RecorderServer,
+    cwd: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    command: str = "run",
+    db: str = ":memory:",
+    exit_code: int = 0,
 ) -> dict[str, Any]:
     """Run ``orchestra run ... --json`` traced to ``recorder``; its JSON result."""
     clean = {
@@ -46,14 +52,14 @@ def traced_run(
         "LANGSMITH_DISABLE_RUN_COMPRESSION": "true",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "graphs", "run", *args, "--db", ":memory:", "--json"],
+        [sys.executable, "-m", "graphs", command, *args, "--db", db, "--json"],
         cwd=cwd,
         env=clean | (env or {}),
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == exit_code, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)
     return result
 
@@ -163,6 +169,39 @@ def test_nested_teams_trace_inside_their_specialist_run(tmp_path: Path) -> None:
     researcher = next(s for s in children(recorder, inner) if s["name"] == "researcher")
     assert metadata(researcher)["role"] == "specialist"
     assert metadata(researcher)["specialist"] == "researcher"
+
+
+APPROVED = """
+name: approved
+approval: {tool_calls: [researcher]}
+orchestrator: {review: false}
+specialists:
+  - {name: researcher, description: Finds facts in the notes on databases,
+     tools: ["nodes.toolkit:search_notes"]}
+"""
+
+
+def test_a_pausing_workers_steps_are_traced_once_each_across_the_pause(tmp_path: Path) -> None:
+    (tmp_path / "team.yaml").write_text(APPROVED)
+    task, db = "Find facts about SQLite", str(tmp_path / "runs.sqlite")
+    traces: list[list[dict[str, Any]]] = []
+    for args, command, code in (
+        (("team.yaml", "--task", task, "--thread", "p1"), "run", 7),
+        (("p1", "--approve"), "resume", 0),
+    ):
+        with langsmith_recorder() as recorder:
+            traced_run(recorder, tmp_path, *args, command=command, db=db, exit_code=code)
+        (worker,) = [s for s in children(recorder, the_root(recorder)) if s["name"] == "researcher"]
+        steps = children(recorder, worker)
+        traces.append(steps)
+        inside = [r for step in steps for r in children(recorder, step)]
+        assert inside and all(metadata(r)["subtask_id"] == "s1" for r in inside)
+        assert {r["run_type"] for r in inside} == {"llm"} | ({"tool"} if code == 0 else set())
+
+    # Before the pause: the first model call. After it: the tool and the last model call;
+    # the first call's step is read back from the checkpoint, so it is no run (no call).
+    before, after = ([s["name"].split(":")[0] for s in steps] for steps in traces)
+    assert before == ["model_call"] and after == ["tool_call", "model_call"]
 
 
 def test_chatopenai_calls_are_traced_and_no_key_reaches_the_trace(tmp_path: Path) -> None:
