@@ -16,17 +16,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.runnables import Runnable, RunnableConfig
-from langchain_core.tools import BaseTool
-from langgraph.errors import GraphBubbleUp
 from langgraph.func import task
 from langgraph.types import RetryPolicy
-from typing_extensions import TypedDict
+
+from nodes.steps import (
+    AskModel,
+    ModelStep,
+    RunTool,
+    ToolStep,
+    amodel_directly,
+    atool_directly,
+    model_directly,
+    tool_directly,
+)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -43,66 +49,12 @@ class Future(Protocol[T_co]):
     def __await__(self) -> Generator[Any, None, T_co]: ...
 
 
-class ModelStep(TypedDict):
-    """A model reply with how long the call took."""
-
-    reply: BaseMessage
-    latency_s: float
-
-
-class ToolStep(TypedDict):
-    """A tool's answer to the model: its result, or the error it raised."""
-
-    ok: bool
-    text: str
-
-
-def raised(tool: str, exc: Exception) -> str:
-    """The answer the model gets when a tool raises."""
-    return f"Tool {tool!r} raised {type(exc).__name__}: {exc}"
-
-
-def _model(
-    bound: Runnable[Any, Any], messages: list[BaseMessage], trace: RunnableConfig
-) -> ModelStep:
-    started = time.monotonic()
-    reply = bound.invoke(messages, trace)
-    return ModelStep(reply=reply, latency_s=time.monotonic() - started)
-
-
-async def _amodel(
-    bound: Runnable[Any, Any], messages: list[BaseMessage], trace: RunnableConfig
-) -> ModelStep:
-    started = time.monotonic()
-    reply = await bound.ainvoke(messages, trace)
-    return ModelStep(reply=reply, latency_s=time.monotonic() - started)
-
-
-def _tool(tool: BaseTool, args: dict[str, Any], trace: RunnableConfig) -> ToolStep:
-    try:
-        return ToolStep(ok=True, text=str(tool.invoke(args, trace)))
-    except GraphBubbleUp:
-        raise
-    except Exception as exc:
-        # Caught inside the task, so the error is checkpointed as the call's answer.
-        return ToolStep(ok=False, text=raised(tool.name, exc))
-
-
-async def _atool(tool: BaseTool, args: dict[str, Any], trace: RunnableConfig) -> ToolStep:
-    try:
-        return ToolStep(ok=True, text=str(await tool.ainvoke(args, trace)))
-    except GraphBubbleUp:
-        raise
-    except Exception as exc:
-        return ToolStep(ok=False, text=raised(tool.name, exc))
-
-
-def _step(func: Callable[P, T], name: str, retry: RetryPolicy | None) -> Callable[P, Future[T]]:
+def _task(func: Callable[P, T], name: str, retry: RetryPolicy | None) -> Callable[P, Future[T]]:
     """``func`` as a task; calling it returns a future of its result."""
     return cast("Callable[P, Future[T]]", task(name=name, retry_policy=retry)(func))
 
 
-def _astep(
+def _atask(
     func: Callable[P, Awaitable[T]], name: str, retry: RetryPolicy | None
 ) -> Callable[P, Future[T]]:
     """The async ``func`` as a task; calling it returns a future to await."""
@@ -129,32 +81,29 @@ class DurableSteps:
     messages>``, ``tool_call:<tool>:<digest of the arguments>``). LangGraph finds a
     finished task by its name and position in the node, so a replay that went another
     way — say a crash lost a human's answer and the new answer differs — runs its calls
-    afresh instead of reading another conversation's results.
+    afresh instead of reading another conversation's results. A tool's error is caught
+    inside its task (``tool_directly``), so it is checkpointed as the call's answer.
     """
 
     def __init__(self, retry: RetryPolicy) -> None:
         self.retry = retry
 
-    def model(
-        self, bound: Runnable[Any, Any], messages: list[BaseMessage], trace: RunnableConfig
-    ) -> Future[ModelStep]:
-        """The model's reply to ``messages``, as a durable step."""
-        name = f"model_call:{digest(messages)}"
-        return _step(_model, name, self.retry)(bound, messages, trace)
+    def model(self, step: AskModel) -> ModelStep:
+        """The model's reply, as a durable step."""
+        name = f"model_call:{digest(step.messages)}"
+        return _task(model_directly, name, self.retry)(step).result()
 
-    def amodel(
-        self, bound: Runnable[Any, Any], messages: list[BaseMessage], trace: RunnableConfig
-    ) -> Future[ModelStep]:
+    async def amodel(self, step: AskModel) -> ModelStep:
         """``model`` for async code."""
-        name = f"model_call:{digest(messages)}"
-        return _astep(_amodel, name, self.retry)(bound, messages, trace)
+        name = f"model_call:{digest(step.messages)}"
+        return await _atask(amodel_directly, name, self.retry)(step)
 
-    def tool(self, tool: BaseTool, args: dict[str, Any], trace: RunnableConfig) -> Future[ToolStep]:
-        """The tool's answer to ``args``, as a durable step."""
-        return _step(_tool, f"tool_call:{tool.name}:{digest(args)}", None)(tool, args, trace)
+    def tool(self, step: RunTool) -> ToolStep:
+        """The tool's answer, as a durable step."""
+        name = f"tool_call:{step.tool.name}:{digest(step.args)}"
+        return _task(tool_directly, name, None)(step).result()
 
-    def atool(
-        self, tool: BaseTool, args: dict[str, Any], trace: RunnableConfig
-    ) -> Future[ToolStep]:
+    async def atool(self, step: RunTool) -> ToolStep:
         """``tool`` for async code."""
-        return _astep(_atool, f"tool_call:{tool.name}:{digest(args)}", None)(tool, args, trace)
+        name = f"tool_call:{step.tool.name}:{digest(step.args)}"
+        return await _atask(atool_directly, name, None)(step)

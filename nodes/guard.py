@@ -45,30 +45,27 @@ def guard_branch(
     drawn disconnected in Studio.)
     """
 
+    def recorded(
+        payload: WorkerInput, runtime: Runtime[TeamContext], exc: Exception
+    ) -> dict[str, Any]:
+        """``exc`` as the subtask's failure, or raised again for LangGraph to handle."""
+        if isinstance(exc, GraphBubbleUp) or is_transient(exc):
+            raise exc  # control flow (interrupts), or retried by the node's policy
+        failed = _failed(payload, exc)
+        for result in failed["results"].values():
+            emit_result(runtime, name, result)
+        return failed
+
     def run(payload: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
         try:
             return worker(payload, runtime)
-        except GraphBubbleUp:
-            raise
         except Exception as exc:
-            if is_transient(exc):
-                raise
-            failed = _failed(payload, exc)
-            for result in failed["results"].values():
-                emit_result(runtime, name, result)
-            return failed
+            return recorded(payload, runtime, exc)
 
     async def arun(payload: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
         try:
             return await worker.acall(payload, runtime)
-        except GraphBubbleUp:
-            raise
         except Exception as exc:
-            if is_transient(exc):
-                raise
-            failed = _failed(payload, exc)
-            for result in failed["results"].values():
-                emit_result(runtime, name, result)
-            return failed
+            return recorded(payload, runtime, exc)
 
     return Node(name, run, arun)

@@ -12,7 +12,7 @@ team's budget is spent or the last round produced no new accepted result. With
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
@@ -24,6 +24,17 @@ from nodes.plan_review import PlanReview, made_progress, review_plan
 from nodes.prompts import ORCHESTRATOR_PROMPT, orchestrator_message, result_block, section
 from nodes.resolve import ResolvedTeam
 from nodes.runnable import Node
+from nodes.steps import (
+    AskModel,
+    Attempt,
+    ModelStep,
+    adrive,
+    amodel_directly,
+    atool_directly,
+    drive,
+    model_directly,
+    tool_directly,
+)
 from nodes.usage import Spend, budget_lines, team_exhausted, team_left
 from state import PendingPlan, Plan, TeamContext, TeamState, Verdict, plan_model
 
@@ -170,47 +181,33 @@ class Orchestrator:
             )
         return route
 
-    def run(self, state: TeamState, runtime: Runtime[TeamContext]) -> OrchestratorRoute:
-        """Plan, with corrections, synchronously."""
-        if (early := self.stop_early(state)) is not None:
-            return early
-        chat, conversation, spend = (
-            self.model(runtime),
-            self.messages(state),
-            Spend.for_team(self.spec),
-        )
+    def planning(self, state: TeamState, chat: Any) -> Attempt[OrchestratorRoute]:
+        """Plan, with corrections: each model call asked of a driver (``nodes.steps``)."""
+        conversation, spend = self.messages(state), Spend.for_team(self.spec)
         verdicts: list[Verdict] = []
         for attempt in range(self.spec.limits.max_plan_revisions + 1):
-            started = time.monotonic()
-            reply = chat.invoke(conversation)
-            spend.record(reply, started)
-            review, verdict = self.judge(state, reply, attempt)
+            step = cast(ModelStep, (yield AskModel(chat, conversation, {})))
+            spend.record(step["reply"], latency_s=step["latency_s"])
+            review, verdict = self.judge(state, step["reply"], attempt)
             verdicts.append(verdict)
             if not self.retry_with(state, verdict, spend, attempt):
                 break
             conversation = [*conversation, HumanMessage(_feedback(review.problems))]
-        return self.announce(self.decide(state, review, spend, verdicts), runtime)
+        return self.decide(state, review, spend, verdicts)
+
+    def run(self, state: TeamState, runtime: Runtime[TeamContext]) -> OrchestratorRoute:
+        """Plan, synchronously."""
+        if (early := self.stop_early(state)) is not None:
+            return early
+        planned = drive(self.planning(state, self.model(runtime)), model_directly, tool_directly)
+        return self.announce(planned, runtime)
 
     async def arun(self, state: TeamState, runtime: Runtime[TeamContext]) -> OrchestratorRoute:
-        """Plan, with corrections, without blocking a thread."""
+        """Plan without blocking a thread."""
         if (early := self.stop_early(state)) is not None:
             return early
-        chat, conversation, spend = (
-            self.model(runtime),
-            self.messages(state),
-            Spend.for_team(self.spec),
-        )
-        verdicts: list[Verdict] = []
-        for attempt in range(self.spec.limits.max_plan_revisions + 1):
-            started = time.monotonic()
-            reply = await chat.ainvoke(conversation)
-            spend.record(reply, started)
-            review, verdict = self.judge(state, reply, attempt)
-            verdicts.append(verdict)
-            if not self.retry_with(state, verdict, spend, attempt):
-                break
-            conversation = [*conversation, HumanMessage(_feedback(review.problems))]
-        return self.announce(self.decide(state, review, spend, verdicts), runtime)
+        planning = self.planning(state, self.model(runtime))
+        return self.announce(await adrive(planning, amodel_directly, atool_directly), runtime)
 
 
 def make_orchestrator(team: ResolvedTeam) -> Node[TeamState, OrchestratorRoute]:

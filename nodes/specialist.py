@@ -6,9 +6,11 @@ have are refused with a tool message and never executed; a tool that raises answ
 with its error so the model can adapt. Invalid output gets the validation error back
 and another step, within ``max_steps``.
 
-A specialist listed in ``approval.tool_calls`` asks a human before running each reply's
-tool calls (``nodes.tool_approval``); its model and tool calls then run as durable
-steps (``nodes.durable``) so that resuming after the pause repeats none of them.
+An attempt is one generator (``_Loop.attempt``) that yields its model and tool steps;
+``nodes.steps`` drives it in sync or async code. A specialist listed in
+``approval.tool_calls`` asks a human before running each reply's tool calls
+(``nodes.tool_approval``), and its steps are made as durable tasks (``nodes.durable``)
+so that resuming after the pause repeats none of them.
 """
 
 from __future__ import annotations
@@ -18,18 +20,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from langgraph.errors import GraphBubbleUp, GraphInterrupt
+from langgraph.errors import GraphInterrupt
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, ValidationError
 
-from nodes.durable import DurableSteps, raised
+from nodes.durable import DurableSteps
 from nodes.events import emit, emit_result
 from nodes.local_model import BoundTool
 from nodes.models import PerModel, resolve_model
@@ -38,6 +40,19 @@ from nodes.prompts import specialist_message, specialist_system
 from nodes.resolve import ResolvedSpecialist, ResolvedTeam
 from nodes.retry import retry_policy_for
 from nodes.runnable import Node
+from nodes.steps import (
+    AskModel,
+    Attempt,
+    ModelStep,
+    RunTool,
+    ToolStep,
+    adrive,
+    amodel_directly,
+    atool_directly,
+    drive,
+    model_directly,
+    tool_directly,
+)
 from nodes.tool_approval import PendingCall, ToolDecision, ask, tool_question
 from nodes.turns import taking_turns
 from nodes.usage import Spend
@@ -74,6 +89,13 @@ class Bindings:
         every = [*(convert_to_openai_tool(t) for t in worker.tools.values()), *finish]
         self.every = PerModel(lambda chat: chat.bind_tools(every))
         self.finish = PerModel(lambda chat: chat.bind_tools(finish, tool_choice=name))
+
+
+Calls = list[tuple[BaseTool, dict[str, Any], str]]
+"""A reply's tool calls to run: the tool, its arguments, the call's id."""
+Approved = list[tuple[BaseTool, dict[str, Any], str, bool]]
+"""The calls allowed to run, each with its arguments and whether a human edited them."""
+Approve = Callable[["_Loop", Calls], Approved]
 
 
 @dataclass
@@ -138,7 +160,7 @@ class _Loop:
             return self.bindings.finish(chat)
         return self.bindings.every(chat)
 
-    def take(self, reply: BaseMessage) -> list[tuple[BaseTool, dict[str, Any], str]]:
+    def take(self, reply: BaseMessage) -> Calls:
         """Record a model reply; return the tool calls to execute."""
         self.steps += 1
         self.messages.append(reply)
@@ -183,36 +205,15 @@ class _Loop:
         status = "success" if ok else "error"
         self.messages.append(ToolMessage(str(result), tool_call_id=call_id, status=status))
 
-    def settle(self, call_id: str, tool: BaseTool, call: Callable[[], object]) -> None:
-        """Run a tool call; its result, or the error it raised, answers the model."""
-        try:
-            self.answer(call_id, call())
-        except GraphBubbleUp:
-            raise  # interrupts and other control flow belong to LangGraph
-        except Exception as exc:
-            self.fail(call_id, tool, exc)
-
-    async def asettle(self, call_id: str, tool: BaseTool, args: dict[str, Any]) -> None:
-        """``settle`` for the async driver: the tool runs without blocking a thread."""
-        try:
-            self.answer(call_id, await tool.ainvoke(args, self.trace))
-        except GraphBubbleUp:
-            raise
-        except Exception as exc:
-            self.fail(call_id, tool, exc)
-
-    def fail(self, call_id: str, tool: BaseTool, exc: Exception) -> None:
-        self.answer(call_id, raised(tool.name, exc), ok=False)
-
-    def pending(self, calls: list[tuple[BaseTool, dict[str, Any], str]]) -> list[PendingCall]:
+    def pending(self, calls: Calls) -> list[PendingCall]:
         return [PendingCall(id=call_id, name=tool.name, args=args) for tool, args, call_id in calls]
 
     def decided(
         self,
-        calls: list[tuple[BaseTool, dict[str, Any], str]],
+        calls: Calls,
         decision: ToolDecision,
         args: dict[str, dict[str, Any]],
-    ) -> list[tuple[BaseTool, dict[str, Any], str, bool]]:
+    ) -> Approved:
         """Apply a human's decision: the calls to run (with ``edited`` flags), or none."""
         names = ", ".join(tool.name for tool, _, _ in calls)
         where = f"{self.task['subtask']['id']} ({self.worker.name})"
@@ -228,6 +229,22 @@ class _Loop:
         verb = "approved" if decision.action == "approve" else "edited"
         self.notes.append(f"{where}: a human {verb} {names}")
         return [(tool, args[cid], cid, args[cid] != given) for tool, given, cid in calls]
+
+    def attempt(self, chat: BaseChatModel, approve: Approve) -> Attempt[dict[str, Any]]:
+        """The whole attempt: each model and tool step asked of a driver, then its update.
+
+        ``approve`` decides which of a reply's tool calls run, and with which arguments.
+        """
+        while not self.done:
+            asked = AskModel(self.bound(chat), list(self.messages), self.trace)
+            step = cast(ModelStep, (yield asked))
+            self.spend.record(step["reply"], latency_s=step["latency_s"])
+            calls = self.take(step["reply"])
+            for tool, args, call_id, edited in approve(self, calls) if calls else []:
+                done = cast(ToolStep, (yield RunTool(tool, args, self.trace)))
+                note = f"(arguments edited by a human to {args})\n" if edited else ""
+                self.answer(call_id, note + done["text"], ok=done["ok"])
+        return self.result()
 
     def result(self) -> dict[str, Any]:
         record = self.task["subtask"]
@@ -293,90 +310,47 @@ def make_specialist(
         return update
 
     bindings = Bindings(worker)
-    turns = team.spec.name, team.spec.limits.max_concurrency
-    if worker.name in team.spec.approval.tool_calls:
-        return taking_turns(_pausing(worker, team, bindings, chat, announce), *turns)
+    approving = worker.name in team.spec.approval.tool_calls
+    if approving:
+        durable = DurableSteps(retry_policy_for(team.spec))
+        made, amade = (durable.model, durable.tool), (durable.amodel, durable.atool)
+    else:
+        made, amade = (model_directly, tool_directly), (amodel_directly, atool_directly)
 
-    def start(task: WorkerInput) -> _Loop:
-        return _Loop(worker, task, bindings, spend=Spend.for_team(team.spec))
+    def attempt(task: WorkerInput, runtime: Runtime[TeamContext]) -> Attempt[dict[str, Any]]:
+        loop = _Loop(worker, task, bindings, spend=Spend.for_team(team.spec))
+        approve = partial(ask_human, team=team.spec.name, runtime=runtime)
+        return loop.attempt(chat(runtime), approve if approving else run_all)
 
     def run(task: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        loop, model = start(task), chat(runtime)
-        while not loop.done:
-            started = time.monotonic()
-            reply = loop.bound(model).invoke(loop.messages, loop.trace)
-            loop.spend.record(reply, started)
-            for tool, args, call_id in loop.take(reply):
-                loop.settle(call_id, tool, partial(tool.invoke, args, loop.trace))
-        return announce(runtime, loop.result())
+        return announce(runtime, drive(attempt(task, runtime), *made))
 
     async def arun(task: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        loop, model = start(task), chat(runtime)
-        while not loop.done:
-            started = time.monotonic()
-            reply = await loop.bound(model).ainvoke(loop.messages, loop.trace)
-            loop.spend.record(reply, started)
-            for tool, args, call_id in loop.take(reply):
-                await loop.asettle(call_id, tool, args)
-        return announce(runtime, loop.result())
+        return announce(runtime, await adrive(attempt(task, runtime), *amade))
 
+    turns = team.spec.name, team.spec.limits.max_concurrency
     return taking_turns(Node(worker.name, run, arun), *turns)
 
 
-def _pausing(
-    worker: ResolvedSpecialist,
-    team: ResolvedTeam,
-    bindings: Bindings,
-    chat: Callable[[Runtime[TeamContext]], BaseChatModel],
-    announce: Callable[[Runtime[TeamContext], dict[str, Any]], dict[str, Any]],
-) -> Node[WorkerInput, dict[str, Any]]:
-    """A specialist whose tool calls wait for a human, its calls run as durable steps."""
-    steps = DurableSteps(retry_policy_for(team.spec))
+def run_all(loop: _Loop, calls: Calls) -> Approved:
+    """Every call runs as the model made it."""
+    return [(tool, args, call_id, False) for tool, args, call_id in calls]
 
-    def question(
-        loop: _Loop,
-        calls: list[tuple[BaseTool, dict[str, Any], str]],
-        runtime: Runtime[TeamContext],
-    ) -> list[tuple[BaseTool, dict[str, Any], str, bool]]:
-        pending, sid = loop.pending(calls), loop.task["subtask"]["id"]
-        asked = tool_question(
-            team=team.spec.name,
-            specialist=worker.name,
-            subtask_id=sid,
-            revision=loop.task["revision"],
-            pending=pending,
-        )
-        try:
-            decision = ask(asked, pending)
-        except GraphInterrupt:
-            # Only a question still unanswered raises: a replay of answered ones stays quiet.
-            emit(runtime, team.spec.name, "waiting", subtask_id=sid, specialist=worker.name)
-            raise
-        return loop.decided(calls, *decision)
 
-    def note(edited: bool, args: dict[str, Any]) -> str:
-        return f"(arguments edited by a human to {args})\n" if edited else ""
-
-    def run(task: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        loop, model = _Loop(worker, task, bindings, spend=Spend.for_team(team.spec)), chat(runtime)
-        while not loop.done:
-            step = steps.model(loop.bound(model), list(loop.messages), loop.trace).result()
-            loop.spend.record(step["reply"], latency_s=step["latency_s"])
-            calls = loop.take(step["reply"])
-            for tool, args, call_id, edited in question(loop, calls, runtime) if calls else []:
-                done = steps.tool(tool, args, loop.trace).result()
-                loop.answer(call_id, note(edited, args) + done["text"], ok=done["ok"])
-        return announce(runtime, loop.result())
-
-    async def arun(task: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        loop, model = _Loop(worker, task, bindings, spend=Spend.for_team(team.spec)), chat(runtime)
-        while not loop.done:
-            step = await steps.amodel(loop.bound(model), list(loop.messages), loop.trace)
-            loop.spend.record(step["reply"], latency_s=step["latency_s"])
-            calls = loop.take(step["reply"])
-            for tool, args, call_id, edited in question(loop, calls, runtime) if calls else []:
-                done = await steps.atool(tool, args, loop.trace)
-                loop.answer(call_id, note(edited, args) + done["text"], ok=done["ok"])
-        return announce(runtime, loop.result())
-
-    return Node(worker.name, run, arun)
+def ask_human(loop: _Loop, calls: Calls, *, team: str, runtime: Runtime[TeamContext]) -> Approved:
+    """The calls a human lets run (the run pauses until they decide)."""
+    pending, sid = loop.pending(calls), loop.task["subtask"]["id"]
+    asked = tool_question(
+        team=team,
+        specialist=loop.worker.name,
+        subtask_id=sid,
+        revision=loop.task["revision"],
+        pending=pending,
+    )
+    try:
+        decision = ask(asked, pending)
+    except GraphInterrupt:
+        # Only a question still unanswered raises: a replay of answered ones stays quiet.
+        emit(runtime, team, "waiting", subtask_id=sid, specialist=loop.worker.name)
+        raise
+    return loop.decided(calls, *decision)

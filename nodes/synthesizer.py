@@ -7,8 +7,7 @@ never passes for a complete one.
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
@@ -18,6 +17,17 @@ from nodes.models import PerModel, resolve_model
 from nodes.prompts import SYNTHESIZER_PROMPT, result_block, synthesizer_message
 from nodes.resolve import ResolvedTeam
 from nodes.runnable import Node
+from nodes.steps import (
+    AskModel,
+    Attempt,
+    ModelStep,
+    adrive,
+    amodel_directly,
+    atool_directly,
+    drive,
+    model_directly,
+    tool_directly,
+)
 from nodes.usage import Spend, team_exhausted
 from state import (
     RunStatus,
@@ -178,22 +188,20 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
         usage = totals(merge_ledger(state.get("ledger", {}), entry))
         return update | {"notes": notes + update["notes"], "ledger": entry, "usage": usage}
 
-    def run(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
+    def synthesis(state: TeamState, runtime: Runtime[TeamContext]) -> Attempt[dict[str, Any]]:
         digest, notes = digest_of(state, team)
         if spent := team_exhausted(state, spec):
-            return told(runtime, without_model(state, digest, notes, spent))
-        spend, started = Spend.for_team(spec), time.monotonic()
-        reply = model(runtime).invoke(messages(state, digest))
-        spend.record(reply, started)
-        return told(runtime, close(state, reply, spend, digest, notes))
+            return without_model(state, digest, notes, spent)
+        spend = Spend.for_team(spec)
+        step = cast(ModelStep, (yield AskModel(model(runtime), messages(state, digest), {})))
+        spend.record(step["reply"], latency_s=step["latency_s"])
+        return close(state, step["reply"], spend, digest, notes)
+
+    def run(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
+        return told(runtime, drive(synthesis(state, runtime), model_directly, tool_directly))
 
     async def arun(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        digest, notes = digest_of(state, team)
-        if spent := team_exhausted(state, spec):
-            return told(runtime, without_model(state, digest, notes, spent))
-        spend, started = Spend.for_team(spec), time.monotonic()
-        reply = await model(runtime).ainvoke(messages(state, digest))
-        spend.record(reply, started)
-        return told(runtime, close(state, reply, spend, digest, notes))
+        made = await adrive(synthesis(state, runtime), amodel_directly, atool_directly)
+        return told(runtime, made)
 
     return Node("synthesizer", run, arun)

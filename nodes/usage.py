@@ -63,7 +63,7 @@ class Spend:
         """Count one call that started at ``started`` (``time.monotonic``) or took ``latency_s``."""
         self.calls += 1
         if latency_s is None:
-            latency_s = time.monotonic() - (started if started is not None else time.monotonic())
+            latency_s = time.monotonic() - started if started is not None else 0.0
         self.latency_s += latency_s
         message = _raw(reply)
         usage = message.usage_metadata if isinstance(message, AIMessage) else None

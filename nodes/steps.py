@@ -1,0 +1,131 @@
+"""Model and tool steps, and the drivers that make them, in sync or async code.
+
+A role's work — a specialist's attempt, the orchestrator's planning, the synthesis — is
+a generator: it yields the step it needs next and is sent the outcome. One body thus
+serves sync and async runs, with the steps made directly or as durable tasks
+(``nodes.durable``); the drivers here hold the only ``invoke``/``ainvoke`` difference.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from langchain_core.messages import BaseMessage
+from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.tools import BaseTool
+from langgraph.errors import GraphBubbleUp
+from typing_extensions import TypedDict
+
+R = TypeVar("R")
+
+
+class ModelStep(TypedDict):
+    """A model reply with how long the call took."""
+
+    reply: Any
+    """A message, or ``{"raw": message, "parsed": ...}`` from a structured-output model."""
+    latency_s: float
+
+
+class ToolStep(TypedDict):
+    """A tool's answer to the model: its result, or the error it raised."""
+
+    ok: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class AskModel:
+    """Step: the reply of ``bound`` to ``messages``."""
+
+    bound: Runnable[Any, Any]
+    messages: list[BaseMessage]
+    trace: RunnableConfig
+
+
+@dataclass(frozen=True)
+class RunTool:
+    """Step: ``tool`` called with ``args``."""
+
+    tool: BaseTool
+    args: dict[str, Any]
+    trace: RunnableConfig
+
+
+Step = AskModel | RunTool
+Outcome = ModelStep | ToolStep
+Attempt = Generator[Step, Outcome, R]
+"""An attempt's body: yields steps, is sent their outcomes, returns its result."""
+
+
+def raised(tool: str, exc: Exception) -> str:
+    """The answer the model gets when a tool raises."""
+    return f"Tool {tool!r} raised {type(exc).__name__}: {exc}"
+
+
+def model_directly(step: AskModel) -> ModelStep:
+    """Make a model step in this thread."""
+    started = time.monotonic()
+    reply = step.bound.invoke(step.messages, step.trace)
+    return ModelStep(reply=reply, latency_s=time.monotonic() - started)
+
+
+async def amodel_directly(step: AskModel) -> ModelStep:
+    """Make a model step without blocking a thread."""
+    started = time.monotonic()
+    reply = await step.bound.ainvoke(step.messages, step.trace)
+    return ModelStep(reply=reply, latency_s=time.monotonic() - started)
+
+
+def tool_directly(step: RunTool) -> ToolStep:
+    """Make a tool step in this thread; an error it raises becomes its answer."""
+    try:
+        return ToolStep(ok=True, text=str(step.tool.invoke(step.args, step.trace)))
+    except GraphBubbleUp:
+        raise  # interrupts and other control flow belong to LangGraph
+    except Exception as exc:
+        return ToolStep(ok=False, text=raised(step.tool.name, exc))
+
+
+async def atool_directly(step: RunTool) -> ToolStep:
+    """``tool_directly`` without blocking a thread."""
+    try:
+        return ToolStep(ok=True, text=str(await step.tool.ainvoke(step.args, step.trace)))
+    except GraphBubbleUp:
+        raise
+    except Exception as exc:
+        return ToolStep(ok=False, text=raised(step.tool.name, exc))
+
+
+def drive(
+    attempt: Attempt[R],
+    model: Callable[[AskModel], ModelStep],
+    tool: Callable[[RunTool], ToolStep],
+) -> R:
+    """Run ``attempt`` to its end, making each step it yields with ``model`` or ``tool``."""
+    try:
+        step = next(attempt)
+        while True:
+            step = attempt.send(model(step) if isinstance(step, AskModel) else tool(step))
+    except StopIteration as done:
+        result: R = done.value
+        return result
+
+
+async def adrive(
+    attempt: Attempt[R],
+    model: Callable[[AskModel], Awaitable[ModelStep]],
+    tool: Callable[[RunTool], Awaitable[ToolStep]],
+) -> R:
+    """``drive`` for async code."""
+    try:
+        step = next(attempt)
+        while True:
+            made = await (model(step) if isinstance(step, AskModel) else tool(step))
+            step = attempt.send(made)
+    except StopIteration as done:
+        result: R = done.value
+        return result
