@@ -10,7 +10,7 @@ TASK ?= Compare SQLite and PostgreSQL checkpointers, then write a short summary
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" --config-settings editable_mode=strict
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -21,10 +21,10 @@ from contextlib import redirect_stdout
 from io import StringIO
 from pathlib import Path
 
-from graphs.cli import main
-from graphs.samples_bulk import generate_bulk
-from nodes.audit.analyse import audit_repo
-from nodes.audit.policy import load_policy
+from orchestra.graphs.cli import main
+from orchestra_audit.analyse import audit_repo
+from orchestra_audit.policy import load_policy
+from orchestra_audit.samples_bulk import generate_bulk
 
 
 def _peak_rss_mb() -> float:

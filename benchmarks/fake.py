@@ -28,8 +28,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langchain_core.tools import tool
 from pydantic import PrivateAttr
 
-from nodes.local_model import BoundTool, LocalChatModel, structured_reply, tool_call
-from state import Plan, SpecialistOutput, SpecialistSpec, Subtask, Synthesis, TeamSpec
+from orchestra.nodes.function_model import BoundTool, LocalChatModel, structured_reply, tool_call
+from orchestra.state import Plan, SpecialistOutput, SpecialistSpec, Subtask, Synthesis, TeamSpec
 
 LATENCY_MS = 50.0
 """Simulated provider latency of every model call."""

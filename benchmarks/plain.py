@@ -20,7 +20,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Send
 from typing_extensions import TypedDict
 
-from state import Plan, SpecialistOutput, Synthesis
+from orchestra.state import Plan, SpecialistOutput, Synthesis
 
 
 class PlainState(TypedDict, total=False):

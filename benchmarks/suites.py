@@ -25,9 +25,9 @@ from langgraph.checkpoint.memory import InMemorySaver
 from benchmarks.fake import LATENCY_MS, BenchModel, bench_team, task_text
 from benchmarks.systems import Contender, Mode, orchestra, plain, supervisor
 from benchmarks.timing import ROOT, child, command_seconds, interleaved
-from graphs import compile_team
-from graphs.runner import open_checkpointer
-from state import TeamContext
+from orchestra.graphs import compile_team
+from orchestra.graphs.runner import open_checkpointer
+from orchestra.state import TeamContext
 
 ROUNDS = 4
 """Model rounds on the critical path of orchestra (plan, workers, review, synthesis)."""
@@ -165,7 +165,11 @@ def scale(n: int) -> dict[str, Any]:
 def startup(repeats: int) -> dict[str, Any]:
     """Wall time of ``orchestra --help`` and of bare interpreter starts, for reference."""
     script = Path(sys.executable).with_name("orchestra")
-    cli = [str(script), "--help"] if script.exists() else [sys.executable, "-m", "graphs", "--help"]
+    cli = (
+        [str(script), "--help"]
+        if script.exists()
+        else [sys.executable, "-m", "orchestra", "--help"]
+    )
     found = shutil.which("orchestra")
     commands = {
         "orchestra --help": cli,

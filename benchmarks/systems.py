@@ -16,8 +16,8 @@ from benchmarks.fake import BenchModel, bench_team, task_text
 from benchmarks.plain import build_plain
 from benchmarks.supervisor import build_supervisor
 from benchmarks.timing import run_async
-from graphs import compile_team
-from state import PatternName, TeamContext
+from orchestra.graphs import compile_team
+from orchestra.state import PatternName, TeamContext
 
 Mode = Literal["async", "sync"]
 

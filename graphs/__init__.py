@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import typing
 
-from state.lazy import lazy_getattr as _lazy_getattr
+from orchestra.state.lazy import lazy_getattr as _lazy_getattr
 
 if typing.TYPE_CHECKING:
-    from graphs.orchestrator_workers import CompiledTeam, TeamGraph
-    from graphs.patterns import BUILDERS, build, compile_team, with_pattern
+    from orchestra.graphs.orchestrator_workers import CompiledTeam, TeamGraph
+    from orchestra.graphs.patterns import BUILDERS, build, compile_team, with_pattern
 
-_MODULES = ("graphs.orchestrator_workers", "graphs.patterns")
+_MODULES = ("orchestra.graphs.orchestrator_workers", "orchestra.graphs.patterns")
 
 __all__ = ["BUILDERS", "CompiledTeam", "TeamGraph", "build", "compile_team", "with_pattern"]
 
 
-__getattr__ = _lazy_getattr("graphs", globals(), _MODULES, __all__)
+__getattr__ = _lazy_getattr("orchestra.graphs", globals(), _MODULES, __all__)

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from graphs import audit_args
-from graphs.paths import DEFAULT_DB
-from state import PATTERNS, ModelConfigError, OrchestraError, TeamSpecError
+from orchestra.graphs.paths import DEFAULT_DB
+from orchestra.graphs.plugins import CliPlugin, cli_plugins
+from orchestra.state import PATTERNS, ModelConfigError, OrchestraError, TeamSpecError
 
 if TYPE_CHECKING:
-    from graphs.runner import RunResult
-    from state import PatternName, TeamSpec
+    from orchestra.graphs.runner import RunResult
+    from orchestra.state import PatternName, TeamSpec
 
 # The command's modules are imported where they are used, so ``orchestra --help`` (and a
 # mistyped command) answers without loading LangGraph (tests/test_imports.py checks it).
@@ -42,10 +42,10 @@ EXIT = {
 
 
 def _load(name: str, pattern: PatternName | None = None) -> tuple[TeamSpec, Path]:
-    from graphs.patterns import with_pattern
-    from graphs.team_files import team_path
-    from nodes import resolve_team
-    from state import load_team
+    from orchestra.graphs.patterns import with_pattern
+    from orchestra.graphs.team_files import team_path
+    from orchestra.nodes import resolve_team
+    from orchestra.state import load_team
 
     path = team_path(name)
     team = with_pattern(load_team(path), pattern)
@@ -53,7 +53,7 @@ def _load(name: str, pattern: PatternName | None = None) -> tuple[TeamSpec, Path
     return team, path
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(plugins: Sequence[CliPlugin] = ()) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--db",
@@ -112,12 +112,13 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument(
         "--png", metavar="FILE", help="write a PNG picture instead (needs Graphviz's dot)"
     )
-    audit_args.register(sub, common)
+    for plugin in plugins:
+        plugin.register(sub, common)
     return parser
 
 
 def _emit(result: RunResult, as_json: bool) -> int:
-    from graphs.render import render_result
+    from orchestra.graphs.render import render_result
 
     if as_json:
         print(json.dumps(result_json(result), indent=2, ensure_ascii=False))
@@ -128,7 +129,7 @@ def _emit(result: RunResult, as_json: bool) -> int:
 
 def result_json(result: RunResult) -> dict[str, Any]:
     """The machine-readable form of a run."""
-    from state import totals
+    from orchestra.state import totals
 
     values = result.values
     return {
@@ -179,26 +180,31 @@ def _decision(args: argparse.Namespace) -> dict[str, Any] | None:
     return None
 
 
-def _dispatch(args: argparse.Namespace) -> int:
-    if args.command in audit_args.COMMANDS:
-        from graphs import audit_cli
-
-        return audit_cli.handle(args)
+def _dispatch(args: argparse.Namespace, plugins: Sequence[CliPlugin]) -> int:
+    for plugin in plugins:
+        if args.command in plugin.COMMANDS:
+            return plugin.handle(args)
     if args.command == "graph":
-        from graphs.patterns import build
+        from orchestra.graphs.patterns import build
 
         team, _ = _load(args.team, args.pattern)
         drawn = build(team).compile().get_graph()
         if args.png:
-            from graphs.pictures import write_png
+            from orchestra.graphs.pictures import write_png
 
             width, height = write_png(drawn, args.png, title=f"{team.name} ({team.pattern})")
             print(f"wrote {args.png} ({width}x{height} PNG)")
         else:
             print(drawn.draw_mermaid(with_styles=False))
         return 0
-    from graphs.live import live_view
-    from graphs.runner import new_thread_id, open_checkpointer, resume_run, run_team, snapshot
+    from orchestra.graphs.live import live_view
+    from orchestra.graphs.runner import (
+        new_thread_id,
+        open_checkpointer,
+        resume_run,
+        run_team,
+        snapshot,
+    )
 
     with open_checkpointer(args.db) as saver:
         if args.command == "run":
@@ -229,12 +235,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``orchestra`` console script."""
-    parser = _parser()
+    plugins = cli_plugins()
+    parser = _parser(plugins)
     args = parser.parse_args(argv)
     if getattr(args, "only", None) and not (args.approve or args.edit or args.reject):
         parser.error("--only names who a decision is for: add --approve, --edit or --reject")
     try:
-        return _dispatch(args)
+        return _dispatch(args, plugins)
     except KeyboardInterrupt:
         thread = getattr(args, "thread", None)
         hint = f"; continue with: orchestra resume {thread}" if thread else ""

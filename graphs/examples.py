@@ -7,10 +7,10 @@ supplies the checkpointer.
 
 from __future__ import annotations
 
-from graphs.orchestrator_workers import CompiledTeam
-from graphs.patterns import compile_team
-from graphs.team_files import example_teams
-from state import ApprovalSpec, PatternName, load_team
+from orchestra.graphs.orchestrator_workers import CompiledTeam
+from orchestra.graphs.patterns import compile_team
+from orchestra.graphs.team_files import example_teams
+from orchestra.state import ApprovalSpec, PatternName, load_team
 
 
 def example(

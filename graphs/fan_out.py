@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from langgraph.graph import END, START, StateGraph
 
-from graphs.orchestrator_workers import TeamGraph
-from nodes import (
+from orchestra.graphs.orchestrator_workers import TeamGraph
+from orchestra.nodes import (
     make_dispatch,
     make_specialist,
     make_synthesizer,
@@ -22,10 +22,10 @@ from nodes import (
     retry_policy_for,
     worker_retry_policy,
 )
-from nodes.fan_out import make_branch_plan, make_gather
-from nodes.guard import guard_branch
-from nodes.resolve import ResolvedTeam
-from state import TeamContext, TeamInput, TeamSpec, TeamState, WorkerInput
+from orchestra.nodes.fan_out import make_branch_plan, make_gather
+from orchestra.nodes.guard import guard_branch
+from orchestra.nodes.resolve import ResolvedTeam
+from orchestra.state import TeamContext, TeamInput, TeamSpec, TeamState, WorkerInput
 
 
 def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
@@ -35,7 +35,7 @@ def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
     ``fan_out.map``: one specialist once per line of the task.
 
     Example:
-        >>> from state import SpecialistSpec, TeamContext, TeamSpec
+        >>> from orchestra.state import SpecialistSpec, TeamContext, TeamSpec
         >>> team = TeamSpec(name="poll", pattern="fan_out", fan_out={"join": "all"},
         ...     specialists=[SpecialistSpec(name="a", description="one view"),
         ...                  SpecialistSpec(name="b", description="another view")])

@@ -14,12 +14,12 @@ from typing import Any
 
 from langchain_core.runnables import Runnable
 
-from graphs import orchestrator_workers
-from graphs.orchestrator_workers import TeamGraph
-from nodes import resolve_team
-from nodes.resolve import ResolvedTeam
-from nodes.subteam import make_subteam
-from state import TeamSpec
+from orchestra.graphs import orchestrator_workers
+from orchestra.graphs.orchestrator_workers import TeamGraph
+from orchestra.nodes import resolve_team
+from orchestra.nodes.resolve import ResolvedTeam
+from orchestra.nodes.subteam import make_subteam
+from orchestra.state import TeamSpec
 
 CompileChild = Callable[[TeamSpec], Runnable[Any, dict[str, Any]]]
 
@@ -38,7 +38,7 @@ def build(team: TeamSpec | ResolvedTeam, *, compile_child: CompileChild | None =
     """Compile-ready graph of a team whose specialists may be teams.
 
     Example:
-        >>> from state import SpecialistSpec, TeamContext, TeamSpec
+        >>> from orchestra.state import SpecialistSpec, TeamContext, TeamSpec
         >>> inner = TeamSpec(name="inner", specialists=[
         ...     SpecialistSpec(name="digger", description="finds facts")])
         >>> outer = TeamSpec(name="outer", pattern="hierarchical", specialists=[
@@ -52,7 +52,7 @@ def build(team: TeamSpec | ResolvedTeam, *, compile_child: CompileChild | None =
     resolved = team if isinstance(team, ResolvedTeam) else resolve_team(team)
     if compile_child is None:
         # The registry imports this module, so it is imported only when a child is built.
-        from graphs.patterns import compile_team
+        from orchestra.graphs.patterns import compile_team
 
         def compile_child(child: TeamSpec) -> Runnable[Any, dict[str, Any]]:
             return compile_team(child)

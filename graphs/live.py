@@ -6,8 +6,8 @@ import sys
 
 from rich.console import Console
 
-from graphs.runner import OnEvent
-from state import ProgressEvent
+from orchestra.graphs.runner import OnEvent
+from orchestra.state import ProgressEvent
 
 _MARKS = {
     "plan": "◆",

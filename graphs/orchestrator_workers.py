@@ -17,7 +17,7 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from nodes import (
+from orchestra.nodes import (
     make_dispatch,
     make_orchestrator,
     make_specialist,
@@ -27,11 +27,11 @@ from nodes import (
     retry_policy_for,
     worker_retry_policy,
 )
-from nodes.approval import make_plan_approval
-from nodes.guard import guard_branch
-from nodes.resolve import ResolvedTeam
-from nodes.runnable import Node
-from state import TeamContext, TeamInput, TeamSpec, TeamSpecError, TeamState, WorkerInput
+from orchestra.nodes.approval import make_plan_approval
+from orchestra.nodes.guard import guard_branch
+from orchestra.nodes.resolve import ResolvedTeam
+from orchestra.nodes.runnable import Node
+from orchestra.state import TeamContext, TeamInput, TeamSpec, TeamSpecError, TeamState, WorkerInput
 
 TeamGraph = StateGraph[TeamState, TeamContext, TeamInput, TeamState]
 CompiledTeam = CompiledStateGraph[TeamState, TeamContext, TeamInput, TeamState]
@@ -49,7 +49,7 @@ def build(
     node of some specialists (the hierarchical pattern passes its sub-teams this way).
 
     Example:
-        >>> from state import SpecialistSpec, TeamSpec
+        >>> from orchestra.state import SpecialistSpec, TeamSpec
         >>> team = TeamSpec(name="demo", specialists=[
         ...     SpecialistSpec(name="researcher", description="finds facts")])
         >>> graph = build(team).compile()
@@ -65,7 +65,7 @@ def build(
     if teams:
         raise TeamSpecError(
             resolved.spec.name,
-            [f"specialists {teams} are teams: build them with graphs.hierarchical.build"],
+            [f"specialists {teams} are teams: build them with orchestra.graphs.hierarchical.build"],
         )
     names = tuple(resolved.specialists)
     approval = resolved.spec.approval.plan

@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from graphs import fan_out, hierarchical, orchestrator_workers, pipeline, single_agent
-from graphs.orchestrator_workers import CompiledTeam, TeamGraph
-from nodes import resolve_team
-from state import PatternName, TeamSpec
+from orchestra.graphs import fan_out, hierarchical, orchestrator_workers, pipeline, single_agent
+from orchestra.graphs.orchestrator_workers import CompiledTeam, TeamGraph
+from orchestra.nodes import resolve_team
+from orchestra.state import PatternName, TeamSpec
 
 BUILDERS: dict[PatternName, Callable[[TeamSpec], TeamGraph]] = {
     "orchestrator_workers": orchestrator_workers.build,
@@ -29,7 +29,7 @@ def build(team: TeamSpec, pattern: PatternName | None = None) -> TeamGraph:
     """Compile-ready graph of ``team`` in its pattern, or in ``pattern``.
 
     Example:
-        >>> from state import SpecialistSpec, TeamSpec
+        >>> from orchestra.state import SpecialistSpec, TeamSpec
         >>> team = TeamSpec(name="t", specialists=[SpecialistSpec(name="a", description="x")])
         >>> sorted(build(team, "single_agent").nodes)
         ['agent', 'finish', 'pipeline', 'validate_agent']
@@ -52,7 +52,7 @@ def compile_team(
     graph's defaults, so every caller (Studio included) gets them without passing them.
 
     Example:
-        >>> from state import SpecialistSpec, TeamSpec
+        >>> from orchestra.state import SpecialistSpec, TeamSpec
         >>> team = TeamSpec(name="demo", limits={"max_concurrency": 4}, specialists=[
         ...     SpecialistSpec(name="researcher", description="finds facts")])
         >>> compile_team(team).config["max_concurrency"]  # 8 workers a round + 4 turns + 2

@@ -18,7 +18,7 @@ from langchain_core.runnables import Runnable
 from langchain_core.runnables.graph import Graph
 from langgraph.graph import END, START
 
-from state import OrchestraError
+from orchestra.state import OrchestraError
 
 INSTALL_HINT = (
     "install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz; "
@@ -56,8 +56,8 @@ def to_dot(drawable: Graph | Runnable[object, object], *, title: str | None = No
     """The graph (or a compiled graph) as Graphviz DOT text.
 
     Example:
-        >>> from state import SpecialistSpec, TeamSpec
-        >>> from graphs.patterns import compile_team
+        >>> from orchestra.state import SpecialistSpec, TeamSpec
+        >>> from orchestra.graphs.patterns import compile_team
         >>> team = TeamSpec(name="t", specialists=[SpecialistSpec(name="a", description="x")])
         >>> dot = to_dot(compile_team(team))
         >>> '"dispatch" -> "a" [style=dashed]' in dot, '"a" -> "validator"' in dot

@@ -11,23 +11,23 @@ from __future__ import annotations
 
 from langgraph.graph import END, START, StateGraph
 
-from graphs.orchestrator_workers import TeamGraph
-from nodes import (
+from orchestra.graphs.orchestrator_workers import TeamGraph
+from orchestra.nodes import (
     make_specialist,
     make_synthesizer,
     resolve_team,
     retry_policy_for,
     worker_retry_policy,
 )
-from nodes.resolve import ResolvedTeam
-from nodes.stages import (
+from orchestra.nodes.pipeline import (
     make_finish,
     make_pipeline_plan,
     make_stage,
     make_stage_validator,
     stage_names,
 )
-from state import TeamContext, TeamInput, TeamSpec, TeamState
+from orchestra.nodes.resolve import ResolvedTeam
+from orchestra.state import TeamContext, TeamInput, TeamSpec, TeamState
 
 
 def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
@@ -37,7 +37,7 @@ def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
     the last stage's output (``pipeline.answer: last_stage``) or a synthesis of all.
 
     Example:
-        >>> from state import SpecialistSpec, TeamContext, TeamSpec
+        >>> from orchestra.state import SpecialistSpec, TeamContext, TeamSpec
         >>> team = TeamSpec(name="doc", pattern="pipeline", specialists=[
         ...     SpecialistSpec(name="research", description="finds facts"),
         ...     SpecialistSpec(name="draft", description="writes a draft")])

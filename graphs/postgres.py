@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import psycopg
 from langgraph.checkpoint.postgres import PostgresSaver
 
-from state import OrchestraError
+from orchestra.state import OrchestraError
 
 SETUP_LOCK = "SELECT pg_try_advisory_lock(hashtext('orchestra checkpoint setup'))"
 SETUP_TIMEOUT_S = 120.0

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from graphs.runner import RunResult
-from state import LedgerEntry, Totals, totals
+from orchestra.graphs.runner import RunResult
+from orchestra.state import LedgerEntry, Totals, totals
 
 _STYLE = {
     "completed": "green",

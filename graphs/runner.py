@@ -24,9 +24,9 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.errors import GraphRecursionError
 from langgraph.types import Command
 
-from graphs.paths import DEFAULT_DB, MEMORY
-from graphs.patterns import compile_team, with_pattern
-from state import (
+from orchestra.graphs.paths import DEFAULT_DB, MEMORY
+from orchestra.graphs.patterns import compile_team, with_pattern
+from orchestra.state import (
     OrchestraError,
     PatternName,
     ProgressEvent,
@@ -63,7 +63,7 @@ def open_checkpointer(db: str | Path | None = None) -> Iterator[BaseCheckpointSa
         yield InMemorySaver()
         return
     if str(db or "").startswith(("postgres://", "postgresql://")):
-        from graphs.postgres import open_postgres  # psycopg loads only when used
+        from orchestra.graphs.postgres import open_postgres  # psycopg loads only when used
 
         with open_postgres(str(db)) as postgres:
             yield postgres

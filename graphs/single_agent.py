@@ -6,9 +6,9 @@ derived specialist ``agent``: same input, same state and output types, same vali
 
 from __future__ import annotations
 
-from graphs import pipeline
-from graphs.orchestrator_workers import TeamGraph
-from state import PipelineSpec, SpecialistSpec, TeamSpec, TeamSpecError
+from orchestra.graphs import pipeline
+from orchestra.graphs.orchestrator_workers import TeamGraph
+from orchestra.state import PipelineSpec, SpecialistSpec, TeamSpec, TeamSpecError
 
 AGENT = "agent"
 
@@ -59,12 +59,12 @@ def build(team: TeamSpec) -> TeamGraph:
     """Compile-ready graph of ``team``'s single-agent baseline.
 
     Example:
-        >>> from state import SpecialistSpec, TeamContext, TeamSpec
+        >>> from orchestra.state import SpecialistSpec, TeamContext, TeamSpec
         >>> team = TeamSpec(name="t", specialists=[
         ...     SpecialistSpec(name="a", description="finds facts",
-        ...                    tools=["nodes.toolkit:search_notes"]),
+        ...                    tools=["orchestra.nodes.toolkit:search_notes"]),
         ...     SpecialistSpec(name="b", description="computes",
-        ...                    tools=["nodes.toolkit:calculate"])])
+        ...                    tools=["orchestra.nodes.toolkit:calculate"])])
         >>> state = build(team).compile().invoke(
         ...     {"task": "What is SQLite?"}, {"recursion_limit": 20, "max_concurrency": 1},
         ...     context=TeamContext(model="offline"))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from state import TeamSpecError
+from orchestra.state import TeamSpecError
 
 
 def example_teams() -> dict[str, Path]:
     """The example team files shipped with orchestra, by name."""
-    folder = resources.files("graphs").joinpath("teams")
+    folder = resources.files("orchestra.graphs").joinpath("teams")
     return {Path(f.name).stem: Path(str(f)) for f in folder.iterdir() if f.name.endswith(".yaml")}
 
 

@@ -1,25 +1,31 @@
 """Behaviour: the role node factories, models (offline, scripted, real), prompts and tools."""
 
-from nodes.dispatch import make_dispatch, ready_sends
-from nodes.faults import FaultyChatModel
-from nodes.local_model import BoundTool, LocalChatModel, structured_reply, tool_call
-from nodes.models import default_model_ref, resolve_model
-from nodes.offline import OfflineChatModel
-from nodes.orchestrator import make_orchestrator
-from nodes.plan_check import CheckedPlan, check_plan
-from nodes.resolve import Check, ResolvedSpecialist, ResolvedTeam, import_ref, resolve_team
-from nodes.retry import (
+from orchestra.nodes.chat_models import default_model_ref, resolve_model
+from orchestra.nodes.dispatch import make_dispatch, ready_sends
+from orchestra.nodes.faults import FaultyChatModel
+from orchestra.nodes.function_model import BoundTool, LocalChatModel, structured_reply, tool_call
+from orchestra.nodes.offline import OfflineChatModel
+from orchestra.nodes.orchestrator import make_orchestrator
+from orchestra.nodes.plan_sanitize import CheckedPlan, check_plan
+from orchestra.nodes.resolve import (
+    Check,
+    ResolvedSpecialist,
+    ResolvedTeam,
+    import_ref,
+    resolve_team,
+)
+from orchestra.nodes.retry import (
     TransientModelError,
     is_transient,
     model_retry_policy,
     retry_policy_for,
     worker_retry_policy,
 )
-from nodes.runnable import Node
-from nodes.scripted import CallRecord, ScriptedChatModel, WorkerCall, plan_of, team_script
-from nodes.specialist import make_specialist
-from nodes.synthesizer import make_synthesizer, run_status
-from nodes.validator import judge, make_validator, problems_of, verdict_update
+from orchestra.nodes.runnable import Node
+from orchestra.nodes.scripted import CallRecord, ScriptedChatModel, WorkerCall, plan_of, team_script
+from orchestra.nodes.specialist import make_specialist
+from orchestra.nodes.synthesizer import make_synthesizer, run_status
+from orchestra.nodes.validator import judge, make_validator, problems_of, verdict_update
 
 __all__ = [
     "BoundTool",

@@ -21,11 +21,11 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from pydantic import BaseModel, ValidationError, model_validator
 
-from nodes.events import emit
-from nodes.plan_check import CheckedPlan, check_plan
-from nodes.resolve import ResolvedTeam
-from nodes.runnable import Node
-from state import PendingPlan, Subtask, TeamContext, TeamState, Verdict
+from orchestra.nodes.events import emit
+from orchestra.nodes.plan_sanitize import CheckedPlan, check_plan
+from orchestra.nodes.resolve import ResolvedTeam
+from orchestra.nodes.runnable import Node
+from orchestra.state import PendingPlan, Subtask, TeamContext, TeamState, Verdict
 
 ApprovalRoute = Command[Literal["dispatch", "orchestrator", "synthesizer"]]
 

@@ -13,11 +13,11 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import Command, Send
 
-from nodes.events import emit
-from nodes.resolve import ResolvedTeam
-from nodes.runnable import Node
-from nodes.usage import carve, team_exhausted
-from state import (
+from orchestra.nodes.events import emit
+from orchestra.nodes.resolve import ResolvedTeam
+from orchestra.nodes.runnable import Node
+from orchestra.nodes.usage import carve, team_exhausted
+from orchestra.state import (
     TERMINAL,
     DependencyResult,
     SubtaskRecord,
@@ -27,7 +27,7 @@ from state import (
     WorkerResult,
     status_of,
 )
-from state.events import EventKind
+from orchestra.state.events import EventKind
 
 
 def skipped(record: SubtaskRecord, reason: str) -> WorkerResult:

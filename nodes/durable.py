@@ -23,7 +23,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langgraph.func import task
 from langgraph.types import RetryPolicy
 
-from nodes.steps import (
+from orchestra.nodes.steps import (
     AskModel,
     ModelStep,
     RunTool,

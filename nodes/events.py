@@ -6,8 +6,8 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from state import TeamContext, WorkerResult
-from state.events import EventKind, ProgressEvent
+from orchestra.state import TeamContext, WorkerResult
+from orchestra.state.events import EventKind, ProgressEvent
 
 
 def emit(runtime: Runtime[TeamContext], team: str, kind: EventKind, **fields: Any) -> None:

@@ -14,10 +14,10 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from nodes.resolve import ResolvedTeam
-from nodes.runnable import Node
-from nodes.synthesizer import split_results
-from state import (
+from orchestra.nodes.resolve import ResolvedTeam
+from orchestra.nodes.runnable import Node
+from orchestra.nodes.synthesizer import split_results
+from orchestra.state import (
     SubtaskRecord,
     TeamContext,
     TeamState,

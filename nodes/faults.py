@@ -21,9 +21,9 @@ from typing import Literal
 from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import Field, PrivateAttr
 
-from nodes.local_model import BoundTool, LocalChatModel, tool_call
-from nodes.offline import OfflineChatModel
-from nodes.retry import TransientModelError
+from orchestra.nodes.function_model import BoundTool, LocalChatModel, tool_call
+from orchestra.nodes.offline import OfflineChatModel
+from orchestra.nodes.retry import TransientModelError
 
 Fault = Literal["transient", "malformed", "wrong_schema", "unknown_tool"]
 

@@ -14,10 +14,10 @@ from typing import Any
 from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 
-from nodes.events import emit_result
-from nodes.retry import is_transient
-from nodes.runnable import Node
-from state import TeamContext, WorkerInput, WorkerResult
+from orchestra.nodes.events import emit_result
+from orchestra.nodes.retry import is_transient
+from orchestra.nodes.runnable import Node
+from orchestra.state import TeamContext, WorkerInput, WorkerResult
 
 
 def _failed(payload: WorkerInput, exc: Exception) -> dict[str, Any]:

@@ -23,9 +23,9 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
-from nodes.local_model import BoundTool, LocalChatModel, tool_call
-from nodes.prompts import output_tool_name, sections
-from state import Plan, Synthesis
+from orchestra.nodes.function_model import BoundTool, LocalChatModel, tool_call
+from orchestra.nodes.prompts import output_tool_name, sections
+from orchestra.state import Plan, Synthesis
 
 _STOP = frozenset(
     "a an the and or of for to in on at by with from into about is are be this that these "

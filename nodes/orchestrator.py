@@ -18,13 +18,13 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from nodes.events import emit
-from nodes.models import PerModel, resolve_model
-from nodes.plan_review import PlanReview, made_progress, review_plan
-from nodes.prompts import ORCHESTRATOR_PROMPT, orchestrator_message, result_block, section
-from nodes.resolve import ResolvedTeam
-from nodes.runnable import Node
-from nodes.steps import (
+from orchestra.nodes.chat_models import PerModel, resolve_model
+from orchestra.nodes.events import emit
+from orchestra.nodes.plan_seam import PlanReview, made_progress, review_plan
+from orchestra.nodes.prompts import ORCHESTRATOR_PROMPT, orchestrator_message, result_block, section
+from orchestra.nodes.resolve import ResolvedTeam
+from orchestra.nodes.runnable import Node
+from orchestra.nodes.steps import (
     AskModel,
     Attempt,
     ModelStep,
@@ -35,8 +35,8 @@ from nodes.steps import (
     model_directly,
     tool_directly,
 )
-from nodes.usage import Spend, budget_lines, team_exhausted, team_left
-from state import PendingPlan, Plan, TeamContext, TeamState, Verdict, plan_model
+from orchestra.nodes.usage import Spend, budget_lines, team_exhausted, team_left
+from orchestra.state import PendingPlan, Plan, TeamContext, TeamState, Verdict, plan_model
 
 OrchestratorRoute = Command[Literal["dispatch", "synthesizer", "approve_plan"]]
 
@@ -182,7 +182,7 @@ class Orchestrator:
         return route
 
     def planning(self, state: TeamState, chat: Any) -> Attempt[OrchestratorRoute]:
-        """Plan, with corrections: each model call asked of a driver (``nodes.steps``)."""
+        """Plan, with corrections: each model call asked of a driver (``orchestra.nodes.steps``)."""
         conversation, spend = self.messages(state), Spend.for_team(self.spec)
         verdicts: list[Verdict] = []
         for attempt in range(self.spec.limits.max_plan_revisions + 1):

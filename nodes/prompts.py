@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from state import DependencyResult, SpecialistSpec, SubtaskRecord, WorkerResult
+from orchestra.state import DependencyResult, SpecialistSpec, SubtaskRecord, WorkerResult
 
 ORCHESTRATOR_PROMPT = """\
 You are the orchestrator of a team of specialists. You do not do the work yourself:

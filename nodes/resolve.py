@@ -15,7 +15,7 @@ from typing import Any, cast
 from langchain_core.tools import BaseTool, tool
 from pydantic import BaseModel
 
-from state import SpecialistOutput, SpecialistSpec, TeamSpec, TeamSpecError
+from orchestra.state import SpecialistOutput, SpecialistSpec, TeamSpec, TeamSpecError
 
 Check = Callable[[BaseModel], "str | None"]
 """A declared check: returns feedback for the specialist when the output falls short."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from langgraph.types import RetryPolicy
 
-from state import TeamSpec
+from orchestra.state import TeamSpec
 
 _TRANSIENT_NAMES = frozenset(
     {
@@ -51,7 +51,7 @@ def retry_policy_for(team: TeamSpec) -> RetryPolicy:
 def worker_retry_policy(team: TeamSpec, name: str) -> RetryPolicy | None:
     """The node retry policy of specialist ``name``: none for one that pauses for approvals.
 
-    Such a worker's model calls are durable steps that retry themselves (``nodes.durable``
+    Such a worker's model calls are durable steps that retry themselves (``orchestra.nodes.durable``
     says why the node must not).
     """
     return None if name in team.approval.tool_calls else retry_policy_for(team)

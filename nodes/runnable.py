@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from langchain_core.runnables import Runnable, RunnableConfig
 from langgraph.runtime import Runtime, get_runtime
 
-from state import NO_CONTEXT, TeamContext
+from orchestra.state import NO_CONTEXT, TeamContext
 
 In = TypeVar("In")
 Out = TypeVar("Out")

@@ -5,7 +5,7 @@ same answers in any order, and it records every call. ``team_script`` builds suc
 function from per-role answers; roles you leave out fall back to the offline policy.
 
 Example:
-    >>> from state import SpecialistOutput
+    >>> from orchestra.state import SpecialistOutput
     >>> model = ScriptedChatModel(respond=team_script(workers={
     ...     "researcher": SpecialistOutput(summary="LangGraph is a graph runtime.", key_points=[]),
     ... }))
@@ -24,10 +24,10 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from pydantic import BaseModel, PrivateAttr
 
-from nodes.local_model import BoundTool, LocalChatModel, structured_reply
-from nodes.offline import OfflineChatModel
-from nodes.prompts import REJECTED_PREFIX, output_tool_name, sections
-from state import Plan, Subtask, Synthesis
+from orchestra.nodes.function_model import BoundTool, LocalChatModel, structured_reply
+from orchestra.nodes.offline import OfflineChatModel
+from orchestra.nodes.prompts import REJECTED_PREFIX, output_tool_name, sections
+from orchestra.state import Plan, Subtask, Synthesis
 
 Reply = AIMessage | BaseModel | str
 """What a script returns: a message, an output object (sent as the matching tool call) or text."""

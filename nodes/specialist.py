@@ -7,9 +7,10 @@ with its error so the model can adapt. Invalid output gets the validation error 
 and another step, within ``max_steps``.
 
 An attempt is one generator (``_Loop.attempt``) that yields its model and tool steps;
-``nodes.steps`` drives it in sync or async code. A specialist listed in
+``orchestra.nodes.steps`` drives it in sync or async code. A specialist listed in
 ``approval.tool_calls`` asks a human before running each reply's tool calls
-(``nodes.tool_approval``), and its steps are made as durable tasks (``nodes.durable``)
+(``orchestra.nodes.tool_approval``), and its steps are made as durable tasks
+(``orchestra.nodes.durable``)
 so that resuming after the pause repeats none of them.
 """
 
@@ -31,16 +32,16 @@ from langgraph.errors import GraphInterrupt
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, ValidationError
 
-from nodes.durable import DurableSteps
-from nodes.events import emit, emit_result
-from nodes.local_model import BoundTool
-from nodes.models import PerModel, resolve_model
-from nodes.offline import offline_output
-from nodes.prompts import specialist_message, specialist_system
-from nodes.resolve import ResolvedSpecialist, ResolvedTeam
-from nodes.retry import retry_policy_for
-from nodes.runnable import Node
-from nodes.steps import (
+from orchestra.nodes.chat_models import PerModel, resolve_model
+from orchestra.nodes.durable import DurableSteps
+from orchestra.nodes.events import emit, emit_result
+from orchestra.nodes.function_model import BoundTool
+from orchestra.nodes.offline import offline_output
+from orchestra.nodes.prompts import specialist_message, specialist_system
+from orchestra.nodes.resolve import ResolvedSpecialist, ResolvedTeam
+from orchestra.nodes.retry import retry_policy_for
+from orchestra.nodes.runnable import Node
+from orchestra.nodes.steps import (
     AskModel,
     Attempt,
     ModelStep,
@@ -53,10 +54,10 @@ from nodes.steps import (
     model_directly,
     tool_directly,
 )
-from nodes.tool_approval import PendingCall, ToolDecision, ask, tool_question
-from nodes.turns import taking_turns
-from nodes.usage import Spend
-from state import TeamContext, WorkerInput, WorkerResult
+from orchestra.nodes.tool_approval import PendingCall, ToolDecision, ask, tool_question
+from orchestra.nodes.turns import taking_turns
+from orchestra.nodes.usage import Spend
+from orchestra.state import TeamContext, WorkerInput, WorkerResult
 
 
 def partial_output(messages: list[BaseMessage], output: type[BaseModel]) -> BaseModel | None:

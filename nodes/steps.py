@@ -3,7 +3,7 @@
 A role's work — a specialist's attempt, the orchestrator's planning, the synthesis — is
 a generator: it yields the step it needs next and is sent the outcome. One body thus
 serves sync and async runs, with the steps made directly or as durable tasks
-(``nodes.durable``); the drivers here hold the only ``invoke``/``ainvoke`` difference.
+(``orchestra.nodes.durable``); the drivers here hold the only ``invoke``/``ainvoke`` difference.
 """
 
 from __future__ import annotations

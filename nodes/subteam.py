@@ -16,8 +16,8 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig
 from langgraph.runtime import Runtime
 
-from nodes.runnable import Node
-from state import (
+from orchestra.nodes.runnable import Node
+from orchestra.state import (
     LedgerEntry,
     SpecialistOutput,
     TeamContext,

@@ -12,12 +12,12 @@ from typing import Any, cast
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
-from nodes.events import emit
-from nodes.models import PerModel, resolve_model
-from nodes.prompts import SYNTHESIZER_PROMPT, result_block, synthesizer_message
-from nodes.resolve import ResolvedTeam
-from nodes.runnable import Node
-from nodes.steps import (
+from orchestra.nodes.chat_models import PerModel, resolve_model
+from orchestra.nodes.events import emit
+from orchestra.nodes.prompts import SYNTHESIZER_PROMPT, result_block, synthesizer_message
+from orchestra.nodes.resolve import ResolvedTeam
+from orchestra.nodes.runnable import Node
+from orchestra.nodes.steps import (
     AskModel,
     Attempt,
     ModelStep,
@@ -28,8 +28,8 @@ from nodes.steps import (
     model_directly,
     tool_directly,
 )
-from nodes.usage import Spend, team_exhausted
-from state import (
+from orchestra.nodes.usage import Spend, team_exhausted
+from orchestra.state import (
     RunStatus,
     Synthesis,
     TeamContext,

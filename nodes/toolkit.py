@@ -57,7 +57,9 @@ def calculate(expression: str) -> str:
 
 @cache
 def _notes() -> list[tuple[str, str]]:
-    text = resources.files("nodes").joinpath("data/knowledge.md").read_text(encoding="utf-8")
+    text = (
+        resources.files("orchestra.nodes").joinpath("data/knowledge.md").read_text(encoding="utf-8")
+    )
     return [
         (m.group(1).strip(), m.group(2).strip())
         for m in re.finditer(r"^# (.+?)\n(.*?)(?=^# |\Z)", text, re.M | re.S)

@@ -11,8 +11,8 @@ from typing import TypeVar
 
 from langgraph.runtime import Runtime
 
-from nodes.runnable import Node
-from state import TeamContext
+from orchestra.nodes.runnable import Node
+from orchestra.state import TeamContext
 
 In = TypeVar("In")
 Out = TypeVar("Out")

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage
 
-from state import (
+from orchestra.state import (
     PRICES,
     Budget,
     Envelope,
@@ -25,7 +25,7 @@ from state import (
     price_of,
     totals,
 )
-from state.budget import Role
+from orchestra.state.budget import Role
 
 
 def _raw(reply: Any) -> BaseMessage | None:

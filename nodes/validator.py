@@ -13,10 +13,10 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import ValidationError
 
-from nodes.events import emit
-from nodes.resolve import Check, ResolvedTeam
-from nodes.runnable import Node
-from state import TeamContext, TeamState, Verdict, WorkerResult, status_entry
+from orchestra.nodes.events import emit
+from orchestra.nodes.resolve import Check, ResolvedTeam
+from orchestra.nodes.runnable import Node
+from orchestra.state import TeamContext, TeamState, Verdict, WorkerResult, status_entry
 
 
 def _check_name(check: Check) -> str:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import typing
 
-from state.lazy import lazy_getattr as _lazy_getattr
+from orchestra.state.lazy import lazy_getattr as _lazy_getattr
 
 if typing.TYPE_CHECKING:
-    from state.budget import (
+    from orchestra.state.budget import (
         PRICES,
         Budget,
         Envelope,
@@ -23,13 +23,13 @@ if typing.TYPE_CHECKING:
         status_entry,
         totals,
     )
-    from state.context import NO_CONTEXT, Gate, TeamContext
-    from state.errors import ModelConfigError, OrchestraError, TeamSpecError
-    from state.events import EventKind, ProgressEvent
-    from state.models import PROVIDERS, Provider, model_ref_problem, parse_model_ref
-    from state.outputs import Plan, SpecialistOutput, Subtask, Synthesis, plan_model
-    from state.patterns import PATTERNS, FanOutSpec, JoinPolicy, PatternName, PipelineSpec
-    from state.spec import (
+    from orchestra.state.context import NO_CONTEXT, Gate, TeamContext
+    from orchestra.state.errors import ModelConfigError, OrchestraError, TeamSpecError
+    from orchestra.state.events import EventKind, ProgressEvent
+    from orchestra.state.model_refs import PROVIDERS, Provider, model_ref_problem, parse_model_ref
+    from orchestra.state.outputs import Plan, SpecialistOutput, Subtask, Synthesis, plan_model
+    from orchestra.state.patterns import PATTERNS, FanOutSpec, JoinPolicy, PatternName, PipelineSpec
+    from orchestra.state.spec import (
         ApprovalSpec,
         Limits,
         ModelRef,
@@ -43,7 +43,7 @@ if typing.TYPE_CHECKING:
         save_team,
         team_from_data,
     )
-    from state.team_state import (
+    from orchestra.state.team_state import (
         TERMINAL,
         CapName,
         DependencyResult,
@@ -63,15 +63,15 @@ if typing.TYPE_CHECKING:
 
 # Where the names live, the cheap modules first (a name is looked up in this order).
 _MODULES = (
-    "state.errors",
-    "state.patterns",
-    "state.budget",
-    "state.events",
-    "state.models",
-    "state.outputs",
-    "state.team_state",
-    "state.spec",
-    "state.context",
+    "orchestra.state.errors",
+    "orchestra.state.patterns",
+    "orchestra.state.budget",
+    "orchestra.state.events",
+    "orchestra.state.model_refs",
+    "orchestra.state.outputs",
+    "orchestra.state.team_state",
+    "orchestra.state.spec",
+    "orchestra.state.context",
 )
 
 __all__ = [
@@ -137,4 +137,4 @@ __all__ = [
 ]
 
 
-__getattr__ = _lazy_getattr("state", globals(), _MODULES, __all__)
+__getattr__ = _lazy_getattr("orchestra.state", globals(), _MODULES, __all__)

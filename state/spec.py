@@ -25,10 +25,10 @@ from pydantic import (
     field_validator,
 )
 
-from state.budget import Budget, Price
-from state.errors import TeamSpecError
-from state.models import model_ref_problem
-from state.patterns import FanOutSpec, PatternName, PipelineSpec, pattern_problems
+from orchestra.state.budget import Budget, Price
+from orchestra.state.errors import TeamSpecError
+from orchestra.state.model_refs import model_ref_problem
+from orchestra.state.patterns import FanOutSpec, PatternName, PipelineSpec, pattern_problems
 
 ModelRef = str | InstanceOf[BaseChatModel]
 """A model: a string such as ``"offline"`` or ``"openai:gpt-4o-mini"``, or a chat model."""
@@ -145,7 +145,7 @@ class Limits(_Spec):
 
         It has room for every worker of a round, the steps of those taking their turn,
         and checkpoint writes. Workers take turns by ``max_concurrency`` themselves
-        (``state.context.Gate``), so
+        (``orchestra.state.context.Gate``), so
         LangGraph's one pool never makes a finished worker's writes wait behind queued
         workers, nor a worker wait for a pool thread its own steps need.
         """
@@ -176,10 +176,10 @@ class TeamSpec(_Spec):
     budget: Budget = Field(default_factory=Budget)
     """Tokens, cost and time the whole run may spend, carved into its workers' envelopes."""
     prices: dict[str, Price] = Field(default_factory=dict)
-    """USD per million tokens by model name, over ``state.budget.PRICES``."""
+    """USD per million tokens by model name, over ``orchestra.state.budget.PRICES``."""
     approval: ApprovalSpec = Field(default_factory=ApprovalSpec)
     pattern: PatternName = "orchestrator_workers"
-    """The shape the team runs in (see ``state.patterns``)."""
+    """The shape the team runs in (see ``orchestra.state.patterns``)."""
     pipeline: PipelineSpec = Field(default_factory=PipelineSpec)
     fan_out: FanOutSpec = Field(default_factory=FanOutSpec)
 
@@ -219,7 +219,7 @@ class TeamSpec(_Spec):
     def problems(self) -> list[str]:
         """Every structural problem of the spec (empty when it is sound).
 
-        Import paths are not resolved here; ``nodes.resolve`` adds those problems.
+        Import paths are not resolved here; ``orchestra.nodes.resolve`` adds those problems.
         """
         found = self._specialist_problems()
         for where, ref in self._roles():

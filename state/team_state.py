@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
-from state.budget import Envelope, Exhausted, LedgerEntry, Totals, merge_ledger
+from orchestra.state.budget import Envelope, Exhausted, LedgerEntry, Totals, merge_ledger
 
 SubtaskStatus = Literal[
     "submitted", "revise", "accepted", "rejected", "failed", "skipped", "exhausted"

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-from graphs import CompiledTeam, compile_team
-from state import SpecialistSpec, TeamContext, TeamSpec
+from orchestra.graphs import CompiledTeam, compile_team
+from orchestra.state import SpecialistSpec, TeamContext, TeamSpec
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +76,7 @@ def orchestra_cli(
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ORCHESTRA"))}
     full_env |= env or {}
     return subprocess.run(
-        [sys.executable, "-m", "graphs", *args],
+        [sys.executable, "-m", "orchestra", *args],
         cwd=cwd,
         env=full_env,
         capture_output=True,

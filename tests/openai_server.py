@@ -20,8 +20,8 @@ from typing import Any
 from langchain_core.messages import convert_to_messages
 from loopback import LoopbackServer, serving
 
-from nodes import OfflineChatModel
-from nodes.local_model import BoundTool
+from orchestra.nodes import OfflineChatModel
+from orchestra.nodes.function_model import BoundTool
 
 
 def _answer(request: dict[str, Any]) -> dict[str, Any]:

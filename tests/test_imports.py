@@ -5,17 +5,17 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import graphs
-import nodes
-import state
+import orchestra.graphs
+import orchestra.nodes
+import orchestra.state
 
 
 def test_imports_build_no_client_and_load_no_provider_sdk() -> None:
     code = (
-        "import sys, graphs, nodes, state\n"
-        "from graphs import build\n"
-        "from graphs.team_files import example_teams\n"
-        "from state import load_team\n"
+        "import sys, orchestra.graphs, orchestra.nodes, orchestra.state\n"
+        "from orchestra.graphs import build\n"
+        "from orchestra.graphs.team_files import example_teams\n"
+        "from orchestra.state import load_team\n"
         "build(load_team(example_teams()['research'])).compile().get_graph().draw_mermaid()\n"
         "print(sorted(m for m in ('openai', 'langchain_openai') if m in sys.modules))\n"
     )
@@ -32,7 +32,7 @@ def test_imports_build_no_client_and_load_no_provider_sdk() -> None:
 
 
 def test_public_surfaces_are_complete() -> None:
-    for module in (graphs, nodes, state):
+    for module in (orchestra.graphs, orchestra.nodes, orchestra.state):
         exported = set(module.__all__)
         assert all(hasattr(module, name) for name in exported)
         public = {n for n in vars(module) if not n.startswith("_")} - {
@@ -46,7 +46,7 @@ def test_the_cli_parser_loads_no_langchain() -> None:
     # `orchestra --help` must answer fast: nothing of LangChain/LangGraph is imported for it.
     code = (
         "import sys\n"
-        "from graphs.cli import _parser\n"
+        "from orchestra.graphs.cli import _parser\n"
         "_parser().format_help()\n"
         "heavy = {'langgraph', 'langchain_core', 'langsmith', 'rich'}\n"
         "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import orchestra_cli
 
-from graphs.samples import Planted, generate_samples
+from orchestra_audit.samples import Planted, generate_samples
 
 
 @pytest.fixture(autouse=True)

@@ -8,14 +8,14 @@ import pytest
 from audit_helpers import state_dir, write_repo  # noqa: F401 (state_dir: autouse fixture)
 from packaging.specifiers import SpecifierSet
 
-from graphs.samples import fake
-from nodes.audit.analyse import audit_repo
-from nodes.audit.files import FileText
-from nodes.audit.manifests import declared, package_json, pyproject, requirements
-from nodes.audit.policy import AuditPolicy, PolicyError, load_policy
-from nodes.audit.secrets import MASK, detect, fingerprint
-from nodes.audit.versions import npm, pep440
-from state.audit import Finding
+from orchestra_audit.analyse import audit_repo
+from orchestra_audit.files import FileText
+from orchestra_audit.findings import Finding
+from orchestra_audit.manifests import declared, package_json, pyproject, requirements
+from orchestra_audit.policy import AuditPolicy, PolicyError, load_policy
+from orchestra_audit.samples import fake
+from orchestra_audit.secrets import MASK, detect, fingerprint
+from orchestra_audit.versions import npm, pep440
 
 KEY = b"test-key"
 

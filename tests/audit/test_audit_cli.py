@@ -12,9 +12,9 @@ from audit_helpers import orchestra, secret_values, state_dir, write_repo  # noq
 # checkpoint must spare the repositories that finished before the run stopped.
 FLAKY_AUDIT = """
 import os
-from nodes import OfflineChatModel, ScriptedChatModel, TransientModelError
-from nodes.audit import tools
-from nodes.scripted import role_of, worker_call
+from orchestra.nodes import OfflineChatModel, ScriptedChatModel, TransientModelError
+from orchestra_audit import tools
+from orchestra.nodes.scripted import role_of, worker_call
 
 _audit_repo = tools.audit_repo
 
@@ -40,8 +40,8 @@ model = ScriptedChatModel(respond=_respond)
 # kill it first waits until the two finished repositories are in the checkpoint.
 SIGNALLING_AUDIT = """
 import os, signal, sqlite3, time
-from nodes import OfflineChatModel
-from nodes.audit import pacing, tools
+from orchestra.nodes import OfflineChatModel
+from orchestra_audit import pacing, tools
 
 _audit_repo = tools.audit_repo
 _runs = []

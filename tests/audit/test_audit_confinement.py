@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from audit_helpers import state_dir, write_repo  # noqa: F401 (state_dir: autouse fixture)
 
-from nodes.audit import files as files_module
-from nodes.audit.analyse import audit_repo
-from nodes.audit.files import MAX_BYTES, Confined, walk
-from nodes.audit.policy import AuditPolicy
-from nodes.audit.scope import record_scope
-from nodes.audit.tools import audit_repository, browse_repository
+from orchestra_audit import files as files_module
+from orchestra_audit.analyse import audit_repo
+from orchestra_audit.files import MAX_BYTES, Confined, walk
+from orchestra_audit.policy import AuditPolicy
+from orchestra_audit.scope import record_scope
+from orchestra_audit.tools import audit_repository, browse_repository
 
 KEY = b"test-key"
 

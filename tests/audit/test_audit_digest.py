@@ -7,10 +7,10 @@ from typing import Any
 
 from audit_helpers import state_dir, write_repo  # noqa: F401 (state_dir: autouse fixture)
 
-from nodes.audit.checks import findings_exist
-from nodes.audit.digest import digest_audits
-from nodes.audit.merge import merge_across
-from state.audit import Dependency, Finding, RepoAudit, RepoStats
+from orchestra_audit.checks import findings_exist
+from orchestra_audit.digest import digest_audits
+from orchestra_audit.findings import Dependency, Finding, RepoAudit, RepoStats
+from orchestra_audit.merge import merge_across
 
 STATS = RepoStats(
     files_scanned=1,

@@ -11,16 +11,16 @@ from langchain_core.messages import AIMessage
 from langchain_core.tracers.run_collector import RunCollectorCallbackHandler
 from openai_server import openai_server
 
-from graphs import compile_team
-from graphs.audit import AuditJob, audit_task, audit_team, discover, repo_names, run_audit
-from graphs.audit_report import audit_json, run_digest
-from graphs.runner import open_checkpointer
-from graphs.samples import Planted
-from nodes import ScriptedChatModel, WorkerCall, resolve_team, team_script, tool_call
-from nodes.audit.policy import AuditPolicy, load_policy
-from nodes.audit.scope import record_scope
-from state import TeamContext
-from state.audit import RepoAudit
+from orchestra.graphs import compile_team
+from orchestra.graphs.runner import open_checkpointer
+from orchestra.nodes import ScriptedChatModel, WorkerCall, resolve_team, team_script, tool_call
+from orchestra.state import TeamContext
+from orchestra_audit.findings import RepoAudit
+from orchestra_audit.policy import AuditPolicy, load_policy
+from orchestra_audit.report import audit_json, run_digest
+from orchestra_audit.samples import Planted
+from orchestra_audit.scope import record_scope
+from orchestra_audit.team import AuditJob, audit_task, audit_team, discover, repo_names, run_audit
 
 
 def job_for(folder: Path, policy: AuditPolicy | None = None) -> AuditJob:
@@ -33,8 +33,8 @@ def test_the_team_spec_is_plain_data_and_resolves() -> None:
     team = audit_team(3)
     data = team.to_data()  # import paths only, so the run's origin can be stored and resumed
     assert data["specialists"][0]["tools"] == [
-        "nodes.audit.tools:audit_repository",
-        "nodes.audit.tools:browse_repository",
+        "orchestra_audit.tools:audit_repository",
+        "orchestra_audit.tools:browse_repository",
     ]
     resolved = resolve_team(team)
     assert resolved.specialists["auditor"].output is RepoAudit

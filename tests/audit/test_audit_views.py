@@ -9,14 +9,14 @@ import pytest
 from audit_helpers import state_dir, write_repo  # noqa: F401 (state_dir: autouse fixture)
 from rich.console import Console
 
-from graphs.audit import AuditPathError, audit_task, discover, repo_names, roots_of_task
-from graphs.audit_progress import AuditProgress
-from graphs.audit_report import markdown, repo_states
-from graphs.runner import RunResult
-from graphs.samples_bulk import generate_bulk
-from nodes.audit.digest import digest_audits
-from nodes.audit.layout import is_source_path, is_test_path
-from state.audit import Finding, RepoAudit, RepoStats
+from orchestra.graphs.runner import RunResult
+from orchestra_audit.digest import digest_audits
+from orchestra_audit.findings import Finding, RepoAudit, RepoStats
+from orchestra_audit.layout import is_source_path, is_test_path
+from orchestra_audit.progress import AuditProgress
+from orchestra_audit.report import markdown, repo_states
+from orchestra_audit.samples_bulk import generate_bulk
+from orchestra_audit.team import AuditPathError, audit_task, discover, repo_names, roots_of_task
 
 
 def test_a_path_is_a_repository_or_a_folder_of_repositories(tmp_path: Path) -> None:

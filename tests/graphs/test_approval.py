@@ -10,8 +10,8 @@ from typing import Any
 from conftest import compiled, context, make_team, orchestra_cli, run_config
 from langgraph.types import Command
 
-from nodes import ScriptedChatModel, WorkerCall, plan_of, team_script
-from state import Plan, SpecialistOutput
+from orchestra.nodes import ScriptedChatModel, WorkerCall, plan_of, team_script
+from orchestra.state import Plan, SpecialistOutput
 
 
 def scripted(seen: list[str]) -> ScriptedChatModel:
@@ -109,7 +109,7 @@ TEAM = textwrap.dedent("""
     approval: {plan: true}
     specialists:
       - {name: researcher, description: Finds facts in the notes on databases,
-         tools: ["nodes.toolkit:search_notes"]}
+         tools: ["orchestra.nodes.toolkit:search_notes"]}
       - {name: writer, description: Writes a short summary}
 """)
 

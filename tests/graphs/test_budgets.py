@@ -11,8 +11,8 @@ from conftest import compiled, context, make_team, run_config
 from langchain_core.messages import AIMessage
 from langchain_core.tools import tool
 
-from nodes import ScriptedChatModel, WorkerCall, plan_of, team_script, tool_call
-from state import Plan, SpecialistOutput, SpecialistSpec, TeamSpec, TeamSpecError
+from orchestra.nodes import ScriptedChatModel, WorkerCall, plan_of, team_script, tool_call
+from orchestra.state import Plan, SpecialistOutput, SpecialistSpec, TeamSpec, TeamSpecError
 
 
 @tool
@@ -334,7 +334,7 @@ def test_a_nested_teams_orchestrator_sees_its_share_of_the_parents_budget() -> N
 def test_a_child_budget_larger_than_its_parent_is_a_build_error(
     spec: dict[str, Any], problem: str
 ) -> None:
-    from graphs import compile_team
+    from orchestra.graphs import compile_team
 
     with pytest.raises(TeamSpecError) as caught:
         compile_team(TeamSpec.model_validate({"name": "t"} | spec))

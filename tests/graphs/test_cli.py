@@ -11,8 +11,8 @@ from conftest import orchestra_cli
 
 FLAKY_MODELS = """
 import os
-from nodes import ScriptedChatModel, TransientModelError, plan_of, team_script
-from state import SpecialistOutput
+from orchestra.nodes import ScriptedChatModel, TransientModelError, plan_of, team_script
+from orchestra.state import SpecialistOutput
 
 def _log(call):
     with open(os.environ["FLAKY_LOG"], "a") as f:
@@ -97,14 +97,18 @@ def test_an_invalid_team_file_lists_every_problem(tmp_path: Path) -> None:
         textwrap.dedent("""
         name: bad
         specialists:
-          - {name: a, description: x, tools: ["nodes.toolkit:nope"]}
+          - {name: a, description: x, tools: ["orchestra.nodes.toolkit:nope"]}
           - {name: a, description: y, model: "gpt4"}
     """)
     )
     result = orchestra("run", "bad.yaml", "--task", "x", cwd=tmp_path)
     assert result.returncode == 2
     assert "3 problems" in result.stderr
-    for fragment in ("duplicate specialist name", "unknown model 'gpt4'", "nodes.toolkit:nope"):
+    for fragment in (
+        "duplicate specialist name",
+        "unknown model 'gpt4'",
+        "orchestra.nodes.toolkit:nope",
+    ):
         assert fragment in result.stderr
 
 

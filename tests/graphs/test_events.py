@@ -9,9 +9,9 @@ from typing import Any
 from conftest import compiled, context, make_team, run_config
 from rich.console import Console
 
-from graphs.live import describe, live_view
-from nodes import ScriptedChatModel, WorkerCall, plan_of, team_script
-from state import SpecialistOutput
+from orchestra.graphs.live import describe, live_view
+from orchestra.nodes import ScriptedChatModel, WorkerCall, plan_of, team_script
+from orchestra.state import SpecialistOutput
 
 
 def model() -> ScriptedChatModel:

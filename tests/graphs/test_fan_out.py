@@ -11,9 +11,9 @@ from conftest import compiled, context, make_team, run_config
 from langchain_core.messages import AIMessage
 from langchain_core.tools import tool
 
-from graphs.runner import open_checkpointer, resume_run, run_team
-from nodes import ScriptedChatModel, WorkerCall, team_script, tool_call
-from state import SpecialistOutput
+from orchestra.graphs.runner import open_checkpointer, resume_run, run_team
+from orchestra.nodes import ScriptedChatModel, WorkerCall, team_script, tool_call
+from orchestra.state import SpecialistOutput
 
 BRANCHES = ("north", "south", "east")
 
@@ -163,7 +163,7 @@ def test_map_runs_one_specialist_once_per_line() -> None:
 
 
 def test_a_transient_error_in_a_branch_is_retried_not_recorded_as_a_failure() -> None:
-    from nodes import TransientModelError
+    from orchestra.nodes import TransientModelError
 
     left = {"east": 1}
 

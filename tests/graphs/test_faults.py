@@ -12,9 +12,16 @@ from hypothesis import strategies as st
 from langchain_core.messages import AIMessage
 from langchain_core.tools import tool
 
-from nodes import FaultyChatModel, ScriptedChatModel, WorkerCall, plan_of, team_script, tool_call
-from nodes.local_model import BoundTool
-from state import RunStatus
+from orchestra.nodes import (
+    FaultyChatModel,
+    ScriptedChatModel,
+    WorkerCall,
+    plan_of,
+    team_script,
+    tool_call,
+)
+from orchestra.nodes.function_model import BoundTool
+from orchestra.state import RunStatus
 
 FAST = {"retry_attempts": 3, "retry_initial_s": 0.001}
 STATUSES = set(RunStatus.__args__)  # type: ignore[attr-defined]
@@ -122,7 +129,7 @@ def test_any_garbage_from_any_role_ends_within_the_caps_with_a_status(
 
     def respond(messages: Any, tools: list[BoundTool]) -> AIMessage:
         # Garbage first, then the offline policy: the run must survive either way.
-        from nodes import OfflineChatModel
+        from orchestra.nodes import OfflineChatModel
 
         return queue.pop(0) if queue else OfflineChatModel().reply(messages, tools, None)
 

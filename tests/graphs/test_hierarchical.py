@@ -13,8 +13,8 @@ from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command, interrupt
 
-from graphs import compile_team
-from nodes import (
+from orchestra.graphs import compile_team
+from orchestra.nodes import (
     ScriptedChatModel,
     TransientModelError,
     WorkerCall,
@@ -22,7 +22,7 @@ from nodes import (
     team_script,
     tool_call,
 )
-from state import (
+from orchestra.state import (
     Limits,
     Plan,
     SpecialistOutput,
@@ -160,7 +160,7 @@ def test_nested_team_files_are_inlined_relative_to_the_parent(tmp_path: Path) ->
     (tmp_path / "sub" / "inner.yaml").write_text(
         textwrap.dedent("""
         name: inner
-        specialists: [{name: x, description: does x, tools: ["nodes.toolkit:nope"]}]
+        specialists: [{name: x, description: does x, tools: ["orchestra.nodes.toolkit:nope"]}]
     """)
     )
     (tmp_path / "outer.yaml").write_text(
@@ -197,7 +197,7 @@ def test_a_crash_in_the_innermost_team_resumes_without_restarting_anything() -> 
     base = scripted(plans)
 
     def respond(messages: Any, tools: Any) -> Any:
-        from nodes.scripted import role_of, worker_call
+        from orchestra.nodes.scripted import role_of, worker_call
 
         if role_of(tools) == "specialist" and worker_call(messages, tools).specialist == "worker":
             if crash["worker"]:

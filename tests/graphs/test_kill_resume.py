@@ -16,8 +16,8 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 
 LOGGING_MODEL = """
 import os
-from nodes import OfflineChatModel
-from nodes.scripted import role_of, worker_call
+from orchestra.nodes import OfflineChatModel
+from orchestra.nodes.scripted import role_of, worker_call
 
 class Logged(OfflineChatModel):
     def reply(self, messages, tools, tool_choice):
@@ -35,7 +35,7 @@ model: "import:logged_model:model"
 specialists:
   - name: researcher
     description: Finds facts in the notes on databases and checkpoints; compares options.
-    tools: ["nodes.toolkit:search_notes"]
+    tools: ["orchestra.nodes.toolkit:search_notes"]
   - name: writer
     description: Writes a short summary report from earlier results.
 limits: {max_rounds: 1, max_concurrency: 4}
@@ -47,7 +47,7 @@ def cli(*args: str, cwd: Path, log: Path) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ORCHESTRA"))}
     env |= {"PYTHONPATH": str(cwd), "CALL_LOG": str(log)}
     return subprocess.Popen(
-        [sys.executable, "-m", "graphs", *args, "--json"],
+        [sys.executable, "-m", "orchestra", *args, "--json"],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,

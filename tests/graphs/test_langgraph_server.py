@@ -31,7 +31,7 @@ from ecosystem import free_port, unavailable
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 
-import graphs.examples as examples
+import orchestra.graphs.examples as examples
 
 ROOT = Path(__file__).parents[2]
 CONFIG = json.loads((ROOT / "langgraph.json").read_text())
@@ -68,8 +68,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         unavailable("langgraph-cli[inmem] is not installed: pip install -e '.[dev]'")
     home = tmp_path_factory.mktemp("langgraph-dev")
     shutil.copy(ROOT / "langgraph.json", home / "langgraph.json")
-    for package in ("graphs", "nodes", "state"):
-        (home / package).symlink_to(ROOT / package, target_is_directory=True)
+    # Only the graph file langgraph.json names; its imports come from the installed package.
+    (home / "graphs").symlink_to(ROOT / "graphs", target_is_directory=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ORCHESTRA"))}
     env |= {
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",

@@ -21,9 +21,9 @@ import pytest
 from langsmith_recorder import RecorderServer, langsmith_recorder
 from openai_server import openai_server
 
-from graphs.patterns import compile_team
-from graphs.team_files import example_teams
-from state import PatternName, load_team
+from orchestra.graphs.patterns import compile_team
+from orchestra.graphs.team_files import example_teams
+from orchestra.state import PatternName, load_team
 
 LANGSMITH_KEY = "lsv2_pt_orchestra-test-langsmith-key"
 OPENAI_KEY = "sk-orchestra-test-openai-key-do-not-trace"
@@ -52,7 +52,7 @@ def traced_run(
         "LANGSMITH_DISABLE_RUN_COMPRESSION": "true",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "graphs", command, *args, "--db", db, "--json"],
+        [sys.executable, "-m", "orchestra", command, *args, "--db", db, "--json"],
         cwd=cwd,
         env=clean | (env or {}),
         capture_output=True,
@@ -177,7 +177,7 @@ approval: {tool_calls: [researcher]}
 orchestrator: {review: false}
 specialists:
   - {name: researcher, description: Finds facts in the notes on databases,
-     tools: ["nodes.toolkit:search_notes"]}
+     tools: ["orchestra.nodes.toolkit:search_notes"]}
 """
 
 

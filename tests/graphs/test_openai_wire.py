@@ -19,11 +19,11 @@ from langgraph.checkpoint.memory import InMemorySaver
 from openai_server import openai_server
 from pydantic import SecretStr
 
-from graphs import compile_team
-from graphs.runner import open_checkpointer, run_team
-from graphs.team_files import example_teams
-from nodes.toolkit import search_notes
-from state import SpecialistOutput, SpecialistSpec, TeamContext, TeamSpec, load_team
+from orchestra.graphs import compile_team
+from orchestra.graphs.runner import open_checkpointer, run_team
+from orchestra.graphs.team_files import example_teams
+from orchestra.nodes.toolkit import search_notes
+from orchestra.state import SpecialistOutput, SpecialistSpec, TeamContext, TeamSpec, load_team
 
 
 def test_a_team_runs_through_chatopenai_with_strict_structured_output(
@@ -73,7 +73,7 @@ def test_a_hundred_branches_reach_the_server_at_once(monkeypatch: pytest.MonkeyP
             SpecialistSpec(
                 name="scout",
                 description="Looks one topic up in the notes.",
-                tools=["nodes.toolkit:search_notes"],
+                tools=["orchestra.nodes.toolkit:search_notes"],
                 max_steps=3,
             )
         ],

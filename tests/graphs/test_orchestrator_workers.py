@@ -13,8 +13,8 @@ from langchain_core.messages import AIMessage
 from langchain_core.tools import tool
 from pydantic import BaseModel
 
-from nodes import ScriptedChatModel, WorkerCall, plan_of, team_script, tool_call
-from state import Plan, SpecialistOutput, TeamContext
+from orchestra.nodes import ScriptedChatModel, WorkerCall, plan_of, team_script, tool_call
+from orchestra.state import Plan, SpecialistOutput, TeamContext
 
 
 def out(summary: str) -> SpecialistOutput:
@@ -317,7 +317,7 @@ def test_without_review_the_first_plan_is_the_only_one_and_no_review_call_is_mad
 
 
 def test_transient_model_errors_are_retried_by_the_node() -> None:
-    from nodes import TransientModelError
+    from orchestra.nodes import TransientModelError
 
     failures = {"left": 1}
 
@@ -395,7 +395,7 @@ def test_the_synthesizer_digest_runs_in_code_and_the_model_sees_it() -> None:
     seen: list[str] = []
 
     def synthesis(text: str) -> Any:
-        from state import Synthesis
+        from orchestra.state import Synthesis
 
         seen.append(text)
         return Synthesis(answer="ranked", citations=["s1", "s2"])

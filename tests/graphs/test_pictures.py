@@ -1,4 +1,4 @@
-"""Graph pictures are drawn offline by Graphviz's ``dot`` (``graphs.pictures``), also from
+"""Graph pictures are drawn offline by Graphviz's ``dot`` (``orchestra.graphs.pictures``), also from
 ``orchestra graph TEAM --png FILE``."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from ecosystem import unavailable
 
-import graphs.examples as examples
-from graphs.pictures import RendererMissingError, png_size, render_png, to_dot
+import orchestra.graphs.examples as examples
+from orchestra.graphs.pictures import RendererMissingError, png_size, render_png, to_dot
 
 ROOT = Path(__file__).parents[2]
 EXPORTED = sorted(json.loads((ROOT / "langgraph.json").read_text())["graphs"])
@@ -57,7 +57,7 @@ def test_a_longer_pipeline_draws_a_taller_picture(dot: str) -> None:
 def test_the_cli_writes_the_png_file(dot: str, tmp_path: Path) -> None:
     target = tmp_path / "pictures" / "research.png"
     done = subprocess.run(
-        [sys.executable, "-m", "graphs", "graph", "research", "--png", str(target)],
+        [sys.executable, "-m", "orchestra", "graph", "research", "--png", str(target)],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -78,7 +78,7 @@ def test_without_graphviz_the_error_says_what_to_install(
     with pytest.raises(RendererMissingError, match="apt-get install graphviz"):
         render_png(examples.research)
     done = subprocess.run(
-        [sys.executable, "-m", "graphs", "graph", "research", "--png", "x.png"],
+        [sys.executable, "-m", "orchestra", "graph", "research", "--png", "x.png"],
         cwd=tmp_path,
         env=os.environ | {"PATH": str(tmp_path)},
         capture_output=True,

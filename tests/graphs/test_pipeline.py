@@ -7,8 +7,8 @@ from collections.abc import Callable
 from conftest import compiled, context, make_team, run_config
 from pydantic import BaseModel
 
-from nodes import ScriptedChatModel, WorkerCall, team_script
-from state import SpecialistOutput
+from orchestra.nodes import ScriptedChatModel, WorkerCall, team_script
+from orchestra.state import SpecialistOutput
 
 STAGES = ("research", "draft", "edit", "format")
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from conftest import compiled, context, make_team, run_config
 
-from nodes import ScriptedChatModel, WorkerCall, plan_of, team_script
-from state import Plan, SpecialistOutput
+from orchestra.nodes import ScriptedChatModel, WorkerCall, plan_of, team_script
+from orchestra.state import Plan, SpecialistOutput
 
 
 def plans_in_turn(*plans: Plan | str) -> Any:

@@ -23,14 +23,14 @@ from ecosystem import unavailable
 from langgraph.checkpoint.postgres import PostgresSaver
 from postgres_server import SEARCHED, PostgresServer, find_bindir, postgres_server
 
-from graphs.runner import open_checkpointer, run_team, snapshot
-from graphs.team_files import example_teams
-from state import load_team
+from orchestra.graphs.runner import open_checkpointer, run_team, snapshot
+from orchestra.graphs.team_files import example_teams
+from orchestra.state import load_team
 
 SLOW_MODELS = """
 import os, time
-from nodes import ScriptedChatModel, plan_of, team_script
-from state import SpecialistOutput
+from orchestra.nodes import ScriptedChatModel, plan_of, team_script
+from orchestra.state import SpecialistOutput
 
 def work(call):
     with open(os.environ["CALL_LOG"], "a") as log:
@@ -68,7 +68,7 @@ def postgres() -> Iterator[PostgresServer]:
 def orchestra(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ORCHESTRA"))}
     return subprocess.Popen(
-        [sys.executable, "-m", "graphs", *args],
+        [sys.executable, "-m", "orchestra", *args],
         cwd=cwd,
         env=clean | env,
         stdout=subprocess.PIPE,

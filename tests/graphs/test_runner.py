@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import make_team
 
-from graphs.runner import (
+from orchestra.graphs.runner import (
     RunNotFoundError,
     open_checkpointer,
     resume_run,
@@ -15,8 +15,8 @@ from graphs.runner import (
     snapshot,
     stored_origin,
 )
-from nodes import ScriptedChatModel, TransientModelError, WorkerCall, plan_of, team_script
-from state import OrchestraError, SpecialistOutput
+from orchestra.nodes import ScriptedChatModel, TransientModelError, WorkerCall, plan_of, team_script
+from orchestra.state import OrchestraError, SpecialistOutput
 
 
 def flaky_team_model(fail: dict[str, bool]) -> ScriptedChatModel:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from conftest import compiled, context, make_team, run_config
 from pydantic import BaseModel
 
-from graphs.single_agent import agent_spec
-from nodes import ScriptedChatModel, WorkerCall, team_script
-from nodes.toolkit import calculate, search_notes
+from orchestra.graphs.single_agent import agent_spec
+from orchestra.nodes import ScriptedChatModel, WorkerCall, team_script
+from orchestra.nodes.toolkit import calculate, search_notes
 
 
 class Report(BaseModel):
@@ -51,7 +51,7 @@ def test_mixed_output_types_fall_back_to_the_default_output() -> None:
 
 def test_the_pattern_is_one_word_away() -> None:
     team = make_team("researcher", "analyst", tools={"researcher": [search_notes]})
-    from graphs import compile_team
+    from orchestra.graphs import compile_team
 
     state = compile_team(team, pattern="single_agent").invoke(
         {"task": "What is SQLite?"}, run_config(), context=context("offline")

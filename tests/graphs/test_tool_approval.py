@@ -26,8 +26,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
-from graphs.runner import resume_run, run_team
-from nodes import (
+from orchestra.graphs.runner import resume_run, run_team
+from orchestra.nodes import (
     ScriptedChatModel,
     TransientModelError,
     WorkerCall,
@@ -35,8 +35,14 @@ from nodes import (
     resolve_team,
     team_script,
 )
-from nodes import tool_call as make_call
-from state import OrchestraError, SpecialistOutput, SpecialistSpec, TeamSpec, TeamSpecError
+from orchestra.nodes import tool_call as make_call
+from orchestra.state import (
+    OrchestraError,
+    SpecialistOutput,
+    SpecialistSpec,
+    TeamSpec,
+    TeamSpecError,
+)
 
 DEPLOYED: list[str] = []
 
@@ -336,8 +342,8 @@ def test_approve_edit_and_reject_tool_calls_across_process_restarts(tmp_path: Pa
 SLOW_MODEL = textwrap.dedent("""
     from pathlib import Path
 
-    from nodes import OfflineChatModel
-    from nodes.scripted import role_of
+    from orchestra.nodes import OfflineChatModel
+    from orchestra.nodes.scripted import role_of
 
     class Logged(OfflineChatModel):
         def reply(self, messages, tools, tool_choice):
@@ -363,7 +369,7 @@ def killed_after_the_tool(thread: str, cwd: Path, *decision: str) -> None:
     before = saved_tool_answers(cwd, thread)
     env = {**os.environ, "PYTHONPATH": str(cwd)}
     env = {k: v for k, v in env.items() if not k.startswith(("OPENAI", "ORCHESTRA"))}
-    command = [sys.executable, "-m", "graphs", "resume", thread, *decision, "--json"]
+    command = [sys.executable, "-m", "orchestra", "resume", thread, *decision, "--json"]
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while saved_tool_answers(cwd, thread) == before:

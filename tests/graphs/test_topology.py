@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import disconnected
 
-import graphs.examples as examples
-from graphs.orchestrator_workers import CompiledTeam
+import orchestra.graphs.examples as examples
+from orchestra.graphs.orchestrator_workers import CompiledTeam
 
 ROOT = Path(__file__).parents[2]
 SNAPSHOTS = Path(__file__).parent / "snapshots"

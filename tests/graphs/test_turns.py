@@ -18,10 +18,10 @@ from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
-from graphs.patterns import compile_team
-from graphs.runner import run_config
-from nodes import ScriptedChatModel, WorkerCall, plan_of, team_script, tool_call
-from state import SpecialistOutput, TeamSpec
+from orchestra.graphs.patterns import compile_team
+from orchestra.graphs.runner import run_config
+from orchestra.nodes import ScriptedChatModel, WorkerCall, plan_of, team_script, tool_call
+from orchestra.state import SpecialistOutput, TeamSpec
 
 NAMES = ("a", "b", "c", "d", "e", "f")
 

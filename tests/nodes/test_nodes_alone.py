@@ -8,7 +8,7 @@ from conftest import make_team
 from langgraph.runtime import Runtime
 from langgraph.types import Command, Send
 
-from nodes import (
+from orchestra.nodes import (
     ScriptedChatModel,
     make_dispatch,
     make_orchestrator,
@@ -19,7 +19,7 @@ from nodes import (
     resolve_team,
     team_script,
 )
-from state import SpecialistOutput, TeamContext, WorkerResult
+from orchestra.state import SpecialistOutput, TeamContext, WorkerResult
 
 
 def runtime(model: Any = "offline") -> Runtime[TeamContext]:
@@ -164,7 +164,7 @@ def test_validator_alone_accepts_revises_and_caps() -> None:
 
 def test_synthesizer_alone_names_what_failed_and_sets_the_status() -> None:
     def synthesis(text: str) -> Any:
-        from state import Synthesis
+        from orchestra.state import Synthesis
 
         return Synthesis(answer="alpha says fine", citations=["s1", "s2", "zzz"])
 

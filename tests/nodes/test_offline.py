@@ -9,8 +9,8 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from pydantic import BaseModel, Field
 
-from nodes import OfflineChatModel
-from nodes.prompts import (
+from orchestra.nodes import OfflineChatModel
+from orchestra.nodes.prompts import (
     ORCHESTRATOR_PROMPT,
     SPECIALIST_PROMPT,
     SYNTHESIZER_PROMPT,
@@ -21,8 +21,8 @@ from nodes.prompts import (
     specialist_system,
     synthesizer_message,
 )
-from nodes.toolkit import calculate, find_text, list_files, search_notes
-from state import (
+from orchestra.nodes.toolkit import calculate, find_text, list_files, search_notes
+from orchestra.state import (
     DependencyResult,
     Plan,
     SpecialistOutput,
@@ -448,7 +448,7 @@ def test_latency_under_ainvoke_does_not_block_a_thread(monkeypatch: pytest.Monke
     def no_sleep(seconds: float) -> None:
         raise AssertionError(f"time.sleep({seconds}) blocked a thread")
 
-    monkeypatch.setattr("nodes.local_model.time.sleep", no_sleep)
+    monkeypatch.setattr("orchestra.nodes.function_model.time.sleep", no_sleep)
     model = OfflineChatModel(latency_ms=50)
 
     reply = asyncio.run(model.ainvoke([HumanMessage("hello")]))
@@ -552,15 +552,15 @@ def test_synthesizer_message() -> None:
 
 
 def test_a_full_stop_after_a_path_is_not_part_of_it() -> None:
-    from nodes.local_model import BoundTool
-    from nodes.offline import tool_arguments
+    from orchestra.nodes.function_model import BoundTool
+    from orchestra.nodes.offline import tool_arguments
 
     tool = BoundTool("list_files", "", {"properties": {"path": {"type": "string", "default": "."}}})
     assert tool_arguments(tool, "Count the lines in ./nodes.") == {"path": "./nodes"}
 
 
 def test_synthesis_names_each_missing_subtask_even_without_a_reason() -> None:
-    from nodes.offline import offline_synthesis
+    from orchestra.nodes.offline import offline_synthesis
 
     text = synthesizer_message(
         "t",
@@ -577,13 +577,13 @@ def test_synthesis_names_each_missing_subtask_even_without_a_reason() -> None:
 
 @pytest.mark.parametrize("verb", ["Compute", "Computes", "computed"])
 def test_word_forms_match_the_same_specialist(verb: str) -> None:
-    from nodes.offline import words
+    from orchestra.nodes.offline import words
 
     assert words(verb) == words("compute")
 
 
 def test_filled_arrays_honour_min_items() -> None:
-    from nodes.offline import _fill
+    from orchestra.nodes.offline import _fill
 
     schema = {"type": "array", "items": {"type": "string"}, "minItems": 4}
     assert len(_fill(schema, {}, "points", ["one fact."], "lead")) == 4
@@ -596,8 +596,8 @@ def test_filled_arrays_honour_min_items() -> None:
 
 
 def test_a_tool_result_that_is_the_output_json_becomes_the_output() -> None:
-    from nodes.local_model import BoundTool
-    from nodes.offline import offline_output
+    from orchestra.nodes.function_model import BoundTool
+    from orchestra.nodes.offline import offline_output
 
     params = SpecialistOutput.model_json_schema()
     ready = '{"summary": "exact", "key_points": ["a", "b"]}'

@@ -6,8 +6,8 @@ from collections.abc import Collection, Sequence
 
 import pytest
 
-from nodes import CheckedPlan, check_plan
-from state import Subtask
+from orchestra.nodes import CheckedPlan, check_plan
+from orchestra.state import Subtask
 
 TEAM = ("researcher", "analyst")
 

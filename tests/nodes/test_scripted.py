@@ -10,16 +10,23 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from pydantic import BaseModel
 
-from nodes import CallRecord, ScriptedChatModel, WorkerCall, plan_of, team_script, tool_call
-from nodes.local_model import BoundTool
-from nodes.prompts import (
+from orchestra.nodes import (
+    CallRecord,
+    ScriptedChatModel,
+    WorkerCall,
+    plan_of,
+    team_script,
+    tool_call,
+)
+from orchestra.nodes.function_model import BoundTool
+from orchestra.nodes.prompts import (
     orchestrator_message,
     specialist_message,
     specialist_system,
     synthesizer_message,
 )
-from nodes.toolkit import calculate
-from state import (
+from orchestra.nodes.toolkit import calculate
+from orchestra.state import (
     DependencyResult,
     Plan,
     SpecialistOutput,

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 from langchain_core.tools import BaseTool
 
-from nodes.toolkit import calculate, count_lines, find_text, list_files, search_notes, word_count
+from orchestra.nodes.toolkit import (
+    calculate,
+    count_lines,
+    find_text,
+    list_files,
+    search_notes,
+    word_count,
+)
 
 # --- calculate -----------------------------------------------------------------------------
 

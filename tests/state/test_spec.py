@@ -13,10 +13,10 @@ from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
 
-from nodes import OfflineChatModel, resolve_team
-from nodes.models import resolve_model
-from nodes.toolkit import calculate, search_notes
-from state import (
+from orchestra.nodes import OfflineChatModel, resolve_team
+from orchestra.nodes.chat_models import resolve_model
+from orchestra.nodes.toolkit import calculate, search_notes
+from orchestra.state import (
     Limits,
     ModelConfigError,
     OrchestratorSpec,
@@ -44,14 +44,17 @@ def file_team() -> TeamSpec:
             SpecialistSpec(
                 name="researcher",
                 description="Finds facts in notes.",
-                tools=["nodes.toolkit:search_notes", "nodes.toolkit:word_count"],
+                tools=[
+                    "orchestra.nodes.toolkit:search_notes",
+                    "orchestra.nodes.toolkit:word_count",
+                ],
                 output="state:SpecialistOutput",
                 max_steps=4,
             ),
             SpecialistSpec(
                 name="analyst",
                 description="Calculates numbers.",
-                tools=["nodes.toolkit.calculate"],
+                tools=["orchestra.nodes.toolkit.calculate"],
                 model="openai:gpt-4o-mini",
             ),
         ],
@@ -84,8 +87,8 @@ def test_save_and_load_round_trip(tmp_path: Path, suffix: str) -> None:
     assert loaded.limits.max_workers_per_round == 3
     assert loaded.limits.max_revisions == 0
     assert loaded.specialist("researcher").tools == [
-        "nodes.toolkit:search_notes",
-        "nodes.toolkit:word_count",
+        "orchestra.nodes.toolkit:search_notes",
+        "orchestra.nodes.toolkit:word_count",
     ]
     text = path.read_text(encoding="utf-8")
     data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
@@ -160,12 +163,12 @@ def test_save_team_names_every_field_holding_an_object(tmp_path: Path) -> None:
             SpecialistSpec(
                 name="analyst",
                 description="math",
-                tools=["nodes.toolkit:word_count", calculate, search_notes],
+                tools=["orchestra.nodes.toolkit:word_count", calculate, search_notes],
                 output=SpecialistOutput,
                 checks=[check],
             ),
             SpecialistSpec(
-                name="clean", description="only paths", tools=["nodes.toolkit:calculate"]
+                name="clean", description="only paths", tools=["orchestra.nodes.toolkit:calculate"]
             ),
         ],
         validator={"checks": [check]},
@@ -273,10 +276,14 @@ def broken_team() -> TeamSpec:
             SpecialistSpec(name="not-valid", description="has a dash"),
             SpecialistSpec(name="validator", description="clashes with a node"),
             SpecialistSpec(name="blank", description="   "),
-            SpecialistSpec(name="tooled", description="t", tools=["nodes.toolkit:no_such_tool"]),
+            SpecialistSpec(
+                name="tooled", description="t", tools=["orchestra.nodes.toolkit:no_such_tool"]
+            ),
             SpecialistSpec(name="noprovider", description="m", model="gpt4"),
             SpecialistSpec(name="noname", description="m", model="openai:"),
-            SpecialistSpec(name="typed", description="o", output="nodes.toolkit:calculate"),
+            SpecialistSpec(
+                name="typed", description="o", output="orchestra.nodes.toolkit:calculate"
+            ),
         ],
     )
 
@@ -354,7 +361,7 @@ def test_team_level_problems() -> None:
         model="gpt4",
         orchestrator=RoleSpec(model="openai: "),
         specialists=[],
-        validator={"checks": ["nodes.toolkit:missing_check"]},
+        validator={"checks": ["orchestra.nodes.toolkit:missing_check"]},
     )
 
     with pytest.raises(TeamSpecError) as caught:
@@ -501,7 +508,7 @@ def test_openai_base_url_alone_is_enough(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 MODELS_MODULE = """
-from nodes.offline import OfflineChatModel
+from orchestra.nodes.offline import OfflineChatModel
 
 INSTANCE = OfflineChatModel(latency_ms=3)
 NOT_A_MODEL = "just text"

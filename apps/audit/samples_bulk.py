@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from graphs.samples import POLICY, fake
+from orchestra_audit.samples import POLICY, fake
 
 
 def _pins(i: int) -> list[str]:

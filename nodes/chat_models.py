@@ -9,9 +9,9 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from nodes.offline import OfflineChatModel
-from nodes.resolve import import_ref
-from state import ModelConfigError, parse_model_ref
+from orchestra.nodes.offline import OfflineChatModel
+from orchestra.nodes.resolve import import_ref
+from orchestra.state import ModelConfigError, parse_model_ref
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 
@@ -83,7 +83,7 @@ class PerModel:
     stays the same (models resolved from one string are the same object).
 
     Example:
-        >>> from nodes.offline import OfflineChatModel
+        >>> from orchestra.nodes.offline import OfflineChatModel
         >>> structured = PerModel(lambda chat: chat.bind_tools([]))
         >>> chat = OfflineChatModel()
         >>> structured(chat) is structured(chat)

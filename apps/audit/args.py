@@ -1,4 +1,4 @@
-"""The ``orchestra audit`` and ``orchestra samples`` arguments (``graphs.audit_cli`` runs them).
+"""``orchestra audit`` and ``orchestra samples``: the ``orchestra`` CLI plug-in of the audit.
 
 Apart from the commands' code so that building the ``orchestra`` parser, and so ``--help``,
 imports nothing heavy.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["COMMANDS", "register"]
+__all__ = ["COMMANDS", "handle", "register"]
 
 COMMANDS = ("audit", "samples")
 
@@ -47,3 +47,10 @@ def register(
     samples.add_argument("--files", type=int, default=200, help="files per synthetic repository")
     samples.add_argument("--force", action="store_true", help="write into a non-empty DIR")
     samples.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run ``orchestra audit`` or ``orchestra samples`` (the commands' code loads here)."""
+    from orchestra_audit import cli
+
+    return cli.handle(args)

@@ -2,7 +2,7 @@
 
 The auditor specialist returns a ``RepoAudit`` per repository; the synthesizer's digest
 reduces all of them to one ``AuditDigest`` (ranked, merged, cross-repository conflicts
-explained). Every field is required, as in ``state.outputs``, so the schemas stay valid
+explained). Every field is required, as in ``orchestra.state.outputs``, so the schemas stay valid
 for strict structured-output modes. Secret values never appear in any of these models:
 evidence is redacted before a ``Finding`` is built.
 """

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from state.audit import KINDS, SEVERITIES, Finding
+from orchestra_audit.findings import KINDS, SEVERITIES, Finding
 
 ACROSS_RULES = {
     "dependency.unpinned": "has no version constraint in {n} repositories: any release, "

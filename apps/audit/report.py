@@ -16,10 +16,10 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from graphs.runner import RunResult
-from nodes.audit.digest import digest_audits, headline, place
-from state import totals
-from state.audit import SEVERITIES, AuditDigest, RepoAudit
+from orchestra.graphs.runner import RunResult
+from orchestra.state import totals
+from orchestra_audit.digest import digest_audits, headline, place
+from orchestra_audit.findings import SEVERITIES, AuditDigest, RepoAudit
 
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 TERMINAL_ROWS = 40

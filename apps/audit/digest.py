@@ -14,8 +14,7 @@ from collections import Counter, defaultdict
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel
 
-from nodes.audit.merge import cross_reference_secrets, merge, merge_across, rank_key
-from state.audit import (
+from orchestra_audit.findings import (
     SEVERITIES,
     AuditDigest,
     Dependency,
@@ -26,6 +25,7 @@ from state.audit import (
     RepoLine,
     VersionConflict,
 )
+from orchestra_audit.merge import cross_reference_secrets, merge, merge_across, rank_key
 
 TOP = 5
 """Findings named in the summary."""

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from graphs.runner import ModelChoice, OnUpdate, RunResult, resume_run, run_team, snapshot
-from nodes.audit.policy import AuditPolicy
-from nodes.audit.scope import load_scope, record_scope
-from state import Limits, OrchestraError, SpecialistSpec, SynthesizerSpec, TeamSpec
+from orchestra.graphs.runner import ModelChoice, OnUpdate, RunResult, resume_run, run_team, snapshot
+from orchestra.state import Limits, OrchestraError, SpecialistSpec, SynthesizerSpec, TeamSpec
+from orchestra_audit.policy import AuditPolicy
+from orchestra_audit.scope import load_scope, record_scope
 
 AUDITOR_PROMPT = """\
 You audit one software repository, read-only. First call `audit_repository` with the
@@ -57,7 +57,7 @@ def audit_team(repos: int, *, max_revisions: int = 1) -> TeamSpec:
     Every repository's task may start at once: LangGraph's ``max_concurrency`` is also
     the pool that saves finished tasks to the checkpointer, so it gets one thread more
     than there are tasks; how many repositories are *analysed* at once is bounded by the
-    audit's scope instead (``nodes.audit.pacing``).
+    audit's scope instead (``orchestra_audit.pacing``).
     """
     steps = 4
     per_repo = steps * (max_revisions + 1)
@@ -72,14 +72,17 @@ def audit_team(repos: int, *, max_revisions: int = 1) -> TeamSpec:
                     "conflicting dependencies, and missing tests."
                 ),
                 prompt=AUDITOR_PROMPT,
-                tools=["nodes.audit.tools:audit_repository", "nodes.audit.tools:browse_repository"],
-                output="state.audit:RepoAudit",
-                checks=["nodes.audit.checks:findings_exist"],
+                tools=[
+                    "orchestra_audit.tools:audit_repository",
+                    "orchestra_audit.tools:browse_repository",
+                ],
+                output="orchestra_audit.findings:RepoAudit",
+                checks=["orchestra_audit.checks:findings_exist"],
                 max_steps=steps,
             )
         ],
         synthesizer=SynthesizerSpec(
-            prompt=SYNTHESIZER_PROMPT, digest="nodes.audit.digest:digest_audits"
+            prompt=SYNTHESIZER_PROMPT, digest="orchestra_audit.digest:digest_audits"
         ),
         limits=Limits(
             max_workers_per_round=max(repos, 1),

@@ -17,10 +17,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from nodes.audit.files import FileText
-from nodes.audit.layout import is_requirements
-from nodes.audit.versions import EXTERNAL, INVALID, UNPINNED, Constraint, npm, pep440
-from state.audit import Ecosystem
+from orchestra_audit.files import FileText
+from orchestra_audit.findings import Ecosystem
+from orchestra_audit.layout import is_requirements
+from orchestra_audit.versions import EXTERNAL, INVALID, UNPINNED, Constraint, npm, pep440
 
 NPM_SECTIONS = ("dependencies", "devDependencies", "optionalDependencies")
 """peerDependencies are ranges on purpose (the host app pins), so they are not judged."""

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nodes.audit.files import FileText
-from nodes.audit.layout import is_test_path
-from state.audit import SEVERITIES, Finding, Severity
+from orchestra_audit.files import FileText
+from orchestra_audit.findings import SEVERITIES, Finding, Severity
+from orchestra_audit.layout import is_test_path
 
 MASK = "[REDACTED]"
 

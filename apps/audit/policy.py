@@ -24,8 +24,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from state import OrchestraError
-from state.audit import Ecosystem
+from orchestra.state import OrchestraError
+from orchestra_audit.findings import Ecosystem
 
 
 class PolicyError(OrchestraError, ValueError):

@@ -11,8 +11,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from nodes.plan_check import CheckedPlan, check_plan
-from state import TERMINAL, Plan, Subtask, SubtaskRecord, TeamSpec, WorkerResult, status_of
+from orchestra.nodes.plan_sanitize import CheckedPlan, check_plan
+from orchestra.state import (
+    TERMINAL,
+    Plan,
+    Subtask,
+    SubtaskRecord,
+    TeamSpec,
+    WorkerResult,
+    status_of,
+)
 
 
 def normalized(instruction: str) -> str:

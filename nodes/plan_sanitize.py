@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from state import Subtask, SubtaskRecord
+from orchestra.state import Subtask, SubtaskRecord
 
 
 @dataclass

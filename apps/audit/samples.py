@@ -4,7 +4,7 @@
 ``policy.toml``, always byte for byte the same, and returns every planted problem with its
 kind, file and line, so a test can check that the audit finds each one. The fake secrets
 are assembled at run time from a hash, so this source file holds none for a scanner to flag.
-``generate_bulk`` (in ``graphs.samples_bulk``) makes large synthetic sets for benchmarks.
+``generate_bulk`` (in ``orchestra_audit.samples_bulk``) makes large synthetic sets for benchmarks.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from state.audit import FindingKind
+from orchestra_audit.findings import FindingKind
 
 POLICY = """\
 # Minimum versions for the demo set: orchestra audit SAMPLES --policy SAMPLES/policy.toml

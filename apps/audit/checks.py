@@ -13,9 +13,9 @@ from pathlib import Path
 from langgraph.config import get_config
 from pydantic import BaseModel
 
-from nodes.audit.files import Confined, line_count
-from nodes.audit.scope import load_scope
-from state.audit import RepoAudit
+from orchestra_audit.files import Confined, line_count
+from orchestra_audit.findings import RepoAudit
+from orchestra_audit.scope import load_scope
 
 _LISTED = 10
 

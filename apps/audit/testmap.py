@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from nodes.audit.files import FileText
-from nodes.audit.layout import is_source_path, is_test_path, language, module_stem
-from nodes.audit.policy import AuditPolicy
-from state.audit import Finding, Severity
+from orchestra_audit.files import FileText
+from orchestra_audit.findings import Finding, Severity
+from orchestra_audit.layout import is_source_path, is_test_path, language, module_stem
+from orchestra_audit.policy import AuditPolicy
 
 MAX_MODULE_FINDINGS = 50
 """Untested modules reported one by one; beyond this, one finding counts the rest."""

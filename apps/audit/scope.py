@@ -27,7 +27,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from nodes.audit.policy import AuditPolicy
+from orchestra_audit.policy import AuditPolicy
 
 STATE_DIR_ENV = "ORCHESTRA_STATE_DIR"
 
@@ -57,7 +57,7 @@ class AuditScope:
     policy: AuditPolicy
     key: bytes
     max_concurrency: int = 8
-    """Repositories analysed at once (see ``nodes.audit.pacing``)."""
+    """Repositories analysed at once (see ``orchestra_audit.pacing``)."""
 
     def root_for(self, repo: str) -> tuple[Path, str]:
         """The root and name ``repo`` designates, refused unless it is one of this audit's.

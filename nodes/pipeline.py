@@ -14,14 +14,14 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from nodes.dispatch import payload_for, skipped
-from nodes.events import emit
-from nodes.resolve import ResolvedTeam
-from nodes.runnable import Node
-from nodes.synthesizer import run_status, split_results
-from nodes.usage import carve, team_exhausted
-from nodes.validator import judge, verdict_update
-from state import (
+from orchestra.nodes.dispatch import payload_for, skipped
+from orchestra.nodes.events import emit
+from orchestra.nodes.resolve import ResolvedTeam
+from orchestra.nodes.runnable import Node
+from orchestra.nodes.synthesizer import run_status, split_results
+from orchestra.nodes.usage import carve, team_exhausted
+from orchestra.nodes.validator import judge, verdict_update
+from orchestra.state import (
     SubtaskRecord,
     TeamContext,
     TeamState,
@@ -29,7 +29,7 @@ from state import (
     WorkerResult,
     totals,
 )
-from state.events import EventKind
+from orchestra.state.events import EventKind
 
 
 def stage_names(team: ResolvedTeam) -> tuple[str, ...]:

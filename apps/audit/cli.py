@@ -1,4 +1,4 @@
-"""The ``orchestra audit`` and ``orchestra samples`` commands (arguments: ``graphs.audit_args``).
+"""The ``orchestra audit`` and ``orchestra samples`` commands (arguments: ``orchestra_audit.args``).
 
 ``orchestra audit PATH... [--json] [--report FILE.md] [--db PATH] [--model M]
 [--policy FILE] [--max-concurrency N] [--thread ID]`` audits repositories and prints the
@@ -21,15 +21,22 @@ from types import FrameType
 
 from rich.console import Console
 
-from graphs.audit import AuditJob, AuditPathError, audit_team, discover, repo_names, run_audit
-from graphs.audit_progress import AuditProgress
-from graphs.audit_report import audit_json, markdown, render, repo_states, run_digest
-from graphs.runner import RunResult, new_thread_id, open_checkpointer, snapshot
-from graphs.samples import generate_samples
-from graphs.samples_bulk import generate_bulk
-from nodes import default_model_ref
-from nodes.audit import pacing
-from nodes.audit.policy import AuditPolicy, PolicyError, load_policy
+from orchestra.graphs.runner import RunResult, new_thread_id, open_checkpointer, snapshot
+from orchestra.nodes import default_model_ref
+from orchestra_audit import pacing
+from orchestra_audit.policy import AuditPolicy, PolicyError, load_policy
+from orchestra_audit.progress import AuditProgress
+from orchestra_audit.report import audit_json, markdown, render, repo_states, run_digest
+from orchestra_audit.samples import generate_samples
+from orchestra_audit.samples_bulk import generate_bulk
+from orchestra_audit.team import (
+    AuditJob,
+    AuditPathError,
+    audit_team,
+    discover,
+    repo_names,
+    run_audit,
+)
 
 
 def _fail(message: str) -> int:
@@ -54,7 +61,7 @@ def _stop_analysers_on_ctrl_c() -> Iterator[None]:
     """On Ctrl-C, stop the analysers in their threads too, then raise KeyboardInterrupt.
 
     Without this, LangGraph waits for every started repository to finish before the
-    interrupt reaches the command (see ``nodes.audit.pacing``).
+    interrupt reaches the command (see ``orchestra_audit.pacing``).
     """
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be set from the main thread
@@ -98,7 +105,7 @@ def _explanation(result: RunResult, model: str | None) -> str:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from graphs.cli import EXIT  # the command's exit codes live with the command
+    from orchestra.graphs.cli import EXIT  # the command's exit codes live with the command
 
     if args.max_concurrency < 1:
         return _fail("--max-concurrency must be at least 1")

@@ -4,7 +4,7 @@
 (secrets already redacted): the offline model hands it on as its output, a real model
 explains it. ``browse_repository`` lets a real model look closer at a folder or file, with
 the same confinement and the same redaction. Which repositories are allowed comes from the
-audit's recorded scope (see ``nodes.audit.scope``), found through the run's thread id.
+audit's recorded scope (see ``orchestra_audit.scope``), found through the run's thread id.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from pathlib import Path
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import tool
 
-from nodes.audit.analyse import audit_repo
-from nodes.audit.files import MAX_BYTES, Confined, is_skipped_dir, read_text
-from nodes.audit.pacing import turn
-from nodes.audit.scope import scope_of
-from nodes.audit.secrets import detect, redact
+from orchestra_audit.analyse import audit_repo
+from orchestra_audit.files import MAX_BYTES, Confined, is_skipped_dir, read_text
+from orchestra_audit.pacing import turn
+from orchestra_audit.scope import scope_of
+from orchestra_audit.secrets import detect, redact
 
 MAX_LINES = 200
 MAX_ENTRIES = 200

@@ -7,9 +7,9 @@ repositories) need every repository at once, so they are found by the digest fro
 
 from __future__ import annotations
 
-from nodes.audit.manifests import Declared, ManifestError
-from nodes.audit.policy import AuditPolicy, package_key
-from state.audit import Dependency, Finding, Severity
+from orchestra_audit.findings import Dependency, Finding, Severity
+from orchestra_audit.manifests import Declared, ManifestError
+from orchestra_audit.policy import AuditPolicy, package_key
 
 
 def _finding(repo: str, item: Declared, severity: Severity, rule: str, message: str) -> Finding:

@@ -11,14 +11,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from nodes.audit.deps import dependency_findings
-from nodes.audit.files import Confined, walk
-from nodes.audit.manifests import declared
-from nodes.audit.pacing import check
-from nodes.audit.policy import AuditPolicy
-from nodes.audit.secrets import Secret, detect, redact, secret_findings
-from nodes.audit.testmap import coverage_findings
-from state.audit import SEVERITIES, Finding, RepoAudit, RepoStats
+from orchestra_audit.deps import dependency_findings
+from orchestra_audit.files import Confined, walk
+from orchestra_audit.findings import SEVERITIES, Finding, RepoAudit, RepoStats
+from orchestra_audit.manifests import declared
+from orchestra_audit.pacing import check
+from orchestra_audit.policy import AuditPolicy
+from orchestra_audit.secrets import Secret, detect, redact, secret_findings
+from orchestra_audit.testmap import coverage_findings
 
 _PATHS = frozenset({"root", "file"})
 """Fields naming files: a path is where a secret is, never the secret, and must stay exact."""

@@ -16,8 +16,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from graphs.audit_report import RepoState, repo_states
-from state import TERMINAL
+from orchestra.state import TERMINAL
+from orchestra_audit.report import RepoState, repo_states
 
 ROWS = 12
 """Repositories listed under the bar; the busiest first."""

@@ -1,0 +1,121 @@
+"""orchestra: orchestrator-specialist teams compiled to LangGraph state machines.
+
+Everything a user needs is importable from here; the subpackages (``orchestra.state``,
+``orchestra.nodes``, ``orchestra.graphs``) are the framework's layers, and what they do
+not re-export here is internal. Test doubles live in :mod:`orchestra.testing`.
+
+Importing ``orchestra`` is cheap (no LangChain or LangGraph until a name is used)::
+
+    >>> import orchestra
+    >>> from langgraph.checkpoint.memory import InMemorySaver
+    >>> team = orchestra.TeamSpec(
+    ...     name="demo",
+    ...     specialists=[orchestra.SpecialistSpec(name="writer", description="Writes.")],
+    ... )
+    >>> result = orchestra.run_team(
+    ...     team, "Write one line about LangGraph.", saver=InMemorySaver(), model="offline"
+    ... )
+    >>> result.status
+    'completed'
+"""
+
+from __future__ import annotations
+
+import typing
+from importlib.metadata import PackageNotFoundError, version
+
+from orchestra.state.lazy import lazy_getattr as _lazy_getattr
+
+if typing.TYPE_CHECKING:
+    from orchestra.graphs.patterns import build, compile_team
+    from orchestra.graphs.runner import (
+        RunNotFoundError,
+        RunResult,
+        open_checkpointer,
+        resume_run,
+        run_team,
+        snapshot,
+    )
+    from orchestra.nodes.retry import TransientModelError
+    from orchestra.state.budget import PRICES, Envelope, Price, Totals
+    from orchestra.state.context import TeamContext
+    from orchestra.state.errors import ModelConfigError, OrchestraError, TeamSpecError
+    from orchestra.state.events import EventKind, ProgressEvent
+    from orchestra.state.outputs import Plan, SpecialistOutput, Subtask, Synthesis
+    from orchestra.state.patterns import PATTERNS, FanOutSpec, JoinPolicy, PatternName, PipelineSpec
+    from orchestra.state.spec import (
+        ApprovalSpec,
+        Limits,
+        OrchestratorSpec,
+        SpecialistSpec,
+        SynthesizerSpec,
+        TeamSpec,
+        ValidatorSpec,
+        load_team,
+        save_team,
+    )
+    from orchestra.state.team_state import RunStatus, SubtaskStatus
+
+try:
+    __version__ = version("orchestra")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
+
+_MODULES = (
+    "orchestra.state.errors",
+    "orchestra.state.patterns",
+    "orchestra.state.budget",
+    "orchestra.state.events",
+    "orchestra.state.outputs",
+    "orchestra.state.team_state",
+    "orchestra.state.spec",
+    "orchestra.state.context",
+    "orchestra.nodes.retry",
+    "orchestra.graphs.patterns",
+    "orchestra.graphs.runner",
+)
+
+__all__ = [
+    "PATTERNS",
+    "PRICES",
+    "ApprovalSpec",
+    "Envelope",
+    "EventKind",
+    "FanOutSpec",
+    "JoinPolicy",
+    "Limits",
+    "ModelConfigError",
+    "OrchestraError",
+    "OrchestratorSpec",
+    "PatternName",
+    "PipelineSpec",
+    "Plan",
+    "Price",
+    "ProgressEvent",
+    "RunNotFoundError",
+    "RunResult",
+    "RunStatus",
+    "SpecialistOutput",
+    "SpecialistSpec",
+    "Subtask",
+    "SubtaskStatus",
+    "Synthesis",
+    "SynthesizerSpec",
+    "TeamContext",
+    "TeamSpec",
+    "TeamSpecError",
+    "Totals",
+    "TransientModelError",
+    "ValidatorSpec",
+    "__version__",
+    "build",
+    "compile_team",
+    "load_team",
+    "open_checkpointer",
+    "resume_run",
+    "run_team",
+    "save_team",
+    "snapshot",
+]
+
+__getattr__ = _lazy_getattr("orchestra", globals(), _MODULES, __all__)
