@@ -8,7 +8,12 @@ TASK ?= Compare SQLite and PostgreSQL checkpointers, then write a short summary
 
 .PHONY: install system-deps demo team-demo audit-demo bench test lint
 
-$(STAMP): pyproject.toml
+# The install is a strict editable one (a tree of links under build/, which mypy follows):
+# a module added, renamed or removed shows up only after reinstalling. A folder's mtime
+# changes exactly then, so the package folders are prerequisites too.
+PACKAGE_DIRS := $(shell find src state nodes graphs apps -type d -not -name __pycache__)
+
+$(STAMP): pyproject.toml $(PACKAGE_DIRS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" --config-settings editable_mode=strict
 	touch $(STAMP)

@@ -28,6 +28,8 @@ from orchestra.state.lazy import lazy_getattr as _lazy_getattr
 
 if typing.TYPE_CHECKING:
     from orchestra.graphs.patterns import build, compile_team
+    from orchestra.graphs.pictures import render_png
+    from orchestra.graphs.render import render_result
     from orchestra.graphs.runner import (
         RunNotFoundError,
         RunResult,
@@ -36,8 +38,9 @@ if typing.TYPE_CHECKING:
         run_team,
         snapshot,
     )
+    from orchestra.graphs.team_files import example_teams
     from orchestra.nodes.retry import TransientModelError
-    from orchestra.state.budget import PRICES, Envelope, Price, Totals
+    from orchestra.state.budget import PRICES, Envelope, Price, Totals, price_of, totals
     from orchestra.state.context import TeamContext
     from orchestra.state.errors import ModelConfigError, OrchestraError, TeamSpecError
     from orchestra.state.events import EventKind, ProgressEvent
@@ -73,11 +76,12 @@ _MODULES = (
     "orchestra.nodes.retry",
     "orchestra.graphs.patterns",
     "orchestra.graphs.runner",
+    "orchestra.graphs.team_files",
+    "orchestra.graphs.pictures",
+    "orchestra.graphs.render",
 )
 
 __all__ = [
-    "PATTERNS",
-    "PRICES",
     "ApprovalSpec",
     "Envelope",
     "EventKind",
@@ -87,6 +91,8 @@ __all__ = [
     "ModelConfigError",
     "OrchestraError",
     "OrchestratorSpec",
+    "PATTERNS",
+    "PRICES",
     "PatternName",
     "PipelineSpec",
     "Plan",
@@ -110,12 +116,17 @@ __all__ = [
     "__version__",
     "build",
     "compile_team",
+    "example_teams",
     "load_team",
     "open_checkpointer",
+    "price_of",
+    "render_png",
+    "render_result",
     "resume_run",
     "run_team",
     "save_team",
     "snapshot",
+    "totals",
 ]
 
 __getattr__ = _lazy_getattr("orchestra", globals(), _MODULES, __all__)
