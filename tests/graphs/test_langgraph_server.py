@@ -68,8 +68,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         unavailable("langgraph-cli[inmem] is not installed: pip install -e '.[dev]'")
     home = tmp_path_factory.mktemp("langgraph-dev")
     shutil.copy(ROOT / "langgraph.json", home / "langgraph.json")
-    # Only the graph file langgraph.json names; its imports come from the installed package.
-    (home / "graphs").symlink_to(ROOT / "graphs", target_is_directory=True)
+    # langgraph.json names the graphs by module (orchestra.graphs.examples:research), so the
+    # server finds them in the installed package from a folder holding nothing else.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ORCHESTRA"))}
     env |= {
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
