@@ -18,6 +18,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
+from orchestra.nodes.call_info import CallInfo, result_info, roster_of, with_call
 from orchestra.nodes.chat_models import PerModel, resolve_model
 from orchestra.nodes.events import emit
 from orchestra.nodes.plan_seam import PlanReview, made_progress, review_plan
@@ -82,6 +83,22 @@ class Orchestrator:
         if rejected := state.get("plan_feedback"):
             text += "\n" + section("Feedback", f"A human rejected your last plan: {rejected}")
         return [SystemMessage(spec.orchestrator.prompt or ORCHESTRATOR_PROMPT), HumanMessage(text)]
+
+    def call_info(self, state: TeamState) -> CallInfo:
+        """What ``messages`` say, as data for the model call's metadata."""
+        spec, results = self.spec, state["results"]
+        return CallInfo(
+            role="orchestrator",
+            team=spec.name,
+            task=state["task"],
+            round=state.get("round", 0) + 1,
+            feedback=state.get("plan_feedback") or None,
+            output_tool=Plan.__name__,
+            max_rounds=spec.limits.max_rounds if spec.orchestrator.review else 1,
+            max_subtasks=spec.limits.max_workers_per_round,
+            roster=roster_of(spec.specialists),
+            results=tuple(result_info(r, results.get(r["id"])) for r in state["plan"]),
+        )
 
     def model(self, runtime: Runtime[TeamContext]) -> Any:
         """The orchestrator's model, answering with a typed ``Plan``."""
@@ -184,9 +201,10 @@ class Orchestrator:
     def planning(self, state: TeamState, chat: Any) -> Attempt[OrchestratorRoute]:
         """Plan, with corrections: each model call asked of a driver (``orchestra.nodes.steps``)."""
         conversation, spend = self.messages(state), Spend.for_team(self.spec)
+        config = with_call(self.call_info(state))
         verdicts: list[Verdict] = []
         for attempt in range(self.spec.limits.max_plan_revisions + 1):
-            step = cast(ModelStep, (yield AskModel(chat, conversation, {})))
+            step = cast(ModelStep, (yield AskModel(chat, conversation, config)))
             spend.record(step["reply"], latency_s=step["latency_s"])
             review, verdict = self.judge(state, step["reply"], attempt)
             verdicts.append(verdict)
