@@ -560,17 +560,20 @@ def test_a_full_stop_after_a_path_is_not_part_of_it() -> None:
 
 
 def test_synthesis_names_each_missing_subtask_even_without_a_reason() -> None:
+    from orchestra.nodes.call_info import CallInfo, ResultInfo
     from orchestra.nodes.offline import offline_synthesis
 
-    text = synthesizer_message(
-        "t",
-        [],
-        [
-            "### s2 (writer): failed\ninstruction: x",
-            "### s4 (writer): skipped\nreason: dependency s2 failed",
-        ],
+    call = CallInfo(
+        role="synthesizer",
+        team="t",
+        task="t",
+        output_tool="Synthesis",
+        missing=(
+            ResultInfo("s2", "writer", "failed", "x"),
+            ResultInfo("s4", "writer", "skipped", "", reason="dependency s2 failed"),
+        ),
     )
-    answer = offline_synthesis(text, "Synthesis").tool_calls[0]["args"]["answer"]
+    answer = offline_synthesis(call, "Synthesis").tool_calls[0]["args"]["answer"]
     assert "s2 (writer) failed," in answer
     assert "s4 (writer) skipped: dependency s2 failed" in answer
 
