@@ -22,7 +22,13 @@ from orchestra.nodes.call_info import CallInfo, result_info, roster_of, with_cal
 from orchestra.nodes.chat_models import PerModel, resolve_model
 from orchestra.nodes.events import emit
 from orchestra.nodes.plan_seam import PlanReview, made_progress, review_plan
-from orchestra.nodes.prompts import ORCHESTRATOR_PROMPT, orchestrator_message, result_block, section
+from orchestra.nodes.prompts import (
+    ORCHESTRATOR_PROMPT,
+    orchestrator_message,
+    plan_problems,
+    plan_rejected,
+    result_block,
+)
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
 from orchestra.nodes.steps import (
@@ -40,11 +46,6 @@ from orchestra.nodes.usage import Spend, budget_lines, team_exhausted, team_left
 from orchestra.state import PendingPlan, Plan, TeamContext, TeamState, Verdict, plan_model
 
 OrchestratorRoute = Command[Literal["dispatch", "synthesizer", "approve_plan"]]
-
-
-def _feedback(problems: list[str]) -> str:
-    listed = "\n".join(f"- {p}" for p in problems)
-    return f"Your plan has problems:\n{listed}\nReturn a corrected plan."
 
 
 class Orchestrator:
@@ -81,7 +82,7 @@ class Orchestrator:
             budget=budget_lines(state, spec),
         )
         if rejected := state.get("plan_feedback"):
-            text += "\n" + section("Feedback", f"A human rejected your last plan: {rejected}")
+            text += "\n" + plan_rejected(rejected)
         return [SystemMessage(spec.orchestrator.prompt or ORCHESTRATOR_PROMPT), HumanMessage(text)]
 
     def call_info(self, state: TeamState) -> CallInfo:
@@ -210,7 +211,7 @@ class Orchestrator:
             verdicts.append(verdict)
             if not self.retry_with(state, verdict, spend, attempt):
                 break
-            conversation = [*conversation, HumanMessage(_feedback(review.problems))]
+            conversation = [*conversation, HumanMessage(plan_problems(review.problems))]
         return self.decide(state, review, spend, verdicts)
 
     def run(self, state: TeamState, runtime: Runtime[TeamContext]) -> OrchestratorRoute:

@@ -1,8 +1,11 @@
 """Built-in role prompts and the messages each role receives.
 
 Role prompts say *how* to work and may be replaced in the team spec. The human
-messages carry the data in ``## Section`` blocks; ``sections`` reads them back, which is
-how the offline model and the scripted-model helpers see what a role was asked.
+messages carry the data in ``## Section`` blocks. Every sentence a role's model reads
+that the framework writes is here, so it can be reworded in one place: the local models
+(scripted, faulty, offline) do not read it — they get the call's ``CallInfo``
+(``orchestra.nodes.call_info``). Only a local model behind a wire reads the layout back
+(``sections`` and ``output_tool_name``, used by ``orchestra.nodes.prompt_reading``).
 """
 
 from __future__ import annotations
@@ -145,6 +148,22 @@ def specialist_message(
     if feedback:
         parts.append(section("Feedback", f"{REJECTED_PREFIX}{feedback}"))
     return "\n".join(parts)
+
+
+def finish_reminder(output_name: str) -> str:
+    """What a specialist is told when its reply called no tool."""
+    return f"Call `{output_name}` with your result to finish."
+
+
+def plan_problems(problems: list[str]) -> str:
+    """The orchestrator's correction request after the plan seam found problems."""
+    listed = "\n".join(f"- {p}" for p in problems)
+    return f"Your plan has problems:\n{listed}\nReturn a corrected plan."
+
+
+def plan_rejected(reason: str) -> str:
+    """The block telling the orchestrator a human rejected its last plan."""
+    return section("Feedback", f"A human rejected your last plan: {reason}")
 
 
 def synthesizer_message(

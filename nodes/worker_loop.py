@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 from orchestra.nodes.call_info import CallInfo, input_infos, with_call
 from orchestra.nodes.chat_models import PerModel
 from orchestra.nodes.partial_output import partial_output
-from orchestra.nodes.prompts import specialist_message, specialist_system
+from orchestra.nodes.prompts import finish_reminder, specialist_message, specialist_system
 from orchestra.nodes.resolve import ResolvedSpecialist
 from orchestra.nodes.steps import AskModel, Attempt, ModelStep, RunTool, ToolStep
 from orchestra.nodes.tool_approval import PendingCall, ToolDecision
@@ -158,7 +158,7 @@ class WorkerLoop:
         self.invalid_output = None
         if not calls:
             self.invalid_output = "the reply called no tool"
-            self.messages.append(HumanMessage(f"Call `{name}` with your result to finish."))
+            self.messages.append(HumanMessage(finish_reminder(name)))
             return []
         to_run = []
         for call in calls:
