@@ -611,3 +611,55 @@ def test_a_tool_result_that_is_the_output_json_becomes_the_output() -> None:
     ]
     out = offline_output(messages, BoundTool("SpecialistOutput", "", params))
     assert out == {"summary": "exact", "key_points": ["a", "b"]}
+
+
+# --- structure, not prose ------------------------------------------------------------------
+
+
+def test_the_call_info_wins_over_the_prompt() -> None:
+    from orchestra.nodes.call_info import CallInfo, roster_of, with_call
+
+    # The prompt asks for a report; the call's CallInfo (what the role node says) for costs.
+    prompt = orchestrator_messages("Draft a short report on tracing")
+    info = CallInfo(
+        role="orchestrator",
+        team="t",
+        task="Estimate the costs of 40 model calls",
+        output_tool="Plan",
+        max_subtasks=8,
+        roster=roster_of(ROSTER),
+    )
+    structured = OfflineChatModel().with_structured_output(plan_model(NAMES), include_raw=True)
+    plan = structured.invoke(prompt, with_call(info))["parsed"]
+    assert isinstance(plan, Plan)
+    assert shape(plan) == [("s1", "analyst", [])]
+    assert plan.subtasks[0].instruction == "Estimate the costs of 40 model calls"
+
+    work = CallInfo(
+        role="specialist",
+        team="t",
+        specialist="analyst",
+        subtask_id="s1",
+        instruction="What is (3 + 4) * 2?",
+        output_tool="SpecialistOutput",
+    )
+    bound = OfflineChatModel().bind_tools([calculate, SpecialistOutput])
+    reply = bound.invoke(specialist_messages("Take 100 divided by 8 plus 2"), with_call(work))
+    assert reply.tool_calls[0]["args"] == {"expression": "(3 + 4) * 2"}
+
+
+def test_results_in_the_call_info_end_the_planning_whatever_the_prompt_says() -> None:
+    from orchestra.nodes.call_info import CallInfo, ResultInfo, roster_of, with_call
+
+    info = CallInfo(
+        role="orchestrator",
+        team="t",
+        task="Find facts about SQLite.",
+        round=2,
+        output_tool="Plan",
+        roster=roster_of(ROSTER),
+        results=(ResultInfo("s1", "researcher", "accepted", "Find facts", summary="Found."),),
+    )
+    structured = OfflineChatModel().with_structured_output(plan_model(NAMES), include_raw=True)
+    plan = structured.invoke(orchestrator_messages("Find facts about SQLite."), with_call(info))
+    assert plan["parsed"].subtasks == []
