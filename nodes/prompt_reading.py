@@ -17,8 +17,22 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from orchestra.nodes.call_info import CallInfo, InputInfo, ResultInfo
 from orchestra.nodes.function_model import BoundTool
-from orchestra.nodes.prompts import REJECTED_PREFIX, output_tool_name, sections
+from orchestra.nodes.prompts import REJECTED_PREFIX
 from orchestra.state import Plan, Synthesis
+
+
+def sections(text: str) -> dict[str, str]:
+    """The ``## Title`` blocks of a message, by title."""
+    found: dict[str, str] = {}
+    for match in re.finditer(r"^## (.+?)\n(.*?)(?=^## |\Z)", text, flags=re.M | re.S):
+        found[match.group(1).strip()] = match.group(2).strip()
+    return found
+
+
+def output_tool_name(system_text: str) -> str | None:
+    """The output tool a specialist's system prompt tells it to finish with."""
+    match = re.search(r"call `(\w+)` with it\. That ends your turn\.", system_text)
+    return match.group(1) if match else None
 
 
 def _roster(text: str) -> tuple[tuple[str, str], ...]:

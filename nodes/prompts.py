@@ -5,13 +5,12 @@ messages carry the data in ``## Section`` blocks. Every sentence a role's model 
 that the framework writes is here, so it can be reworded in one place: the local models
 (scripted, faulty, offline) do not read it — they get the call's ``CallInfo``
 (``orchestra.nodes.call_info``). Only a local model behind a wire reads the layout back
-(``sections`` and ``output_tool_name``, used by ``orchestra.nodes.prompt_reading``).
+(``orchestra.nodes.prompt_reading``).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -53,14 +52,6 @@ REJECTED_PREFIX = "Your previous result was rejected: "
 def section(title: str, body: str) -> str:
     """One ``## title`` block."""
     return f"## {title}\n{body.strip()}\n"
-
-
-def sections(text: str) -> dict[str, str]:
-    """The ``## Title`` blocks of a message, by title."""
-    found: dict[str, str] = {}
-    for match in re.finditer(r"^## (.+?)\n(.*?)(?=^## |\Z)", text, flags=re.M | re.S):
-        found[match.group(1).strip()] = match.group(2).strip()
-    return found
 
 
 def roster(specialists: Iterable[SpecialistSpec]) -> str:
@@ -176,9 +167,3 @@ def synthesizer_message(
     if digest is not None:
         parts.append(section("Digest", json.dumps(digest, ensure_ascii=False)))
     return "\n".join(parts)
-
-
-def output_tool_name(system_text: str) -> str | None:
-    """The output tool a specialist's system prompt tells it to finish with."""
-    match = re.search(r"call `(\w+)` with it\. That ends your turn\.", system_text)
-    return match.group(1) if match else None

@@ -10,13 +10,13 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel, Field
 
 from orchestra.nodes import OfflineChatModel
+from orchestra.nodes.prompt_reading import sections
 from orchestra.nodes.prompts import (
     ORCHESTRATOR_PROMPT,
     SPECIALIST_PROMPT,
     SYNTHESIZER_PROMPT,
     orchestrator_message,
     result_block,
-    sections,
     specialist_message,
     specialist_system,
     synthesizer_message,
