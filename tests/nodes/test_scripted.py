@@ -441,3 +441,29 @@ def test_roles_not_scripted_fall_back_to_the_offline_policy() -> None:
     assert only_call(analyst) == ("calculate", {"expression": "3 * 4"})
     assert synthesis.citations == ["s1"]
     assert model.call_count == 3
+
+
+def test_a_team_script_called_without_a_call_info_says_how_to_give_one() -> None:
+    model = ScriptedChatModel(respond=team_script())
+    messages, _ = worker_messages("analyst", "s1")  # the prompt alone is not read
+
+    with pytest.raises(ValueError, match="no CallInfo for this model call"):
+        model.bind_tools([SpecialistOutput]).invoke(messages)
+
+
+def test_the_call_info_not_the_prompt_decides_who_is_asked() -> None:
+    seen: list[WorkerCall] = []
+
+    def record(call: WorkerCall) -> SpecialistOutput:
+        seen.append(call)
+        return SpecialistOutput(summary="ok", key_points=[])
+
+    model = ScriptedChatModel(respond=team_script(workers={"analyst": record}))
+    prompt, _ = worker_messages("researcher", "s1", "Find facts.")
+    _, config = worker_messages("analyst", "s2", "Compute 1 + 1")
+    model.bind_tools([SpecialistOutput]).invoke(prompt, config)
+
+    [call] = seen
+    assert (call.specialist, call.subtask_id) == ("analyst", "s2")
+    assert call.instruction == "Compute 1 + 1"
+    assert model.calls == [CallRecord("specialist", "analyst", "s2", ("SpecialistOutput",))]
