@@ -4,7 +4,8 @@ Test how your team copes with a bad provider day. Each call draws from a seeded 
 sequence and, at the configured rates, raises a transient error (the node retries it),
 answers with malformed text where a tool call or JSON was expected, calls the right tool
 with arguments of the wrong schema, or calls a tool that is not bound. Otherwise the
-wrapped model answers. Every injected fault is recorded.
+wrapped model answers. Every injected fault is recorded. A wrong-schema answer goes to
+the output tool the call's ``CallInfo`` names (``orchestra.nodes.call_info``).
 
 Example:
     >>> model = FaultyChatModel(transient_rate=0.5, seed=7)
@@ -21,7 +22,7 @@ from typing import Literal
 from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import Field, PrivateAttr
 
-from orchestra.nodes.function_model import BoundTool, LocalChatModel, tool_call
+from orchestra.nodes.function_model import BoundTool, LocalChatModel, current_call, tool_call
 from orchestra.nodes.offline import OfflineChatModel
 from orchestra.nodes.retry import TransientModelError
 
@@ -82,7 +83,10 @@ class FaultyChatModel(LocalChatModel):
         if fault == "malformed":
             return AIMessage(content='{"subtasks": [ {"id": "s1", "specialist": ')
         if fault == "wrong_schema" and tools:
-            target = tool_choice if tool_choice in {t.name for t in tools} else tools[-1].name
+            names = {t.name for t in tools}
+            call = current_call()
+            finish = call.output_tool if call is not None else ""
+            target = next((n for n in (tool_choice, finish) if n in names), tools[-1].name)
             return AIMessage(content="", tool_calls=[tool_call(target, {"unexpected": [1, 2]})])
         if fault == "unknown_tool":
             return AIMessage(content="", tool_calls=[tool_call("delete_database", {"all": True})])

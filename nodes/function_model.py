@@ -1,15 +1,21 @@
 """A chat model whose reply is a function of (messages, bound tools).
 
-It is the base of the offline and scripted models.
+It is the base of the offline, scripted and faulty models.
 It implements ``bind_tools`` (and so LangChain's default ``with_structured_output``),
 reports token usage, can simulate provider latency without blocking a thread under
 ``ainvoke``, and counts its calls. Each reply is a fresh message: LangChain sets ``.id``
 on returned messages in place, so sharing one would leak across parallel branches.
+
+The role nodes pass a ``CallInfo`` with each call (``orchestra.nodes.call_info``); the
+model reads it from the run manager's metadata and makes it ``current_call()`` while its
+``reply`` runs, so a reply (and any script it asks) knows who is asking without reading
+the prompt's wording.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import time
 import uuid
@@ -25,6 +31,21 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, PrivateAttr
+
+from orchestra.nodes.call_info import CallInfo, call_info_of
+
+_CURRENT: contextvars.ContextVar[CallInfo | None] = contextvars.ContextVar(
+    "orchestra_current_call", default=None
+)
+
+
+def current_call() -> CallInfo | None:
+    """The ``CallInfo`` of the call a local model is answering now (``None`` outside one).
+
+    Set for the duration of ``LocalChatModel.reply``, so scripts and wrapped models called
+    from it see the same call; ``None`` when the caller passed none (a direct ``invoke``).
+    """
+    return _CURRENT.get()
 
 
 @dataclass(frozen=True)
@@ -110,12 +131,22 @@ class LocalChatModel(BaseChatModel):
         formatted = [convert_to_openai_tool(t) for t in tools]
         return self.bind(tools=formatted, tool_choice=tool_choice, **kwargs)
 
-    def _answer(self, messages: list[BaseMessage], **kwargs: Any) -> ChatResult:
+    def _answer(
+        self,
+        messages: list[BaseMessage],
+        run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
+        **kwargs: Any,
+    ) -> ChatResult:
         with self._lock:
             self._calls += 1
         tool_choice = kwargs.get("tool_choice")
         choice = tool_choice if isinstance(tool_choice, str) else None
-        message = self.reply(list(messages), _bound_tools(kwargs.get("tools")), choice)
+        info = call_info_of(run_manager.metadata if run_manager else None)
+        token = _CURRENT.set(info)
+        try:
+            message = self.reply(list(messages), _bound_tools(kwargs.get("tools")), choice)
+        finally:
+            _CURRENT.reset(token)
         out = message.model_copy(deep=True)
         prompt = sum(_approx_tokens(_message_text(m)) for m in messages)
         completion = _approx_tokens(_message_text(out))
@@ -138,7 +169,7 @@ class LocalChatModel(BaseChatModel):
     ) -> ChatResult:
         if self.latency_ms > 0:
             time.sleep(self.latency_ms / 1000)
-        return self._answer(messages, **kwargs)
+        return self._answer(messages, run_manager, **kwargs)
 
     async def _agenerate(
         self,
@@ -149,7 +180,7 @@ class LocalChatModel(BaseChatModel):
     ) -> ChatResult:
         if self.latency_ms > 0:
             await asyncio.sleep(self.latency_ms / 1000)
-        return self._answer(messages, **kwargs)
+        return self._answer(messages, run_manager, **kwargs)
 
 
 def structured_reply(output: BaseModel, *, name: str | None = None) -> AIMessage:

@@ -18,10 +18,17 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
+from orchestra.nodes.call_info import CallInfo, result_info, roster_of, with_call
 from orchestra.nodes.chat_models import PerModel, resolve_model
 from orchestra.nodes.events import emit
 from orchestra.nodes.plan_seam import PlanReview, made_progress, review_plan
-from orchestra.nodes.prompts import ORCHESTRATOR_PROMPT, orchestrator_message, result_block, section
+from orchestra.nodes.prompts import (
+    ORCHESTRATOR_PROMPT,
+    orchestrator_message,
+    plan_problems,
+    plan_rejected,
+    result_block,
+)
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
 from orchestra.nodes.steps import (
@@ -39,11 +46,6 @@ from orchestra.nodes.usage import Spend, budget_lines, team_exhausted, team_left
 from orchestra.state import PendingPlan, Plan, TeamContext, TeamState, Verdict, plan_model
 
 OrchestratorRoute = Command[Literal["dispatch", "synthesizer", "approve_plan"]]
-
-
-def _feedback(problems: list[str]) -> str:
-    listed = "\n".join(f"- {p}" for p in problems)
-    return f"Your plan has problems:\n{listed}\nReturn a corrected plan."
 
 
 class Orchestrator:
@@ -80,8 +82,24 @@ class Orchestrator:
             budget=budget_lines(state, spec),
         )
         if rejected := state.get("plan_feedback"):
-            text += "\n" + section("Feedback", f"A human rejected your last plan: {rejected}")
+            text += "\n" + plan_rejected(rejected)
         return [SystemMessage(spec.orchestrator.prompt or ORCHESTRATOR_PROMPT), HumanMessage(text)]
+
+    def call_info(self, state: TeamState) -> CallInfo:
+        """What ``messages`` say, as data for the model call's metadata."""
+        spec, results = self.spec, state["results"]
+        return CallInfo(
+            role="orchestrator",
+            team=spec.name,
+            task=state["task"],
+            round=state.get("round", 0) + 1,
+            feedback=state.get("plan_feedback") or None,
+            output_tool=Plan.__name__,
+            max_rounds=spec.limits.max_rounds if spec.orchestrator.review else 1,
+            max_subtasks=spec.limits.max_workers_per_round,
+            roster=roster_of(spec.specialists),
+            results=tuple(result_info(r, results.get(r["id"])) for r in state["plan"]),
+        )
 
     def model(self, runtime: Runtime[TeamContext]) -> Any:
         """The orchestrator's model, answering with a typed ``Plan``."""
@@ -184,15 +202,16 @@ class Orchestrator:
     def planning(self, state: TeamState, chat: Any) -> Attempt[OrchestratorRoute]:
         """Plan, with corrections: each model call asked of a driver (``orchestra.nodes.steps``)."""
         conversation, spend = self.messages(state), Spend.for_team(self.spec)
+        config = with_call(self.call_info(state))
         verdicts: list[Verdict] = []
         for attempt in range(self.spec.limits.max_plan_revisions + 1):
-            step = cast(ModelStep, (yield AskModel(chat, conversation, {})))
+            step = cast(ModelStep, (yield AskModel(chat, conversation, config)))
             spend.record(step["reply"], latency_s=step["latency_s"])
             review, verdict = self.judge(state, step["reply"], attempt)
             verdicts.append(verdict)
             if not self.retry_with(state, verdict, spend, attempt):
                 break
-            conversation = [*conversation, HumanMessage(_feedback(review.problems))]
+            conversation = [*conversation, HumanMessage(plan_problems(review.problems))]
         return self.decide(state, review, spend, verdicts)
 
     def run(self, state: TeamState, runtime: Runtime[TeamContext]) -> OrchestratorRoute:

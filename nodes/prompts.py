@@ -1,14 +1,16 @@
 """Built-in role prompts and the messages each role receives.
 
 Role prompts say *how* to work and may be replaced in the team spec. The human
-messages carry the data in ``## Section`` blocks; ``sections`` reads them back, which is
-how the offline model and the scripted-model helpers see what a role was asked.
+messages carry the data in ``## Section`` blocks. Every sentence a role's model reads
+that the framework writes is here, so it can be reworded in one place: the local models
+(scripted, faulty, offline) do not read it — they get the call's ``CallInfo``
+(``orchestra.nodes.call_info``). Only a local model behind a wire reads the layout back
+(``orchestra.nodes.prompt_reading``).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -50,14 +52,6 @@ REJECTED_PREFIX = "Your previous result was rejected: "
 def section(title: str, body: str) -> str:
     """One ``## title`` block."""
     return f"## {title}\n{body.strip()}\n"
-
-
-def sections(text: str) -> dict[str, str]:
-    """The ``## Title`` blocks of a message, by title."""
-    found: dict[str, str] = {}
-    for match in re.finditer(r"^## (.+?)\n(.*?)(?=^## |\Z)", text, flags=re.M | re.S):
-        found[match.group(1).strip()] = match.group(2).strip()
-    return found
 
 
 def roster(specialists: Iterable[SpecialistSpec]) -> str:
@@ -147,6 +141,22 @@ def specialist_message(
     return "\n".join(parts)
 
 
+def finish_reminder(output_name: str) -> str:
+    """What a specialist is told when its reply called no tool."""
+    return f"Call `{output_name}` with your result to finish."
+
+
+def plan_problems(problems: list[str]) -> str:
+    """The orchestrator's correction request after the plan seam found problems."""
+    listed = "\n".join(f"- {p}" for p in problems)
+    return f"Your plan has problems:\n{listed}\nReturn a corrected plan."
+
+
+def plan_rejected(reason: str) -> str:
+    """The block telling the orchestrator a human rejected its last plan."""
+    return section("Feedback", f"A human rejected your last plan: {reason}")
+
+
 def synthesizer_message(
     task: str, accepted: list[str], missing: list[str], digest: dict[str, Any] | None = None
 ) -> str:
@@ -157,9 +167,3 @@ def synthesizer_message(
     if digest is not None:
         parts.append(section("Digest", json.dumps(digest, ensure_ascii=False)))
     return "\n".join(parts)
-
-
-def output_tool_name(system_text: str) -> str | None:
-    """The output tool a specialist's system prompt tells it to finish with."""
-    match = re.search(r"call `(\w+)` with it\. That ends your turn\.", system_text)
-    return match.group(1) if match else None

@@ -1,8 +1,11 @@
 """The scripted model: test your own teams without a provider.
 
-Its reply is a pure function of (messages, bound tools), so parallel branches get the
-same answers in any order, and it records every call. ``team_script`` builds such a
-function from per-role answers; roles you leave out fall back to the offline policy.
+Its reply is a pure function of (messages, bound tools) and the call's ``CallInfo`` (what
+the role node says the call is for: role, specialist, subtask id, round, output tool, ...;
+see ``orchestra.nodes.call_info``), so parallel branches get the same answers in any order,
+and it records every call. ``team_script`` builds such a function from per-role answers;
+roles you leave out fall back to the offline policy. Nothing here reads the prompts'
+wording: reword a prompt and every script sees the same calls.
 
 Example:
     >>> from orchestra.state import SpecialistOutput
@@ -15,18 +18,23 @@ Example:
 
 from __future__ import annotations
 
-import re
+import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from pydantic import BaseModel, PrivateAttr
 
-from orchestra.nodes.function_model import BoundTool, LocalChatModel, structured_reply
+from orchestra.nodes.call_info import CallInfo, InputInfo
+from orchestra.nodes.function_model import (
+    BoundTool,
+    LocalChatModel,
+    current_call,
+    structured_reply,
+)
 from orchestra.nodes.offline import OfflineChatModel
-from orchestra.nodes.prompts import REJECTED_PREFIX, output_tool_name, sections
 from orchestra.state import Plan, Subtask, Synthesis
 
 Reply = AIMessage | BaseModel | str
@@ -42,7 +50,8 @@ class WorkerCall:
     subtask_id: str
     instruction: str
     inputs: str
-    """The ``## Inputs`` section: the results of the subtasks this one depends on."""
+    """The results of the subtasks this one depends on: ``### id (specialist)``, the
+    summary, and ``output: {json}`` of the fields the summary does not show."""
     feedback: str | None
     """The validator's feedback when the subtask was sent back, else ``None``."""
     tool_results: tuple[str, ...]
@@ -65,7 +74,13 @@ class CallRecord:
 
 
 def role_of(tools: Sequence[BoundTool]) -> str:
-    """``orchestrator``, ``synthesizer`` or ``specialist``, from the bound tools."""
+    """``orchestrator``, ``synthesizer`` or ``specialist``: the current call's role.
+
+    Read from the call's ``CallInfo``; a call without one (a direct ``invoke``) is told
+    by its bound tools.
+    """
+    if (call := current_call()) is not None:
+        return call.role
     names = {t.name for t in tools}
     if Plan.__name__ in names:
         return "orchestrator"
@@ -74,33 +89,42 @@ def role_of(tools: Sequence[BoundTool]) -> str:
     return "specialist"
 
 
-def _feedback(section: str | None) -> str | None:
-    if section is None:
-        return None
-    return section.removeprefix(REJECTED_PREFIX).strip()
+def inputs_text(inputs: Sequence[InputInfo]) -> str:
+    """The dependencies' results as one text, each under ``### id (specialist)``."""
+    blocks = []
+    for dep in inputs:
+        rest = {k: v for k, v in dep.output.items() if v != dep.summary}
+        lines = [f"### {dep.subtask_id} ({dep.specialist})", dep.summary]
+        lines += [f"output: {json.dumps(rest, ensure_ascii=False)}"] if rest else []
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _required() -> CallInfo:
+    call = current_call()
+    if call is None:
+        raise ValueError(
+            "no CallInfo for this model call: a scripted call must come from an orchestra "
+            "role node, or pass one with orchestra.nodes.call_info.with_call(info) as config"
+        )
+    return call
 
 
 def worker_call(messages: list[BaseMessage], tools: Sequence[BoundTool]) -> WorkerCall:
-    """Parse a specialist's messages into a ``WorkerCall``."""
-    system = next((m.text for m in messages if isinstance(m, SystemMessage)), "")
+    """The current specialist call as a ``WorkerCall`` (from its ``CallInfo``)."""
+    call = _required()
     humans = [i for i, m in enumerate(messages) if isinstance(m, HumanMessage)]
-    if not humans:
-        raise ValueError("a specialist call needs a human message with its subtask")
-    first_human = humans[0]
-    blocks = sections(messages[first_human].text)
-    after = messages[first_human + 1 :]
-    name = re.search(r"You are the `(\w+)` specialist", system)
-    sid = re.search(r"id: (\S+)", blocks.get("Subtask", ""))
+    after = messages[humans[0] + 1 :] if humans else messages
     return WorkerCall(
-        specialist=name.group(1) if name else "",
-        subtask_id=sid.group(1) if sid else "",
-        instruction=blocks.get("Instruction", ""),
-        inputs=blocks.get("Inputs", ""),
-        feedback=_feedback(blocks.get("Feedback")),
+        specialist=call.specialist,
+        subtask_id=call.subtask_id,
+        instruction=call.instruction,
+        inputs=inputs_text(call.inputs),
+        feedback=call.feedback,
         tool_results=tuple(m.text for m in after if isinstance(m, ToolMessage)),
         tools=tuple(t.name for t in tools),
-        output_tool=output_tool_name(system) or "",
-        step=sum(isinstance(m, AIMessage) for m in after),
+        output_tool=call.output_tool,
+        step=call.step,
     )
 
 
@@ -131,7 +155,8 @@ class ScriptedChatModel(LocalChatModel):
     ) -> AIMessage:
         """Ask the script, and turn what it returns into a message."""
         role = role_of(tools)
-        call = worker_call(messages, tools) if role == "specialist" and tools else None
+        info = current_call()
+        call = worker_call(messages, tools) if role == "specialist" and info else None
         with self._record_lock:
             self._records.append(
                 CallRecord(
@@ -173,7 +198,8 @@ def team_script(
 
     Args:
         plan: the first round's plan (later rounds get an empty plan, i.e. done), a list of
-            plans by round, or ``f(orchestrator_message_text, round) -> Plan``.
+            plans by round, or ``f(orchestrator_message_text, round) -> Plan`` (the round
+            from the call's ``CallInfo``; the text is the prompt, as a real model sees it).
         workers: per specialist, an output object or ``f(WorkerCall) -> reply``.
         synthesis: the synthesis, or ``f(synthesizer_message_text) -> Synthesis``.
 
@@ -183,28 +209,24 @@ def team_script(
     scripted = dict(workers or {})
 
     def respond(messages: list[BaseMessage], tools: list[BoundTool]) -> Reply:
-        role = role_of(tools)
+        call = _required()
         human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
-        if human is None:
-            raise ValueError("scripted team model: no human message to answer")
-        if role == "orchestrator" and plan is not None:
-            found = re.search(r"round: (\d+)", human.text)
-            round_no = int(found.group(1)) if found else 1
+        text = human.text if human else ""
+        if call.role == "orchestrator" and plan is not None:
             if callable(plan):
-                return plan(human.text, round_no)
+                return plan(text, call.round)
             plans = [plan] if isinstance(plan, Plan) else list(plan)
-            if round_no <= len(plans):
-                return plans[round_no - 1]
+            if call.round <= len(plans):
+                return plans[call.round - 1]
             return Plan(rationale="done", subtasks=[])
-        if role == "synthesizer" and synthesis is not None:
-            return synthesis(human.text) if callable(synthesis) else synthesis
-        if role == "specialist" and tools:
-            call = worker_call(messages, tools)
+        if call.role == "synthesizer" and synthesis is not None:
+            return synthesis(text) if callable(synthesis) else synthesis
+        if call.role == "specialist" and tools:
             script = scripted.get(call.specialist)
             if isinstance(script, BaseModel):
                 return script
             if script is not None:
-                return script(call)
+                return script(worker_call(messages, tools))
         return offline.reply(messages, tools, None)
 
     return respond

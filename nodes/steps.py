@@ -44,6 +44,8 @@ class AskModel:
     bound: Runnable[Any, Any]
     messages: list[BaseMessage]
     trace: RunnableConfig
+    """The call's config: tracing metadata and the role's ``CallInfo``
+    (``orchestra.nodes.call_info``), which the local models read instead of the prompt."""
 
 
 @dataclass(frozen=True)

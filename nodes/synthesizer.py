@@ -12,6 +12,7 @@ from typing import Any, cast
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
+from orchestra.nodes.call_info import CallInfo, result_info, with_call
 from orchestra.nodes.chat_models import PerModel, resolve_model
 from orchestra.nodes.events import emit
 from orchestra.nodes.prompts import SYNTHESIZER_PROMPT, result_block, synthesizer_message
@@ -158,6 +159,22 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
         )
         return [SystemMessage(spec.synthesizer.prompt or SYNTHESIZER_PROMPT), HumanMessage(text)]
 
+    def call_info(state: TeamState, digest: dict[str, Any] | None) -> CallInfo:
+        # What ``messages`` say, as data for the model call's metadata.
+        accepted, missing = split_results(state)
+        by_id = {r["id"]: r for r in state["plan"]}
+        results = state["results"]
+        return CallInfo(
+            role="synthesizer",
+            team=spec.name,
+            task=state["task"],
+            round=state.get("round", 0),
+            output_tool=Synthesis.__name__,
+            results=tuple(result_info(by_id[sid], results[sid]) for sid in accepted),
+            missing=tuple(result_info(by_id[r["subtask_id"]], r) for r in missing),
+            digest=digest,
+        )
+
     structured = PerModel(lambda chat: chat.with_structured_output(Synthesis, include_raw=True))
 
     def model(runtime: Runtime[TeamContext]) -> Any:
@@ -193,7 +210,9 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
         if spent := team_exhausted(state, spec):
             return without_model(state, digest, notes, spent)
         spend = Spend.for_team(spec)
-        step = cast(ModelStep, (yield AskModel(model(runtime), messages(state, digest), {})))
+        config = with_call(call_info(state, digest))
+        asked = AskModel(model(runtime), messages(state, digest), config)
+        step = cast(ModelStep, (yield asked))
         spend.record(step["reply"], latency_s=step["latency_s"])
         return close(state, step["reply"], spend, digest, notes)
 

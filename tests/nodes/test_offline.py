@@ -10,13 +10,13 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel, Field
 
 from orchestra.nodes import OfflineChatModel
+from orchestra.nodes.prompt_reading import sections
 from orchestra.nodes.prompts import (
     ORCHESTRATOR_PROMPT,
     SPECIALIST_PROMPT,
     SYNTHESIZER_PROMPT,
     orchestrator_message,
     result_block,
-    sections,
     specialist_message,
     specialist_system,
     synthesizer_message,
@@ -560,17 +560,20 @@ def test_a_full_stop_after_a_path_is_not_part_of_it() -> None:
 
 
 def test_synthesis_names_each_missing_subtask_even_without_a_reason() -> None:
+    from orchestra.nodes.call_info import CallInfo, ResultInfo
     from orchestra.nodes.offline import offline_synthesis
 
-    text = synthesizer_message(
-        "t",
-        [],
-        [
-            "### s2 (writer): failed\ninstruction: x",
-            "### s4 (writer): skipped\nreason: dependency s2 failed",
-        ],
+    call = CallInfo(
+        role="synthesizer",
+        team="t",
+        task="t",
+        output_tool="Synthesis",
+        missing=(
+            ResultInfo("s2", "writer", "failed", "x"),
+            ResultInfo("s4", "writer", "skipped", "", reason="dependency s2 failed"),
+        ),
     )
-    answer = offline_synthesis(text, "Synthesis").tool_calls[0]["args"]["answer"]
+    answer = offline_synthesis(call, "Synthesis").tool_calls[0]["args"]["answer"]
     assert "s2 (writer) failed," in answer
     assert "s4 (writer) skipped: dependency s2 failed" in answer
 
@@ -608,3 +611,55 @@ def test_a_tool_result_that_is_the_output_json_becomes_the_output() -> None:
     ]
     out = offline_output(messages, BoundTool("SpecialistOutput", "", params))
     assert out == {"summary": "exact", "key_points": ["a", "b"]}
+
+
+# --- structure, not prose ------------------------------------------------------------------
+
+
+def test_the_call_info_wins_over_the_prompt() -> None:
+    from orchestra.nodes.call_info import CallInfo, roster_of, with_call
+
+    # The prompt asks for a report; the call's CallInfo (what the role node says) for costs.
+    prompt = orchestrator_messages("Draft a short report on tracing")
+    info = CallInfo(
+        role="orchestrator",
+        team="t",
+        task="Estimate the costs of 40 model calls",
+        output_tool="Plan",
+        max_subtasks=8,
+        roster=roster_of(ROSTER),
+    )
+    structured = OfflineChatModel().with_structured_output(plan_model(NAMES), include_raw=True)
+    plan = structured.invoke(prompt, with_call(info))["parsed"]
+    assert isinstance(plan, Plan)
+    assert shape(plan) == [("s1", "analyst", [])]
+    assert plan.subtasks[0].instruction == "Estimate the costs of 40 model calls"
+
+    work = CallInfo(
+        role="specialist",
+        team="t",
+        specialist="analyst",
+        subtask_id="s1",
+        instruction="What is (3 + 4) * 2?",
+        output_tool="SpecialistOutput",
+    )
+    bound = OfflineChatModel().bind_tools([calculate, SpecialistOutput])
+    reply = bound.invoke(specialist_messages("Take 100 divided by 8 plus 2"), with_call(work))
+    assert reply.tool_calls[0]["args"] == {"expression": "(3 + 4) * 2"}
+
+
+def test_results_in_the_call_info_end_the_planning_whatever_the_prompt_says() -> None:
+    from orchestra.nodes.call_info import CallInfo, ResultInfo, roster_of, with_call
+
+    info = CallInfo(
+        role="orchestrator",
+        team="t",
+        task="Find facts about SQLite.",
+        round=2,
+        output_tool="Plan",
+        roster=roster_of(ROSTER),
+        results=(ResultInfo("s1", "researcher", "accepted", "Find facts", summary="Found."),),
+    )
+    structured = OfflineChatModel().with_structured_output(plan_model(NAMES), include_raw=True)
+    plan = structured.invoke(orchestrator_messages("Find facts about SQLite."), with_call(info))
+    assert plan["parsed"].subtasks == []

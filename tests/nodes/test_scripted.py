@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel
 
 from orchestra.nodes import (
@@ -17,6 +18,14 @@ from orchestra.nodes import (
     plan_of,
     team_script,
     tool_call,
+)
+from orchestra.nodes.call_info import (
+    CallInfo,
+    ResultInfo,
+    input_infos,
+    result_info,
+    roster_of,
+    with_call,
 )
 from orchestra.nodes.function_model import BoundTool
 from orchestra.nodes.prompts import (
@@ -49,6 +58,10 @@ class Finding(BaseModel):
     count: int
 
 
+Asked = tuple[list[BaseMessage], RunnableConfig]
+"""A role's messages, and the config carrying its ``CallInfo``, as the role node sends them."""
+
+
 def worker_messages(
     specialist: str,
     subtask_id: str,
@@ -57,28 +70,53 @@ def worker_messages(
     output: str = "SpecialistOutput",
     dependencies: dict[str, DependencyResult] | None = None,
     feedback: str | None = None,
-) -> list[BaseMessage]:
+    step: int = 0,
+) -> Asked:
     spec = SpecialistSpec(name=specialist, description=f"{specialist} work")
     record = SubtaskRecord(
         id=subtask_id, specialist=specialist, instruction=instruction, depends_on=[], round=1
     )
-    return [
+    info = CallInfo(
+        role="specialist",
+        team="t",
+        specialist=specialist,
+        subtask_id=subtask_id,
+        step=step,
+        instruction=instruction,
+        inputs=input_infos(dependencies or {}),
+        feedback=feedback,
+        output_tool=output,
+    )
+    messages: list[BaseMessage] = [
         SystemMessage(specialist_system(spec, output)),
         HumanMessage(specialist_message(record, dependencies or {}, feedback)),
     ]
+    return messages, with_call(info)
 
 
-def orchestrator_messages(task: str = "Find facts", round_no: int = 1) -> list[BaseMessage]:
+def orchestrator_messages(task: str = "Find facts", round_no: int = 1) -> Asked:
     outcomes = ["### s1 (researcher): accepted"] if round_no > 1 else []
     text = orchestrator_message(
         task, ROSTER, round_no=round_no, max_rounds=5, max_subtasks=8, outcomes=outcomes
     )
-    return [SystemMessage("plan"), HumanMessage(text)]
+    record = SubtaskRecord(id="s1", specialist="researcher", instruction="", depends_on=[], round=1)
+    info = CallInfo(
+        role="orchestrator",
+        team="t",
+        task=task,
+        round=round_no,
+        output_tool="Plan",
+        max_rounds=5,
+        max_subtasks=8,
+        roster=roster_of(ROSTER),
+        results=(result_info(record, None),) if round_no > 1 else (),
+    )
+    return [SystemMessage("plan"), HumanMessage(text)], with_call(info)
 
 
 def ask_plan(model: ScriptedChatModel, round_no: int = 1, task: str = "Find facts") -> Plan:
     reply = model.with_structured_output(plan_model(NAMES), include_raw=True).invoke(
-        orchestrator_messages(task, round_no)
+        *orchestrator_messages(task, round_no)
     )
     assert reply["parsing_error"] is None
     plan = reply["parsed"]
@@ -88,7 +126,14 @@ def ask_plan(model: ScriptedChatModel, round_no: int = 1, task: str = "Find fact
 
 def ask_synthesis(model: ScriptedChatModel, task: str = "Find facts") -> Synthesis:
     text = synthesizer_message(task, ["### s1 (researcher): accepted\nsummary: x"], [])
-    result = model.with_structured_output(Synthesis).invoke([HumanMessage(text)])
+    info = CallInfo(
+        role="synthesizer",
+        team="t",
+        task=task,
+        output_tool="Synthesis",
+        results=(ResultInfo("s1", "researcher", "accepted", "", summary="x"),),
+    )
+    result = model.with_structured_output(Synthesis).invoke([HumanMessage(text)], with_call(info))
     assert isinstance(result, Synthesis)
     return result
 
@@ -145,13 +190,13 @@ def test_a_model_reply_goes_to_the_forced_tool() -> None:
     assert only_call(reply) == ("SpecialistOutput", {"title": "t", "count": 2})
 
 
-def test_a_model_reply_goes_to_the_output_tool_the_system_prompt_names() -> None:
-    messages = worker_messages("analyst", "s1", output="Finding")
+def test_a_model_reply_goes_to_the_output_tool_the_call_names() -> None:
+    asked = worker_messages("analyst", "s1", output="Finding")
 
     reply = (
         constant(SpecialistOutput(summary="s", key_points=[]))
         .bind_tools([calculate, Finding])
-        .invoke(messages)
+        .invoke(*asked)
     )
 
     assert only_call(reply)[0] == "Finding"
@@ -193,7 +238,7 @@ def test_calls_are_recorded_with_role_specialist_and_subtask() -> None:
     model = ScriptedChatModel(respond=team_script())
 
     ask_plan(model)
-    model.bind_tools([SpecialistOutput]).invoke(worker_messages("analyst", "s7"))
+    model.bind_tools([SpecialistOutput]).invoke(*worker_messages("analyst", "s7"))
     ask_synthesis(model)
 
     assert model.calls == [
@@ -220,7 +265,7 @@ def test_recording_is_safe_and_replies_deterministic_across_threads() -> None:
     jobs = [(f"worker{i % 4}", f"s{i}") for i in range(workers)]
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        replies = list(pool.map(lambda job: bound.invoke(worker_messages(*job)), jobs))
+        replies = list(pool.map(lambda job: bound.invoke(*worker_messages(*job)), jobs))
 
     assert model.call_count == workers
     assert len(model.calls) == workers
@@ -231,7 +276,7 @@ def test_recording_is_safe_and_replies_deterministic_across_threads() -> None:
         )
     for (specialist, sid), reply in zip(jobs, replies, strict=True):
         name, args = only_call(reply)
-        expected = worker_messages(specialist, sid)[-1].text
+        expected = worker_messages(specialist, sid)[0][-1].text
         assert name == "SpecialistOutput"
         assert args == {"summary": expected, "key_points": [str(len(expected))]}
     assert len({id(r) for r in replies}) == workers
@@ -303,14 +348,20 @@ def test_worker_outputs_and_callables() -> None:
         respond=team_script(workers={"researcher": fixed, "analyst": analyst})
     )
 
-    researcher = model.bind_tools([SpecialistOutput]).invoke(worker_messages("researcher", "s1"))
+    researcher = model.bind_tools([SpecialistOutput]).invoke(*worker_messages("researcher", "s1"))
     deps = {
         "s1": DependencyResult(
             specialist="researcher", summary="Found 3.", output={"summary": "Found 3."}
         )
     }
-    messages = worker_messages(
-        "analyst", "s2", "Add 1 + 2", output="Finding", dependencies=deps, feedback="show work"
+    messages, config = worker_messages(
+        "analyst",
+        "s2",
+        "Add 1 + 2",
+        output="Finding",
+        dependencies=deps,
+        feedback="show work",
+        step=1,
     )
     first_call = AIMessage(content="", tool_calls=[tool_call("calculate", {}, call_id="c1")])
     messages += [
@@ -318,7 +369,7 @@ def test_worker_outputs_and_callables() -> None:
         ToolMessage("1 + 2 = 3", tool_call_id="c1"),
         ToolMessage("bad input", tool_call_id="c1", status="error"),
     ]
-    analyst_reply = model.bind_tools([calculate, Finding]).invoke(messages)
+    analyst_reply = model.bind_tools([calculate, Finding]).invoke(messages, config)
 
     assert only_call(researcher) == ("SpecialistOutput", {"summary": "fixed", "key_points": []})
     assert only_call(analyst_reply) == ("Finding", {"title": "Add 1 + 2", "count": 1})
@@ -346,7 +397,7 @@ def test_a_first_worker_call_has_no_inputs_feedback_or_results() -> None:
 
     model = ScriptedChatModel(respond=team_script(workers={"researcher": researcher}))
 
-    reply = model.bind_tools([SpecialistOutput]).invoke(worker_messages("researcher", "s9"))
+    reply = model.bind_tools([SpecialistOutput]).invoke(*worker_messages("researcher", "s9"))
 
     assert reply.content == "thinking"
     [call] = seen
@@ -382,7 +433,7 @@ def test_roles_not_scripted_fall_back_to_the_offline_policy() -> None:
 
     plan = ask_plan(model, task="Sum the numbers of 3 servers")
     analyst = model.bind_tools([calculate, SpecialistOutput]).invoke(
-        worker_messages("analyst", "s1", "Compute 3 * 4")
+        *worker_messages("analyst", "s1", "Compute 3 * 4")
     )
     synthesis = ask_synthesis(model)
 
@@ -390,3 +441,29 @@ def test_roles_not_scripted_fall_back_to_the_offline_policy() -> None:
     assert only_call(analyst) == ("calculate", {"expression": "3 * 4"})
     assert synthesis.citations == ["s1"]
     assert model.call_count == 3
+
+
+def test_a_team_script_called_without_a_call_info_says_how_to_give_one() -> None:
+    model = ScriptedChatModel(respond=team_script())
+    messages, _ = worker_messages("analyst", "s1")  # the prompt alone is not read
+
+    with pytest.raises(ValueError, match="no CallInfo for this model call"):
+        model.bind_tools([SpecialistOutput]).invoke(messages)
+
+
+def test_the_call_info_not_the_prompt_decides_who_is_asked() -> None:
+    seen: list[WorkerCall] = []
+
+    def record(call: WorkerCall) -> SpecialistOutput:
+        seen.append(call)
+        return SpecialistOutput(summary="ok", key_points=[])
+
+    model = ScriptedChatModel(respond=team_script(workers={"analyst": record}))
+    prompt, _ = worker_messages("researcher", "s1", "Find facts.")
+    _, config = worker_messages("analyst", "s2", "Compute 1 + 1")
+    model.bind_tools([SpecialistOutput]).invoke(prompt, config)
+
+    [call] = seen
+    assert (call.specialist, call.subtask_id) == ("analyst", "s2")
+    assert call.instruction == "Compute 1 + 1"
+    assert model.calls == [CallRecord("specialist", "analyst", "s2", ("SpecialistOutput",))]

@@ -1,0 +1,288 @@
+"""One specialist attempt's conversation: the bounded tool-calling loop, as bookkeeping.
+
+The output type is bound as one more tool (the model "calls" it to finish); the last
+allowed step binds only that tool and forces it. Calls to tools the specialist does not
+have are refused with a tool message and never executed; a tool that raises answers
+with its error so the model can adapt. Invalid output gets the validation error back
+and another step, within ``max_steps``. A specialist out of budget hands on a partial
+output the framework fills from its tool results (``orchestra.nodes.partial_output``).
+
+``WorkerLoop.attempt`` yields its model and tool steps; ``orchestra.nodes.steps`` drives
+it. Each model step carries a ``CallInfo`` (``orchestra.nodes.call_info``) in its config.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import BaseModel, ValidationError
+
+from orchestra.nodes.call_info import CallInfo, input_infos, with_call
+from orchestra.nodes.chat_models import PerModel
+from orchestra.nodes.partial_output import partial_output
+from orchestra.nodes.prompts import finish_reminder, specialist_message, specialist_system
+from orchestra.nodes.resolve import ResolvedSpecialist
+from orchestra.nodes.steps import AskModel, Attempt, ModelStep, RunTool, ToolStep
+from orchestra.nodes.tool_approval import PendingCall, ToolDecision
+from orchestra.nodes.usage import Spend
+from orchestra.state import WorkerInput, WorkerResult
+
+
+def summarize(output: BaseModel) -> str:
+    """The short text later subtasks and the synthesizer see of an output."""
+    summary = getattr(output, "summary", None)
+    if isinstance(summary, str) and summary.strip():
+        return summary.strip()
+    return json.dumps(output.model_dump(mode="json"), ensure_ascii=False)[:600]
+
+
+class Bindings:
+    """A specialist's model with its tools bound: every tool, or only the output (forced).
+
+    The tools' JSON schemas are derived once, and the bound runnables once per chat
+    model: done on every call, that was most of a 1000-worker run's CPU.
+    """
+
+    def __init__(self, worker: ResolvedSpecialist) -> None:
+        name = worker.output.__name__
+        finish = [convert_to_openai_tool(worker.output)]
+        every = [*(convert_to_openai_tool(t) for t in worker.tools.values()), *finish]
+        self.every = PerModel(lambda chat: chat.bind_tools(every))
+        self.finish = PerModel(lambda chat: chat.bind_tools(finish, tool_choice=name))
+
+
+Calls = list[tuple[BaseTool, dict[str, Any], str]]
+"""A reply's tool calls to run: the tool, its arguments, the call's id."""
+Approved = list[tuple[BaseTool, dict[str, Any], str, bool]]
+"""The calls allowed to run, each with its arguments and whether a human edited them."""
+Approve = Callable[["WorkerLoop", Calls], Approved]
+
+
+@dataclass
+class WorkerLoop:
+    """One subtask's conversation: pure bookkeeping, no I/O (the drivers do that)."""
+
+    worker: ResolvedSpecialist
+    task: WorkerInput
+    bindings: Bindings
+    team: str = ""
+    """The team's name (for the model call's ``CallInfo``)."""
+    messages: list[BaseMessage] = field(default_factory=list)
+    steps: int = 0
+    tools_used: list[str] = field(default_factory=list)
+    output: BaseModel | None = None
+    raw: str = ""
+    spend: Spend = field(default_factory=lambda: Spend(prices={}))
+    started_at: float = field(default_factory=time.time)
+    exhausted: str | None = None
+    invalid_output: str | None = None
+    """The last reply's output validation error, if its output call was invalid."""
+    notes: list[str] = field(default_factory=list)
+    """Human decisions on this attempt's tool calls."""
+
+    def __post_init__(self) -> None:
+        name = self.worker.output.__name__
+        self.messages = [
+            SystemMessage(specialist_system(self.worker.spec, name)),
+            HumanMessage(
+                specialist_message(
+                    self.task["subtask"], self.task["dependencies"], self.task.get("feedback")
+                )
+            ),
+        ]
+
+    @property
+    def done(self) -> bool:
+        """Finished, out of steps, or out of budget (checked before every model call)."""
+        if self.output is not None or self.steps >= self.worker.spec.max_steps:
+            return True
+        envelope = self.task.get("envelope") or self.worker.spec.budget
+        self.exhausted = self.spend.over(envelope, self.started_at)
+        return self.exhausted is not None
+
+    @property
+    def trace(self) -> RunnableConfig:
+        """Tracing metadata of this attempt's model and tool runs."""
+        record = self.task["subtask"]
+        return {
+            "metadata": {
+                "subtask_id": record["id"],
+                "round": record["round"],
+                "specialist": self.worker.name,
+                "revision": self.task["revision"],
+                "attempt": self.task["revision"] + 1,
+                "step": self.steps,
+            }
+        }
+
+    def call_info(self) -> CallInfo:
+        """What this step's messages say, as data for the model call's metadata."""
+        record = self.task["subtask"]
+        return CallInfo(
+            role="specialist",
+            team=self.team,
+            specialist=self.worker.name,
+            subtask_id=record["id"],
+            round=record["round"],
+            revision=self.task["revision"],
+            step=self.steps,
+            instruction=record["instruction"],
+            inputs=input_infos(self.task["dependencies"]),
+            feedback=self.task.get("feedback") or None,
+            output_tool=self.worker.output.__name__,
+        )
+
+    def bound(self, chat: BaseChatModel) -> Any:
+        """The model with this step's tools bound (call it with ``trace`` as its config)."""
+        last = self.steps == self.worker.spec.max_steps - 1
+        if last or not self.worker.tools:
+            return self.bindings.finish(chat)
+        return self.bindings.every(chat)
+
+    def take(self, reply: BaseMessage) -> Calls:
+        """Record a model reply; return the tool calls to execute."""
+        self.steps += 1
+        self.messages.append(reply)
+        calls = reply.tool_calls if isinstance(reply, AIMessage) else []
+        self.raw = reply.text or json.dumps([c["args"] for c in calls], default=str)
+        name = self.worker.output.__name__
+        self.invalid_output = None
+        if not calls:
+            self.invalid_output = "the reply called no tool"
+            self.messages.append(HumanMessage(finish_reminder(name)))
+            return []
+        to_run = []
+        for call in calls:
+            call_id = call["id"] or call["name"]
+            if call["name"] == name:
+                try:
+                    self.output = self.worker.output.model_validate(call["args"])
+                except ValidationError as exc:
+                    self.invalid_output = f"{exc.error_count()} validation error(s) for {name}"
+                    self.messages.append(
+                        ToolMessage(f"Invalid {name}: {exc}", tool_call_id=call_id, status="error")
+                    )
+                else:
+                    self.messages.append(ToolMessage("Result recorded.", tool_call_id=call_id))
+            elif (tool := self.worker.tools.get(call["name"])) is not None:
+                self.tools_used.append(call["name"])
+                to_run.append((tool, call["args"], call_id))
+            else:
+                self.tools_used.append(f"refused:{call['name']}")
+                allowed = sorted(self.worker.tools) or ["(none)"]
+                self.messages.append(
+                    ToolMessage(
+                        f"Tool {call['name']!r} is not available to {self.worker.name}; "
+                        f"your tools are {allowed}.",
+                        tool_call_id=call_id,
+                        status="error",
+                    )
+                )
+        return [] if self.output is not None else to_run
+
+    def answer(self, call_id: str, result: object, *, ok: bool = True) -> None:
+        """Record a tool's answer (or its error) for the model."""
+        status = "success" if ok else "error"
+        self.messages.append(ToolMessage(str(result), tool_call_id=call_id, status=status))
+
+    def pending(self, calls: Calls) -> list[PendingCall]:
+        """The calls as a human is asked about them."""
+        return [PendingCall(id=call_id, name=tool.name, args=args) for tool, args, call_id in calls]
+
+    def decided(
+        self,
+        calls: Calls,
+        decision: ToolDecision,
+        args: dict[str, dict[str, Any]],
+    ) -> Approved:
+        """Apply a human's decision: the calls to run (with ``edited`` flags), or none."""
+        names = ", ".join(tool.name for tool, _, _ in calls)
+        where = f"{self.task['subtask']['id']} ({self.worker.name})"
+        if decision.action == "reject":
+            self.notes.append(f"{where}: a human rejected {names}: {decision.reason}")
+            for tool, _, call_id in calls:
+                used = len(self.tools_used) - 1 - self.tools_used[::-1].index(tool.name)
+                self.tools_used[used] = f"rejected:{tool.name}"
+                self.answer(
+                    call_id, f"Not run: a human rejected this call: {decision.reason}", ok=False
+                )
+            return []
+        verb = "approved" if decision.action == "approve" else "edited"
+        self.notes.append(f"{where}: a human {verb} {names}")
+        return [(tool, args[cid], cid, args[cid] != given) for tool, given, cid in calls]
+
+    def attempt(self, chat: BaseChatModel, approve: Approve) -> Attempt[dict[str, Any]]:
+        """The whole attempt: each model and tool step asked of a driver, then its update.
+
+        ``approve`` decides which of a reply's tool calls run, and with which arguments.
+        """
+        while not self.done:
+            config = with_call(self.call_info(), self.trace)
+            asked = AskModel(self.bound(chat), list(self.messages), config)
+            step = cast(ModelStep, (yield asked))
+            self.spend.record(step["reply"], latency_s=step["latency_s"])
+            calls = self.take(step["reply"])
+            for tool, args, call_id, edited in approve(self, calls) if calls else []:
+                done = cast(ToolStep, (yield RunTool(tool, args, self.trace)))
+                note = f"(arguments edited by a human to {args})\n" if edited else ""
+                self.answer(call_id, note + done["text"], ok=done["ok"])
+        return self.result()
+
+    def result(self) -> dict[str, Any]:
+        """The attempt's state update: its result (partial when out of budget) and spend."""
+        record = self.task["subtask"]
+        result = WorkerResult(
+            subtask_id=record["id"],
+            specialist=self.worker.name,
+            status="submitted",
+            revision=self.task["revision"],
+            output=None,
+            summary="",
+            steps=self.steps,
+            tool_calls=self.tools_used,
+        )
+        update: dict[str, Any] = {"model_calls": self.steps}
+        if self.notes:
+            update["notes"] = self.notes
+        if self.output is None and not self.exhausted and not self.invalid_output:
+            self.exhausted = f"max_steps ({self.steps} of {self.worker.spec.max_steps})"
+        if self.output is None and self.exhausted:
+            # Out of budget: hand over what the work so far supports, marked as partial.
+            salvaged = partial_output(self.messages, self.worker.output)
+            result |= {
+                "status": "exhausted",
+                "reason": f"budget_exhausted: {self.exhausted}",
+                "raw": self.raw[:4000],
+            }
+            if salvaged is not None:
+                result |= {
+                    "output": salvaged.model_dump(mode="json"),
+                    "summary": summarize(salvaged),
+                }
+            update["exhausted"] = [f"{self.worker.name} {self.exhausted}"]
+        elif self.output is not None:
+            result["output"] = self.output.model_dump(mode="json")
+            result["summary"] = summarize(self.output)
+        else:
+            result["reason"] = (
+                f"no valid {self.worker.output.__name__} after {self.steps} attempt(s): "
+                f"{self.invalid_output}"
+            )
+            result["raw"] = self.raw[:4000]
+        entry = self.spend.entry(
+            "specialist",
+            revision=self.task["revision"],
+            specialist=self.worker.name,
+            subtask_id=record["id"],
+            status=result["status"],
+        )
+        return update | {"results": {record["id"]: result}, "ledger": {record["id"]: entry}}
