@@ -24,7 +24,20 @@ if typing.TYPE_CHECKING:
         totals,
     )
     from orchestra.state.context import NO_CONTEXT, Gate, TeamContext
-    from orchestra.state.errors import ModelConfigError, OrchestraError, TeamSpecError
+    from orchestra.state.errors import (
+        CheckpointerError,
+        DecisionError,
+        ModelConfigError,
+        NotResumableError,
+        NotWaitingError,
+        OrchestraError,
+        RenderError,
+        RunNotFoundError,
+        RunStateError,
+        TeamSpecError,
+        ThreadExistsError,
+        TransientModelError,
+    )
     from orchestra.state.events import EventKind, ProgressEvent
     from orchestra.state.model_refs import PROVIDERS, Provider, model_ref_problem, parse_model_ref
     from orchestra.state.outputs import Plan, SpecialistOutput, Subtask, Synthesis, plan_model
@@ -101,6 +114,15 @@ __all__ = [
     "ModelConfigError",
     "ModelRef",
     "OrchestraError",
+    "CheckpointerError",
+    "DecisionError",
+    "NotResumableError",
+    "NotWaitingError",
+    "RenderError",
+    "RunNotFoundError",
+    "RunStateError",
+    "ThreadExistsError",
+    "TransientModelError",
     "Plan",
     "Provider",
     "OrchestratorSpec",

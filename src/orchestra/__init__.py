@@ -29,17 +29,28 @@ from orchestra.state.lazy import lazy_getattr as _lazy_getattr
 if typing.TYPE_CHECKING:
     from orchestra.graphs.patterns import build, compile_team
     from orchestra.graphs.runner import (
-        RunNotFoundError,
         RunResult,
         open_checkpointer,
         resume_run,
         run_team,
         snapshot,
     )
-    from orchestra.nodes.retry import TransientModelError
     from orchestra.state.budget import PRICES, Envelope, Price, Totals
     from orchestra.state.context import TeamContext
-    from orchestra.state.errors import ModelConfigError, OrchestraError, TeamSpecError
+    from orchestra.state.errors import (
+        CheckpointerError,
+        DecisionError,
+        ModelConfigError,
+        NotResumableError,
+        NotWaitingError,
+        OrchestraError,
+        RenderError,
+        RunNotFoundError,
+        RunStateError,
+        TeamSpecError,
+        ThreadExistsError,
+        TransientModelError,
+    )
     from orchestra.state.events import EventKind, ProgressEvent
     from orchestra.state.outputs import Plan, SpecialistOutput, Subtask, Synthesis
     from orchestra.state.patterns import PATTERNS, FanOutSpec, JoinPolicy, PatternName, PipelineSpec
@@ -70,7 +81,6 @@ _MODULES = (
     "orchestra.state.team_state",
     "orchestra.state.spec",
     "orchestra.state.context",
-    "orchestra.nodes.retry",
     "orchestra.graphs.patterns",
     "orchestra.graphs.runner",
 )
@@ -79,12 +89,16 @@ __all__ = [
     "PATTERNS",
     "PRICES",
     "ApprovalSpec",
+    "CheckpointerError",
+    "DecisionError",
     "Envelope",
     "EventKind",
     "FanOutSpec",
     "JoinPolicy",
     "Limits",
     "ModelConfigError",
+    "NotResumableError",
+    "NotWaitingError",
     "OrchestraError",
     "OrchestratorSpec",
     "PatternName",
@@ -92,8 +106,10 @@ __all__ = [
     "Plan",
     "Price",
     "ProgressEvent",
+    "RenderError",
     "RunNotFoundError",
     "RunResult",
+    "RunStateError",
     "RunStatus",
     "SpecialistOutput",
     "SpecialistSpec",
@@ -104,6 +120,7 @@ __all__ = [
     "TeamContext",
     "TeamSpec",
     "TeamSpecError",
+    "ThreadExistsError",
     "Totals",
     "TransientModelError",
     "ValidatorSpec",

@@ -43,6 +43,10 @@ def test_a_run_stopped_by_a_worker_error_resumes_without_rerunning_finished_work
         first = run_team(team, "do it", saver=saver, thread_id="job-1", model=model)
     assert first.status == "interrupted"
     assert first.error == "TransientModelError: beta's provider is down"
+    assert isinstance(first.exception, TransientModelError)  # the object, not only its text
+    assert first.exception.__traceback__ is not None
+    with pytest.raises(TransientModelError, match="beta's provider is down"):
+        first.raise_for_error()
     assert first.pending == ("beta",)
     assert {k: v["status"] for k, v in first.values["results"].items()} == {
         "s1": "submitted",
