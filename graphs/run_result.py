@@ -9,6 +9,7 @@ from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel
 
 from orchestra.graphs.orchestrator_workers import CompiledTeam
+from orchestra.nodes.outcome import StandingReason, StandingStatus, standing
 
 
 @dataclass
@@ -45,27 +46,29 @@ class RunResult:
         return not self.pending and "status" in self.values
 
     @property
-    def status(self) -> str:
+    def status(self) -> StandingStatus:
         """The run's status, or ``waiting``/``interrupted``/``cap_reached`` before it ends."""
-        if self.stopped_by:
-            return "cap_reached"
-        if self.finished:
-            return str(self.values["status"])
-        return "waiting" if self.waiting else "interrupted"
+        return self._standing()[0]
+
+    @property
+    def reason_code(self) -> StandingReason:
+        """Why the run has its status, as a code to branch on."""
+        return self._standing()[1]
 
     @property
     def reason(self) -> str:
-        """Why the run has its status."""
-        if self.stopped_by:
-            return f"{self.stopped_by}: {self.error}"
-        if self.finished:
-            return str(self.values.get("reason", ""))
-        if self.waiting:
-            kinds = ", ".join(
-                str(w.get("kind", "input")) for w in self.waiting if isinstance(w, dict)
-            )
-            return f"waiting for a human: {kinds or 'input'}"
-        return self.error or "the run has not finished"
+        """Why the run has its status, for people."""
+        return self._standing()[2]
+
+    def _standing(self) -> tuple[StandingStatus, StandingReason, str]:
+        kinds = [str(w.get("kind", "input")) for w in self.waiting if isinstance(w, dict)]
+        return standing(
+            self.values,
+            finished=self.finished,
+            waiting_kinds=(kinds or ["input"]) if self.waiting else [],
+            stopped_by=self.stopped_by,
+            error=self.error,
+        )
 
     @property
     def outputs(self) -> dict[str, BaseModel]:
