@@ -146,6 +146,7 @@ def result_json(result: RunResult) -> dict[str, Any]:
         "thread_id": result.thread_id,
         "status": result.status,
         "reason": result.reason,
+        "reason_code": result.reason_code,
         "answer": values.get("answer"),
         "citations": values.get("citations", []),
         "plan": values.get("plan", []),

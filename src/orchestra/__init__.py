@@ -65,7 +65,7 @@ if typing.TYPE_CHECKING:
         load_team,
         save_team,
     )
-    from orchestra.state.team_state import RunStatus, SubtaskStatus
+    from orchestra.state.team_state import RunReason, RunStatus, SubtaskReason, SubtaskStatus
 
 try:
     __version__ = version("orchestra")
@@ -108,12 +108,14 @@ __all__ = [
     "ProgressEvent",
     "RenderError",
     "RunNotFoundError",
+    "RunReason",
     "RunResult",
     "RunStateError",
     "RunStatus",
     "SpecialistOutput",
     "SpecialistSpec",
     "Subtask",
+    "SubtaskReason",
     "SubtaskStatus",
     "Synthesis",
     "SynthesizerSpec",
