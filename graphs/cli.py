@@ -259,12 +259,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = f"; continue with: orchestra resume {thread}" if thread else ""
         print(f"orchestra: interrupted; finished work is checkpointed{hint}", file=sys.stderr)
         return 130
-    except (TeamSpecError, ModelConfigError) as exc:
-        print(f"orchestra: {exc}", file=sys.stderr)
-        return 2
     except OrchestraError as exc:
+        if args.debug:
+            traceback.print_exc()
         print(f"orchestra: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, TeamSpecError | ModelConfigError) else 1
     except Exception as exc:
         if args.debug:
             traceback.print_exc()

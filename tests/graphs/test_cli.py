@@ -176,3 +176,10 @@ def test_debug_prints_the_traceback_of_the_error_that_stopped_a_run(tmp_path: Pa
     assert "Traceback (most recent call last)" in debug.stderr
     assert 'flaky_models.py", line' in debug.stderr  # down to the model that raised
     assert "TransientModelError: beta's provider is down" in debug.stderr
+
+
+def test_debug_prints_the_traceback_of_a_user_facing_error_too(tmp_path: Path) -> None:
+    shown = orchestra("show", "missing-thread", "--debug", cwd=tmp_path)
+    assert shown.returncode == 1
+    assert "Traceback (most recent call last)" in shown.stderr
+    assert "RunNotFoundError: no run with thread id 'missing-thread'" in shown.stderr
