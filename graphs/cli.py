@@ -20,11 +20,18 @@ import yaml
 
 from orchestra.graphs.paths import DEFAULT_DB
 from orchestra.graphs.plugins import CliPlugin, cli_plugins
-from orchestra.state import PATTERNS, ModelConfigError, OrchestraError, TeamSpecError
+from orchestra.state import (
+    PATTERNS,
+    DecisionError,
+    ModelConfigError,
+    OrchestraError,
+    TeamSpecError,
+)
 
 if TYPE_CHECKING:
     from orchestra.graphs.runner import RunResult
-    from orchestra.state import PatternName, TeamSpec
+    from orchestra.nodes.resolve import ResolvedTeam
+    from orchestra.state import PatternName
 
 # The command's modules are imported where they are used, so ``orchestra --help`` (and a
 # mistyped command) answers without loading LangGraph (tests/test_imports.py checks it).
@@ -41,7 +48,7 @@ EXIT = {
 }
 
 
-def _load(name: str, pattern: PatternName | None = None) -> tuple[TeamSpec, Path]:
+def _load(name: str, pattern: PatternName | None = None) -> tuple[ResolvedTeam, Path]:
     from orchestra.graphs.patterns import with_pattern
     from orchestra.graphs.team_files import team_path
     from orchestra.nodes import resolve_team
@@ -49,8 +56,8 @@ def _load(name: str, pattern: PatternName | None = None) -> tuple[TeamSpec, Path
 
     path = team_path(name)
     team = with_pattern(load_team(path), pattern)
-    resolve_team(team, source=str(path))  # fail now, naming the file, with every problem
-    return team, path
+    # Fail now, naming the file, with every problem; the resolved team is what runs.
+    return resolve_team(team, source=str(path)), path
 
 
 def _parser(plugins: Sequence[CliPlugin] = ()) -> argparse.ArgumentParser:
@@ -117,9 +124,12 @@ def _parser(plugins: Sequence[CliPlugin] = ()) -> argparse.ArgumentParser:
     return parser
 
 
-def _emit(result: RunResult, as_json: bool) -> int:
+def _emit(result: RunResult, as_json: bool, debug: bool = False) -> int:
     from orchestra.graphs.render import render_result
 
+    if debug and result.exception is not None:
+        # The run kept its state; the traceback says where the stopping error came from.
+        traceback.print_exception(result.exception, file=sys.stderr)
     if as_json:
         print(json.dumps(result_json(result), indent=2, ensure_ascii=False))
     else:
@@ -136,6 +146,7 @@ def result_json(result: RunResult) -> dict[str, Any]:
         "thread_id": result.thread_id,
         "status": result.status,
         "reason": result.reason,
+        "reason_code": result.reason_code,
         "answer": values.get("answer"),
         "citations": values.get("citations", []),
         "plan": values.get("plan", []),
@@ -161,7 +172,7 @@ def _decision(args: argparse.Namespace) -> dict[str, Any] | None:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
-            raise OrchestraError(f"cannot read the edited plan {path}: {exc}") from None
+            raise DecisionError(f"cannot read the edited plan {path}: {exc}") from None
         if isinstance(data, dict) and "calls" in data:
             return {"action": "edit", "calls": data["calls"]}
         if (
@@ -172,7 +183,7 @@ def _decision(args: argparse.Namespace) -> dict[str, Any] | None:
             return {"action": "edit", "calls": data}
         plan = data.get("plan", data.get("subtasks")) if isinstance(data, dict) else data
         if not isinstance(plan, list):
-            raise OrchestraError(
+            raise DecisionError(
                 f"{path} must hold a list of subtasks (or plan: [...]), "
                 "or of tool calls (or calls: [{id, args}, ...])"
             )
@@ -192,7 +203,8 @@ def _dispatch(args: argparse.Namespace, plugins: Sequence[CliPlugin]) -> int:
         if args.png:
             from orchestra.graphs.pictures import write_png
 
-            width, height = write_png(drawn, args.png, title=f"{team.name} ({team.pattern})")
+            title = f"{team.spec.name} ({team.spec.pattern})"
+            width, height = write_png(drawn, args.png, title=title)
             print(f"wrote {args.png} ({width}x{height} PNG)")
         else:
             print(drawn.draw_mermaid(with_styles=False))
@@ -209,7 +221,7 @@ def _dispatch(args: argparse.Namespace, plugins: Sequence[CliPlugin]) -> int:
     with open_checkpointer(args.db) as saver:
         if args.command == "run":
             team, path = _load(args.team, args.pattern)
-            args.thread = args.thread or new_thread_id(team)
+            args.thread = args.thread or new_thread_id(team.spec)
             result = run_team(
                 team,
                 args.task,
@@ -230,7 +242,7 @@ def _dispatch(args: argparse.Namespace, plugins: Sequence[CliPlugin]) -> int:
             )
         else:
             result = snapshot(args.thread, saver=saver)
-    return _emit(result, args.json)
+    return _emit(result, args.json, args.debug)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -247,12 +259,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = f"; continue with: orchestra resume {thread}" if thread else ""
         print(f"orchestra: interrupted; finished work is checkpointed{hint}", file=sys.stderr)
         return 130
-    except (TeamSpecError, ModelConfigError) as exc:
-        print(f"orchestra: {exc}", file=sys.stderr)
-        return 2
     except OrchestraError as exc:
+        if args.debug:
+            traceback.print_exc()
         print(f"orchestra: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, TeamSpecError | ModelConfigError) else 1
     except Exception as exc:
         if args.debug:
             traceback.print_exc()

@@ -10,6 +10,7 @@ its parent's dispatch carved for it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.runnables import Runnable
@@ -21,7 +22,7 @@ from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.subteam import make_subteam
 from orchestra.state import TeamSpec
 
-CompileChild = Callable[[TeamSpec], Runnable[Any, dict[str, Any]]]
+CompileChild = Callable[[ResolvedTeam], Runnable[Any, dict[str, Any]]]
 
 
 def priced_like(child: TeamSpec, parent: TeamSpec) -> TeamSpec:
@@ -54,12 +55,12 @@ def build(team: TeamSpec | ResolvedTeam, *, compile_child: CompileChild | None =
         # The registry imports this module, so it is imported only when a child is built.
         from orchestra.graphs.patterns import compile_team
 
-        def compile_child(child: TeamSpec) -> Runnable[Any, dict[str, Any]]:
+        def compile_child(child: ResolvedTeam) -> Runnable[Any, dict[str, Any]]:
             return compile_team(child)
 
     workers = {}
-    for spec in resolved.spec.specialists:
-        if spec.team is not None:
-            child = priced_like(spec.team, resolved.spec)
-            workers[spec.name] = make_subteam(spec.name, compile_child(child), child)
+    for name, nested in resolved.teams.items():
+        # Pricing is no import: the child resolved with its parent keeps its objects.
+        child = replace(nested, spec=priced_like(nested.spec, resolved.spec))
+        workers[name] = make_subteam(name, compile_child(child), child.spec)
     return orchestrator_workers.build(resolved, workers=workers)

@@ -18,7 +18,7 @@ from langchain_core.runnables import Runnable
 from langchain_core.runnables.graph import Graph
 from langgraph.graph import END, START
 
-from orchestra.state import OrchestraError
+from orchestra.state import RenderError
 
 INSTALL_HINT = (
     "install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz; "
@@ -40,7 +40,7 @@ ROLE_COLOURS = {
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-class RendererMissingError(OrchestraError):
+class RendererMissingError(RenderError):
     """Graphviz's ``dot`` program is not installed (or not on ``PATH``)."""
 
 
@@ -121,7 +121,7 @@ def render_png(
         check=False,
     )
     if done.returncode != 0 or not done.stdout.startswith(PNG_SIGNATURE):
-        raise OrchestraError(f"Graphviz failed to draw the graph: {done.stderr.decode().strip()}")
+        raise RenderError(f"Graphviz failed to draw the graph: {done.stderr.decode().strip()}")
     return done.stdout
 
 

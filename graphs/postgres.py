@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import psycopg
 from langgraph.checkpoint.postgres import PostgresSaver
 
-from orchestra.state import OrchestraError
+from orchestra.state import CheckpointerError
 
 SETUP_LOCK = "SELECT pg_try_advisory_lock(hashtext('orchestra checkpoint setup'))"
 SETUP_TIMEOUT_S = 120.0
@@ -31,7 +31,7 @@ def _lock_for_setup(lock: psycopg.Connection[tuple[object, ...]], timeout_s: flo
         if row is not None and row[0] is True:
             return
         if time.monotonic() > deadline:
-            raise OrchestraError(
+            raise CheckpointerError(
                 f"another process held the checkpoint setup lock for {timeout_s:.0f} s"
             )
         time.sleep(0.05)
@@ -42,7 +42,7 @@ def open_postgres(url: str, *, timeout_s: float = SETUP_TIMEOUT_S) -> Iterator[P
     """A ``PostgresSaver`` on ``url``, its tables created or migrated under the setup lock.
 
     Raises:
-        OrchestraError: another process held the setup lock for ``timeout_s`` seconds.
+        CheckpointerError: another process held the setup lock for ``timeout_s`` seconds.
     """
     with PostgresSaver.from_conn_string(url) as saver:
         with psycopg.connect(url, autocommit=True) as lock:  # closing it releases the lock

@@ -1,42 +1,59 @@
-"""Running teams durably: checkpointers, thread ids, run / resume / inspect.
+"""Running teams durably: thread ids, run / resume / inspect.
 
-Every run has a thread id and is checkpointed after each super-step (SQLite by default,
-at ``.orchestra/checkpoints.sqlite`` under the working directory). A run that stops on
-an error keeps its state; ``resume_run`` continues it, and LangGraph re-runs only the
-tasks that had not finished. The team spec travels in the state (``origin``) so a
-thread can be resumed or shown from its id alone.
+Every run has a thread id and is checkpointed after each super-step (``checkpoints``
+says where). A run that stops on an error keeps its state and the exception
+(``RunResult.exception``); ``resume_run`` continues it, and LangGraph re-runs only the
+tasks that had not finished. Each call resolves the team's spec once.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.errors import GraphRecursionError
 from langgraph.types import Command
 
-from orchestra.graphs.paths import DEFAULT_DB, MEMORY
-from orchestra.graphs.patterns import compile_team, with_pattern
+from orchestra.graphs.checkpoints import open_checkpointer, stored_origin, team_of
+from orchestra.graphs.orchestrator_workers import CompiledTeam
+from orchestra.graphs.patterns import compile_team, output_types, resolved_in
+from orchestra.graphs.run_result import RunResult, result_of
+from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.state import (
+    NotWaitingError,
     OrchestraError,
     PatternName,
     ProgressEvent,
+    RunNotFoundError,
     RunOrigin,
     TeamContext,
     TeamInput,
     TeamSpec,
     TeamSpecError,
-    team_from_data,
+    ThreadExistsError,
+    TransientModelError,
 )
+
+__all__ = [
+    "ModelChoice",
+    "OnEvent",
+    "OnUpdate",
+    "RunNotFoundError",
+    "RunResult",
+    "answers",
+    "new_thread_id",
+    "open_checkpointer",
+    "resume_run",
+    "run_config",
+    "run_team",
+    "snapshot",
+    "stored_origin",
+]
 
 OnUpdate = Callable[[str, Any], None]
 """Called with (node name, its state update) after each node finishes, e.g. for progress."""
@@ -46,32 +63,6 @@ OnEvent = Callable[[ProgressEvent], None]
 
 ModelChoice = str | BaseChatModel | None
 """A model for every role of one run: a model string or an instance (``None``: the spec's)."""
-
-
-class RunNotFoundError(OrchestraError, LookupError):
-    """No checkpoint exists for the thread id."""
-
-
-@contextmanager
-def open_checkpointer(db: str | Path | None = None) -> Iterator[BaseCheckpointSaver[str]]:
-    """A checkpointer for ``db``: a SQLite path, ``:memory:`` or a ``postgresql://`` URL.
-
-    SQLite is the default, at ``.orchestra/checkpoints.sqlite``; PostgreSQL's tables are
-    created on first use.
-    """
-    if str(db) == MEMORY:
-        yield InMemorySaver()
-        return
-    if str(db or "").startswith(("postgres://", "postgresql://")):
-        from orchestra.graphs.postgres import open_postgres  # psycopg loads only when used
-
-        with open_postgres(str(db)) as postgres:
-            yield postgres
-        return
-    path = Path(db) if db else DEFAULT_DB
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with SqliteSaver.from_conn_string(str(path)) as saver:
-        yield saver
 
 
 def run_config(team: TeamSpec, thread_id: str) -> RunnableConfig:
@@ -85,65 +76,19 @@ def run_config(team: TeamSpec, thread_id: str) -> RunnableConfig:
     }
 
 
-@dataclass
-class RunResult:
-    """Where a run stands after an invocation."""
-
-    thread_id: str
-    values: dict[str, Any]
-    pending: tuple[str, ...]
-    """Nodes still to run; empty when the run finished."""
-    error: str | None = None
-    """Why the invocation stopped early (the state is kept; resume continues it)."""
-    stopped_by: str | None = field(default=None)
-    """``"recursion_limit"`` when LangGraph's step limit stopped the run."""
-    waiting: list[Any] = field(default_factory=list)
-    """What a paused run waits for (its interrupts' values), e.g. a plan to approve."""
-    waiting_ids: list[str] = field(default_factory=list)
-    """The interrupt id of each ``waiting`` item, for answering one of several."""
-
-    @property
-    def finished(self) -> bool:
-        """True once the synthesizer has run."""
-        return not self.pending and "status" in self.values
-
-    @property
-    def status(self) -> str:
-        """The run's status, or ``waiting``/``interrupted``/``cap_reached`` before it ends."""
-        if self.stopped_by:
-            return "cap_reached"
-        if self.finished:
-            return str(self.values["status"])
-        return "waiting" if self.waiting else "interrupted"
-
-    @property
-    def reason(self) -> str:
-        """Why the run has its status."""
-        if self.stopped_by:
-            return f"{self.stopped_by}: {self.error}"
-        if self.finished:
-            return str(self.values.get("reason", ""))
-        if self.waiting:
-            kinds = ", ".join(
-                str(w.get("kind", "input")) for w in self.waiting if isinstance(w, dict)
-            )
-            return f"waiting for a human: {kinds or 'input'}"
-        return self.error or "the run has not finished"
-
-
 def _invoke(
-    team: TeamSpec,
-    saver: BaseCheckpointSaver[str],
+    team: ResolvedTeam,
+    graph: CompiledTeam,
     thread_id: str,
     payload: TeamInput | Command[Any] | None,
     model: ModelChoice,
     on_update: OnUpdate | None = None,
     on_event: OnEvent | None = None,
 ) -> RunResult:
-    graph = compile_team(team, checkpointer=saver)
-    config = run_config(team, thread_id)
+    config = run_config(team.spec, thread_id)
     error: str | None = None
     stopped_by: str | None = None
+    caught: BaseException | None = None
     try:
         context = TeamContext(model=model)
         if on_update is None and on_event is None:
@@ -158,22 +103,24 @@ def _invoke(
                 elif mode == "updates" and on_update is not None:
                     for node, update in cast(dict[str, Any], chunk).items():
                         on_update(node, update)
-    except GraphRecursionError:
-        stopped_by = "recursion_limit"
-        error = f"the run used all {team.limits.recursion_limit} super-steps of recursion_limit"
+    except GraphRecursionError as exc:
+        stopped_by, caught = "recursion_limit", exc
+        limit = team.spec.limits.recursion_limit
+        error = f"the run used all {limit} super-steps of recursion_limit"
+    except TransientModelError as exc:  # outlasted the retries: a resume tries again
+        caught, error = exc, f"{type(exc).__name__}: {exc}"
     except (KeyboardInterrupt, OrchestraError):
         raise
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-    state = graph.get_state(config)
-    return RunResult(
+        caught, error = exc, f"{type(exc).__name__}: {exc}"
+    return result_of(
+        graph,
         thread_id,
-        dict(state.values),
-        tuple(state.next),
-        error,
-        stopped_by,
-        [i.value for i in state.interrupts],
-        [i.id for i in state.interrupts],
+        output_types(team),
+        config=config,
+        error=error,
+        stopped_by=stopped_by,
+        exception=caught,
     )
 
 
@@ -183,7 +130,7 @@ def new_thread_id(team: TeamSpec) -> str:
 
 
 def run_team(
-    team: TeamSpec,
+    team: TeamSpec | ResolvedTeam,
     task: str,
     *,
     saver: BaseCheckpointSaver[str],
@@ -197,17 +144,20 @@ def run_team(
     """Start a run of ``team`` on ``task`` (errors are caught and reported in the result).
 
     ``pattern`` runs the team in another shape than its spec says; the choice is stored
-    with the run, so a resume continues in the same shape.
+    with the run, so a resume continues in the same shape. Errors of the spec, the
+    model configuration or the thread id are raised (``OrchestraError``); an error a
+    node raised stops the run with its state kept, in ``RunResult.exception``.
     """
-    team = with_pattern(team, pattern)
-    thread = thread_id or new_thread_id(team)
+    resolved = resolved_in(team, pattern)
+    spec = resolved.spec
+    thread = thread_id or new_thread_id(spec)
     if saver.get_tuple({"configurable": {"thread_id": thread}}) is not None:
-        raise OrchestraError(
+        raise ThreadExistsError(
             f"thread {thread!r} already exists; use 'orchestra resume {thread}' or a new --thread"
         )
     payload = TeamInput(task=task)
     try:
-        origin = RunOrigin(team=team.to_data())
+        origin = RunOrigin(team=spec.to_data())
     except TeamSpecError:
         origin = None  # a spec holding Python objects can be resumed from Python only
     if origin is not None:
@@ -216,36 +166,8 @@ def run_team(
         if isinstance(model, str):
             origin["model"] = model
         payload["origin"] = origin
-    return _invoke(team, saver, thread, payload, model, on_update, on_event)
-
-
-def stored_origin(saver: BaseCheckpointSaver[str], thread_id: str) -> RunOrigin:
-    """The team and model a thread was started with, read from its latest checkpoint."""
-    found = saver.get_tuple({"configurable": {"thread_id": thread_id}})
-    if found is None:
-        raise RunNotFoundError(f"no run with thread id {thread_id!r} in this checkpoint database")
-    origin = found.checkpoint["channel_values"].get("origin")
-    if not origin:
-        raise OrchestraError(
-            f"thread {thread_id!r} was started from Python with objects in its spec; "
-            "resume it from Python with the same team: resume_run(..., team=team)"
-        )
-    return cast(RunOrigin, origin)
-
-
-def _team_of(
-    saver: BaseCheckpointSaver[str], thread_id: str, team: TeamSpec | None
-) -> tuple[TeamSpec, str | None]:
-    """The team a thread runs (``team`` when given) and the model it was started with."""
-    if team is not None:
-        if saver.get_tuple({"configurable": {"thread_id": thread_id}}) is None:
-            raise RunNotFoundError(
-                f"no run with thread id {thread_id!r} in this checkpoint database"
-            )
-        return team, None
-    origin = stored_origin(saver, thread_id)
-    stored = team_from_data(origin["team"], source=origin.get("team_file", thread_id))
-    return stored, origin.get("model")
+    graph = compile_team(resolved, checkpointer=saver)
+    return _invoke(resolved, graph, thread, payload, model, on_update, on_event)
 
 
 def resume_run(
@@ -257,7 +179,7 @@ def resume_run(
     decision: dict[str, Any] | None = None,
     on_event: OnEvent | None = None,
     only: str | None = None,
-    team: TeamSpec | None = None,
+    team: TeamSpec | ResolvedTeam | None = None,
 ) -> RunResult:
     """Continue an unfinished run; a finished one is returned as it is.
 
@@ -269,33 +191,30 @@ def resume_run(
     The team is read from the checkpoint; a run started from Python with objects in its
     spec (tools, models) is resumed with ``team=`` the same team, as it ran.
     """
-    team, started_with = _team_of(saver, thread_id, team)
-    chosen = model or started_with
-    current = snapshot(thread_id, saver=saver, team=team)
+    resolved, started_with = team_of(saver, thread_id, team)
+    graph = compile_team(resolved, checkpointer=saver)
+    current = result_of(graph, thread_id, output_types(resolved))
     if current.finished or (current.waiting and decision is None):
         return current
     if decision is not None and not current.waiting:
-        raise OrchestraError(f"thread {thread_id!r} is not waiting for a decision")
+        raise NotWaitingError(f"thread {thread_id!r} is not waiting for a decision")
     payload: Command[Any] | None = None
     if decision is not None:
         payload = Command(resume=answers(current, decision, only))
-    return _invoke(team, saver, thread_id, payload, chosen, on_update, on_event)
+    chosen = model or started_with
+    return _invoke(resolved, graph, thread_id, payload, chosen, on_update, on_event)
 
 
 def snapshot(
-    thread_id: str, *, saver: BaseCheckpointSaver[str], team: TeamSpec | None = None
+    thread_id: str,
+    *,
+    saver: BaseCheckpointSaver[str],
+    team: TeamSpec | ResolvedTeam | None = None,
 ) -> RunResult:
     """The current state of a thread, without running anything (``team`` as in resume_run)."""
-    team, _ = _team_of(saver, thread_id, team)
-    graph = compile_team(team, checkpointer=saver)
-    state = graph.get_state({"configurable": {"thread_id": thread_id}})
-    return RunResult(
-        thread_id,
-        dict(state.values),
-        tuple(state.next),
-        waiting=[i.value for i in state.interrupts],
-        waiting_ids=[i.id for i in state.interrupts],
-    )
+    resolved, _ = team_of(saver, thread_id, team)
+    graph = compile_team(resolved, checkpointer=saver)
+    return result_of(graph, thread_id, output_types(resolved))
 
 
 def answers(
@@ -318,7 +237,7 @@ def answers(
             str(v.get("subtask_id") or v.get("kind")) if isinstance(v, dict) else str(v)
             for v in current.waiting
         ]
-        raise OrchestraError(
+        raise NotWaitingError(
             f"nothing waits for {only!r} in thread {current.thread_id!r}; waiting: {names}"
         )
     return dict.fromkeys(chosen, decision)

@@ -6,9 +6,13 @@ derived specialist ``agent``: same input, same state and output types, same vali
 
 from __future__ import annotations
 
+from langchain_core.tools import BaseTool
+
 from orchestra.graphs import pipeline
 from orchestra.graphs.orchestrator_workers import TeamGraph
-from orchestra.state import PipelineSpec, SpecialistSpec, TeamSpec, TeamSpecError
+from orchestra.nodes import resolve_team
+from orchestra.nodes.resolve import ResolvedSpecialist, ResolvedTeam
+from orchestra.state import PipelineSpec, SpecialistOutput, SpecialistSpec, TeamSpec, TeamSpecError
 
 AGENT = "agent"
 
@@ -55,7 +59,29 @@ def agent_spec(team: TeamSpec) -> TeamSpec:
     )
 
 
-def build(team: TeamSpec) -> TeamGraph:
+def agent_team(team: ResolvedTeam) -> ResolvedTeam:
+    """The resolved ``team`` as one agent (``agent_spec``), from its imports already made."""
+    spec = agent_spec(team.spec)
+    tools: dict[str, BaseTool] = {}
+    refs: dict[str, str] = {}
+    for specialist in team.spec.specialists:
+        made = team.specialists[specialist.name].tools.values()
+        for ref, made_tool in zip(specialist.tools, made, strict=True):
+            if refs.setdefault(made_tool.name, repr(ref)) != repr(ref):
+                problem = f"the single agent would have two tools named {made_tool.name!r}"
+                raise TeamSpecError(team.spec.name, [problem])
+            tools.setdefault(made_tool.name, made_tool)
+    shared = {repr(s.output) for s in team.spec.specialists}
+    first = team.specialists[team.spec.specialists[0].name]
+    output = first.output if len(shared) == 1 else SpecialistOutput
+    checks = (
+        tuple(c for r in team.specialists.values() for c in r.checks) if len(shared) == 1 else ()
+    )
+    agent = ResolvedSpecialist(spec.specialists[0], tools, output, checks)
+    return ResolvedTeam(spec, {AGENT: agent}, team.checks, team.digest)
+
+
+def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
     """Compile-ready graph of ``team``'s single-agent baseline.
 
     Example:
@@ -71,7 +97,9 @@ def build(team: TeamSpec) -> TeamGraph:
         >>> state["results"]["agent"]["tool_calls"], state["status"]
         (['search_notes', 'calculate'], 'completed')
     """
-    return pipeline.build(agent_spec(team))
+    return pipeline.build(
+        agent_team(team if isinstance(team, ResolvedTeam) else resolve_team(team))
+    )
 
 
-__all__ = ["AGENT", "TeamGraph", "agent_spec", "build"]
+__all__ = ["AGENT", "TeamGraph", "agent_spec", "agent_team", "build"]

@@ -6,6 +6,7 @@ from orchestra.nodes.faults import FaultyChatModel
 from orchestra.nodes.function_model import BoundTool, LocalChatModel, structured_reply, tool_call
 from orchestra.nodes.offline import OfflineChatModel
 from orchestra.nodes.orchestrator import make_orchestrator
+from orchestra.nodes.outcome import decide
 from orchestra.nodes.plan_sanitize import CheckedPlan, check_plan
 from orchestra.nodes.resolve import (
     Check,
@@ -24,7 +25,7 @@ from orchestra.nodes.retry import (
 from orchestra.nodes.runnable import Node
 from orchestra.nodes.scripted import CallRecord, ScriptedChatModel, WorkerCall, plan_of, team_script
 from orchestra.nodes.specialist import make_specialist
-from orchestra.nodes.synthesizer import make_synthesizer, run_status
+from orchestra.nodes.synthesizer import make_synthesizer
 from orchestra.nodes.validator import judge, make_validator, problems_of, verdict_update
 
 __all__ = [
@@ -57,9 +58,9 @@ __all__ = [
     "ready_sends",
     "resolve_model",
     "resolve_team",
+    "decide",
     "retry_policy_for",
     "worker_retry_policy",
-    "run_status",
     "structured_reply",
     "team_script",
     "tool_call",

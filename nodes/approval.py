@@ -22,6 +22,7 @@ from langgraph.types import Command, interrupt
 from pydantic import BaseModel, ValidationError, model_validator
 
 from orchestra.nodes.events import emit
+from orchestra.nodes.outcome import failure
 from orchestra.nodes.plan_sanitize import CheckedPlan, check_plan
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
@@ -110,15 +111,17 @@ def make_plan_approval(team: ResolvedTeam) -> Node[TeamState, ApprovalRoute]:
             accepted=decision.action != "reject",
             feedback=f"human: {decision.action}"
             + (f": {decision.reason}" if decision.reason else ""),
+            by="human",
         )
         update: dict[str, Any] = {"pending_plan": None, "verdicts": [verdict]}
         if decision.action == "reject":
-            rejected = sum(1 for v in earlier if v["feedback"].startswith("human: reject"))
+            rejected = sum(1 for v in earlier if v.get("by") == "human" and not v["accepted"])
             note = f"round {pending['round']}: plan rejected by a human: {decision.reason}"
             update["notes"] = [note]
             if rejected >= spec.limits.max_plan_revisions:
                 if pending["round"] == 1:
-                    update |= {"status": "failed", "reason": f"plan rejected: {decision.reason}"}
+                    why = f"plan rejected: {decision.reason}"
+                    update["failure"] = failure("plan_rejected", why)
                 return Command(update=update, goto="synthesizer")
             return Command(update=update | {"plan_feedback": decision.reason}, goto="orchestrator")
         subtasks = edited.subtasks if edited else pending["subtasks"]

@@ -20,6 +20,7 @@ from orchestra.nodes.usage import carve, team_exhausted
 from orchestra.state import (
     TERMINAL,
     DependencyResult,
+    SubtaskReason,
     SubtaskRecord,
     TeamContext,
     TeamState,
@@ -30,8 +31,8 @@ from orchestra.state import (
 from orchestra.state.events import EventKind
 
 
-def skipped(record: SubtaskRecord, reason: str) -> WorkerResult:
-    """The result of a subtask that will not run, with why."""
+def skipped(record: SubtaskRecord, reason: str, code: SubtaskReason) -> WorkerResult:
+    """The result of a subtask that will not run, with why (as text and as a code)."""
     return WorkerResult(
         subtask_id=record["id"],
         specialist=record["specialist"],
@@ -42,6 +43,7 @@ def skipped(record: SubtaskRecord, reason: str) -> WorkerResult:
         steps=0,
         tool_calls=[],
         reason=reason,
+        reason_code=code,
     )
 
 
@@ -59,9 +61,8 @@ def _settle_skips(
             for dep in record["depends_on"]:
                 outcome = held_back.get(dep) or results.get(dep)
                 if outcome and outcome["status"] in TERMINAL and outcome["status"] != "accepted":
-                    held_back[record["id"]] = skipped(
-                        record, f"dependency {dep} {outcome['status']}"
-                    )
+                    why = f"dependency {dep} {outcome['status']}"
+                    held_back[record["id"]] = skipped(record, why, "dependency_failed")
                     changed = True
                     break
     return held_back
@@ -118,8 +119,9 @@ def make_dispatch(
         spent = team_exhausted(state, team.spec)
         if sends and (spent or state["model_calls"] >= limits.max_model_calls):
             why = f"budget_exhausted: {spent}" if spent else "max_model_calls reached"
+            code: SubtaskReason = "budget_exhausted" if spent else "max_model_calls"
             held = {
-                r["id"]: skipped(r, f"{why} before it could run")
+                r["id"]: skipped(r, f"{why} before it could run", code)
                 for r in plan
                 if status_of(results, r["id"]) not in TERMINAL
             }
@@ -145,7 +147,9 @@ def make_dispatch(
         if waiting:
             # Unreachable with a checked plan; kept so a bad state ends instead of looping.
             stuck = {
-                r["id"]: skipped(r, "could not be scheduled") for r in plan if r["id"] in waiting
+                r["id"]: skipped(r, "could not be scheduled", "unschedulable")
+                for r in plan
+                if r["id"] in waiting
             }
             update["results"] = {**held_back, **stuck}
         return Command(update=update, goto=settled)

@@ -14,14 +14,13 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
+from orchestra.nodes.outcome import decide, failure, out_of_budget, split_results
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
-from orchestra.nodes.synthesizer import split_results
 from orchestra.state import (
     SubtaskRecord,
     TeamContext,
     TeamState,
-    WorkerResult,
     totals,
 )
 
@@ -63,13 +62,6 @@ def make_branch_plan(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
     return Node("scatter", plan)
 
 
-def out_of_budget(result: WorkerResult) -> bool:
-    """Whether a branch ended because a budget ran out (its own, or the team's first)."""
-    return result["status"] == "exhausted" or result.get("reason", "").startswith(
-        "budget_exhausted"
-    )
-
-
 def make_gather(team: ResolvedTeam) -> Node[TeamState, JoinRoute]:
     """The join: apply the team's join policy to the settled branches."""
     settings = team.spec.fan_out
@@ -86,18 +78,19 @@ def make_gather(team: ResolvedTeam) -> Node[TeamState, JoinRoute]:
             return Command(goto="synthesizer")
         if settings.join == "quorum":
             reason = f"quorum of {settings.quorum} not met: {len(accepted)} of {total} succeeded"
+            failed = failure("quorum_not_met", reason)
         else:
             reason = f"join {settings.join}: {len(missing)} of {total} branches failed"
-        # A branch stopped by a budget is not broken: the run says which limit stopped it.
+            failed = failure("join_failed", reason)
         spent = [r["subtask_id"] for r in missing if out_of_budget(r)]
         if spent:
-            reason += f"; out of budget: {', '.join(spent)}"
-        ended = "stopped" if spent else "failed"
-        answer = f"The run {ended} ({reason}). Failed branches: {listed}"
+            failed["detail"] += f"; out of budget: {', '.join(spent)}"
+        decided = decide({**state, "failure": failed})
+        ended = "failed" if decided["status"] == "failed" else "stopped"
         update = {
-            "status": "budget_exhausted" if spent else "failed",
-            "reason": reason,
-            "answer": answer,
+            **decided,
+            "failure": failed,
+            "answer": f"The run {ended} ({decided['reason']}). Failed branches: {listed}",
             "citations": accepted,
             "usage": totals(state.get("ledger", {})),
         }

@@ -32,6 +32,7 @@ def _failed(payload: WorkerInput, exc: Exception) -> dict[str, Any]:
         steps=0,
         tool_calls=[],
         reason=f"{type(exc).__name__}: {exc}",
+        reason_code="error",
     )
     return {"results": {record["id"]: failed}}
 

@@ -21,6 +21,7 @@ from langgraph.types import Command
 from orchestra.nodes.call_info import CallInfo, result_info, roster_of, with_call
 from orchestra.nodes.chat_models import PerModel, resolve_model
 from orchestra.nodes.events import emit
+from orchestra.nodes.outcome import failure
 from orchestra.nodes.plan_seam import PlanReview, made_progress, review_plan
 from orchestra.nodes.prompts import (
     ORCHESTRATOR_PROMPT,
@@ -156,7 +157,7 @@ class Orchestrator:
         if review.rationale is None:
             update["notes"] += [f"round {round_no}: {p}" for p in review.problems]
             if round_no == 1:
-                update |= {"status": "failed", "reason": "invalid_plan"}
+                update["failure"] = failure("invalid_plan")
             return Command(update=update, goto="synthesizer")
         update["rationale"] = review.rationale
         update["notes"] += [p for p in review.problems if p.startswith("refused")]
@@ -166,7 +167,7 @@ class Orchestrator:
             if review.repeats:
                 update["no_progress"] = "every proposed subtask repeated an answered one"
             elif round_no == 1:
-                update |= {"status": "failed", "reason": "empty_plan"}
+                update["failure"] = failure("empty_plan")
             return Command(update=update, goto="synthesizer")
         if round_no > limits.max_rounds:
             ids = [s["id"] for s in checked.subtasks]

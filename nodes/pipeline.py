@@ -16,12 +16,13 @@ from langgraph.types import Command
 
 from orchestra.nodes.dispatch import payload_for, skipped
 from orchestra.nodes.events import emit
+from orchestra.nodes.outcome import decide, split_results
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
-from orchestra.nodes.synthesizer import run_status, split_results
 from orchestra.nodes.usage import carve, team_exhausted
 from orchestra.nodes.validator import judge, verdict_update
 from orchestra.state import (
+    SubtaskReason,
     SubtaskRecord,
     TeamContext,
     TeamState,
@@ -103,11 +104,15 @@ def make_stage(
 
 
 def _skipped_after(
-    state: TeamState, stage: str, stages: tuple[str, ...], reason: str | None = None
+    state: TeamState,
+    stage: str,
+    stages: tuple[str, ...],
+    reason: str | None = None,
+    code: SubtaskReason = "stage_ended",
 ) -> dict[str, WorkerResult]:
     later = set(stages[stages.index(stage) + 1 :])
     return {
-        r["id"]: skipped(r, reason or f"stage {stage} did not succeed")
+        r["id"]: skipped(r, reason or f"stage {stage} did not succeed", code)
         for r in state["plan"]
         if r["id"] in later
     }
@@ -133,9 +138,10 @@ def make_stage_validator(team: ResolvedTeam, stage: str, end: str) -> Node[TeamS
         if goes_on and (spent := team_exhausted(state, team.spec)):
             # Like dispatch: no stage starts once the team's budget is spent.
             why = f"budget_exhausted: {spent} before it could run"
-            held = _skipped_after(state, stage, stages, why)
+            held = _skipped_after(state, stage, stages, why, "budget_exhausted")
             if result["status"] == "revise":
-                held[stage] = skipped(next(r for r in state["plan"] if r["id"] == stage), why)
+                record = next(r for r in state["plan"] if r["id"] == stage)
+                held[stage] = skipped(record, why, "budget_exhausted")
             update["results"] |= held
             update |= {"exhausted": [spent], "notes": [f"{why}: {sorted(held)} not run"]}
             return Command(update=update, goto=end)
@@ -161,13 +167,18 @@ def make_finish(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
                 f"{r['subtask_id']} {r['status']}: {r.get('reason', '')}" for r in missing
             )
             answer += f"\n\nNot completed: {gaps}"
-        status, reason = run_status(state, missing)
-        emit(runtime, team.spec.name, "synthesis", status=status, reason=reason)
+        decided = decide(state)
+        emit(
+            runtime,
+            team.spec.name,
+            "synthesis",
+            status=decided["status"],
+            reason=decided["reason"],
+        )
         return {
+            **decided,
             "answer": answer,
             "citations": accepted[-1:],
-            "status": status,
-            "reason": reason,
             "usage": totals(state.get("ledger", {})),
         }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from langchain_core.tools import BaseTool, tool
@@ -47,6 +47,18 @@ class ResolvedTeam:
     specialists: dict[str, ResolvedSpecialist]
     checks: tuple[Check, ...] = field(default=())
     digest: Digest | None = None
+    teams: dict[str, ResolvedTeam] = field(default_factory=dict)
+    """The nested teams of specialists that are teams, resolved with this one."""
+
+    def with_spec(self, spec: TeamSpec) -> ResolvedTeam:
+        """This team with ``spec`` (same imports, e.g. another pattern), its structure checked.
+
+        Raises:
+            TeamSpecError: ``spec``'s structural problems (its imports are this team's).
+        """
+        if problems := spec.problems():
+            raise TeamSpecError(spec.name, problems)
+        return replace(self, spec=spec)
 
 
 def import_ref(ref: str) -> object:
@@ -127,35 +139,44 @@ def _resolve_callables(
     return tuple(checks)
 
 
-def _import_problems(team: TeamSpec, where: str) -> list[str]:
-    """A nested team's import problems (its structural ones come with the parent's)."""
-    try:
-        resolve_team(team)
-    except TeamSpecError as exc:
-        structural = set(team.problems())
-        return [f"{where}: {p}" for p in exc.problems if p not in structural]
-    return []
+def _nested(team: TeamSpec, where: str, problems: list[str]) -> ResolvedTeam:
+    """A nested team, resolved; its import problems join ``problems``.
+
+    (Its structural problems come with the parent's ``TeamSpec.problems``.)
+    """
+    own: list[str] = []
+    found = _resolve(team, own)
+    problems += [f"{where}: {p}" for p in own]
+    return found
 
 
 def resolve_team(team: TeamSpec, *, source: str | None = None) -> ResolvedTeam:
-    """Validate ``team`` completely and resolve its import paths.
+    """Validate ``team`` completely and resolve its import paths (nested teams' too).
+
+    Call it once per build: the ``ResolvedTeam`` it returns is what every builder takes.
 
     Raises:
         TeamSpecError: listing every problem found, structural and import alike.
     """
     problems = team.problems()
+    resolved = _resolve(team, problems)
+    if problems:
+        raise TeamSpecError(source or team.name, problems)
+    return resolved
+
+
+def _resolve(team: TeamSpec, problems: list[str]) -> ResolvedTeam:
     specialists: dict[str, ResolvedSpecialist] = {}
+    teams: dict[str, ResolvedTeam] = {}
     for spec in team.specialists:
         resolved = _resolve_specialist(spec, problems)
         if resolved is not None:
             specialists[spec.name] = resolved
         if spec.team is not None:
-            problems += _import_problems(spec.team, f"specialists.{spec.name}.team")
+            teams[spec.name] = _nested(spec.team, f"specialists.{spec.name}.team", problems)
     checks = _resolve_callables(team.validator.checks, "validator.checks", problems)
     digest = None
     if team.synthesizer.digest is not None:
         found = _resolve_callables([team.synthesizer.digest], "synthesizer.digest", problems)
         digest = cast(Digest, found[0]) if found else None
-    if problems:
-        raise TeamSpecError(source or team.name, problems)
-    return ResolvedTeam(spec=team, specialists=specialists, checks=checks, digest=digest)
+    return ResolvedTeam(team, specialists, checks, digest, teams)

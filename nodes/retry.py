@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from langgraph.types import RetryPolicy
 
-from orchestra.state import TeamSpec
+from orchestra.state import TeamSpec, TransientModelError
+
+__all__ = [
+    "TransientModelError",  # re-exported: it lives in orchestra.state.errors
+    "is_transient",
+    "model_retry_policy",
+    "retry_policy_for",
+    "worker_retry_policy",
+]
 
 _TRANSIENT_NAMES = frozenset(
     {
@@ -25,10 +33,6 @@ _TRANSIENT_NAMES = frozenset(
         "ConnectTimeout",
     }
 )
-
-
-class TransientModelError(RuntimeError):
-    """A model call failed in a way a retry may fix (raised by test and fault models)."""
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -76,10 +76,15 @@ def _result(payload: WorkerInput, name: str, final: dict[str, Any]) -> dict[str,
     if status == "budget_exhausted":
         # Out of its budget (its own, or its share of ours): its partial answer, kept.
         why = str(final.get("reason", ""))
-        result |= {"status": "exhausted", "reason": f"budget_exhausted: {why}"}
+        result |= {
+            "status": "exhausted",
+            "reason": f"budget_exhausted: {why}",
+            "reason_code": "budget_exhausted",
+        }
         update["exhausted"] = [f"{name} {why}"]
     elif status not in ("completed", "partial", "cap_reached") or output is None:
         result["reason"] = f"team {name} ended {status}: {final.get('reason', '')}"
+        result["reason_code"] = "team_ended"
         output = None
     if output is not None:
         result["output"] = output.model_dump(mode="json")

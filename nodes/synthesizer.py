@@ -1,4 +1,6 @@
-"""The synthesizer: reasons over the accepted results and gives the run its status.
+"""The synthesizer: reasons over the accepted results; the run's status comes with its answer.
+
+The status itself is decided in ``orchestra.nodes.outcome``, from the facts in the state.
 
 It cites only subtasks that were accepted, and any subtask that did not succeed is
 named in the answer, added by the framework if the model left it out: a partial answer
@@ -15,6 +17,7 @@ from langgraph.runtime import Runtime
 from orchestra.nodes.call_info import CallInfo, result_info, with_call
 from orchestra.nodes.chat_models import PerModel, resolve_model
 from orchestra.nodes.events import emit
+from orchestra.nodes.outcome import decide, split_results
 from orchestra.nodes.prompts import SYNTHESIZER_PROMPT, result_block, synthesizer_message
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
@@ -31,7 +34,6 @@ from orchestra.nodes.steps import (
 )
 from orchestra.nodes.usage import Spend, team_exhausted
 from orchestra.state import (
-    RunStatus,
     Synthesis,
     TeamContext,
     TeamState,
@@ -41,46 +43,10 @@ from orchestra.state import (
 )
 
 
-def run_status(state: TeamState, missing: list[WorkerResult]) -> tuple[RunStatus, str]:
-    """The run's final status and the reason for it."""
-    if state.get("status") == "failed":
-        return "failed", state.get("reason", "failed")
-    spent = list(dict.fromkeys(state.get("exhausted", [])))
-    if spent:
-        return "budget_exhausted", ", ".join(spent)
-    caps = list(dict.fromkeys(state["caps"]))
-    if caps:
-        return "cap_reached", ", ".join(caps)
-    if stalled := state.get("no_progress"):
-        return "no_progress", stalled
-    if missing:
-        listed = ", ".join(f"{r['subtask_id']} {r['status']}" for r in missing)
-        return (
-            "partial",
-            f"{len(missing)} of {len(state['plan'])} subtasks did not succeed: {listed}",
-        )
-    if not state["plan"]:
-        return "completed", "the orchestrator planned no subtasks"
-    return "completed", f"all {len(state['plan'])} subtasks accepted"
-
-
 def _gap(result: WorkerResult) -> str:
     why = result.get("reason")
     head = f"{result['subtask_id']} ({result['specialist']}) {result['status']}"
     return f"{head}: {why}" if why else head
-
-
-def split_results(state: TeamState) -> tuple[list[str], list[WorkerResult]]:
-    """Accepted subtask ids, and the results that did not succeed, in plan order."""
-    results = state["results"]
-    accepted, missing = [], []
-    for record in state["plan"]:
-        result = results.get(record["id"])
-        if result and result["status"] == "accepted":
-            accepted.append(record["id"])
-        elif result:
-            missing.append(result)
-    return accepted, missing
 
 
 def digest_of(state: TeamState, team: ResolvedTeam) -> tuple[dict[str, Any] | None, list[str]]:
@@ -131,13 +97,11 @@ def synthesis_update(
     unnamed = [r for r in missing if r["subtask_id"] not in answer]
     if unnamed:
         answer += "\n\nNot completed: " + "; ".join(map(_gap, unnamed))
-    status, reason = run_status(state, missing)
     update: dict[str, Any] = {"digest": digest} if digest is not None else {}
     return update | {
+        **decide(state, spent=spent),
         "answer": answer,
         "citations": citations,
-        "status": status,
-        "reason": reason,
         "notes": notes,
         "model_calls": 1,
     }
@@ -191,10 +155,6 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
         update = synthesis_update(state, {}, digest, spent=spent)
         update |= {"model_calls": 0, "usage": totals(state.get("ledger", {}))}
         update["exhausted"] = [spent]
-        update["status"], update["reason"] = (
-            "budget_exhausted",
-            ", ".join(dict.fromkeys([*state.get("exhausted", []), spent])),
-        )
         return update | {"notes": notes + update["notes"]}
 
     def close(

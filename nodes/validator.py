@@ -62,6 +62,7 @@ def judge(result: WorkerResult, team: ResolvedTeam) -> tuple[WorkerResult, Verdi
             "status": "rejected" if result["output"] is not None else "failed",
             "feedback": feedback,
             "reason": f"max_revisions ({cap}) reached: {feedback}",
+            "reason_code": "max_revisions",
         }
     verdict = Verdict(
         subtask_id=result["subtask_id"],

@@ -1,6 +1,40 @@
-"""Errors users see. Each one carries everything wrong at once, not the first problem only."""
+"""Errors users see. Each one carries everything wrong at once, not the first problem only.
+
+The hierarchy (catch ``OrchestraError`` for all of them)::
+
+    OrchestraError
+    ├── TeamSpecError          (also ValueError)  a team spec is invalid: every problem listed
+    ├── ModelConfigError       (also ValueError)  a model string cannot become a chat model
+    ├── TransientModelError    (also RuntimeError) a model call failed; a retry may fix it
+    ├── RunStateError                             a stored run cannot do what was asked
+    │   ├── RunNotFoundError   (also LookupError) no checkpoint for the thread id
+    │   ├── ThreadExistsError                     a new run's thread id is taken
+    │   ├── NotResumableError                     the run's spec lives only in Python
+    │   └── NotWaitingError                       a decision for a run (or item) not waiting
+    ├── DecisionError          (also ValueError)  a human decision cannot be read
+    ├── CheckpointerError                         the checkpoint store cannot be opened
+    └── RenderError                               a picture of the graph cannot be drawn
+
+A run that stops on a model or tool error keeps that exception in ``RunResult.error``;
+the errors above that are not ``TransientModelError`` are raised to the caller.
+"""
 
 from __future__ import annotations
+
+__all__ = [
+    "CheckpointerError",
+    "DecisionError",
+    "ModelConfigError",
+    "NotResumableError",
+    "NotWaitingError",
+    "OrchestraError",
+    "RenderError",
+    "RunNotFoundError",
+    "RunStateError",
+    "TeamSpecError",
+    "ThreadExistsError",
+    "TransientModelError",
+]
 
 
 class OrchestraError(Exception):
@@ -22,3 +56,39 @@ class TeamSpecError(OrchestraError, ValueError):
 
 class ModelConfigError(OrchestraError, ValueError):
     """A model string cannot be turned into a chat model (unknown provider, missing key...)."""
+
+
+class TransientModelError(OrchestraError, RuntimeError):
+    """A model call failed in a way a retry may fix (raised by test and fault models)."""
+
+
+class RunStateError(OrchestraError):
+    """A stored run cannot do what was asked of it."""
+
+
+class RunNotFoundError(RunStateError, LookupError):
+    """No checkpoint exists for the thread id."""
+
+
+class ThreadExistsError(RunStateError):
+    """A new run was given the thread id of an existing one."""
+
+
+class NotResumableError(RunStateError):
+    """The run was started from Python with objects in its spec: resume it with ``team=``."""
+
+
+class NotWaitingError(RunStateError):
+    """A decision was given for a run, or an item, that is not waiting for one."""
+
+
+class DecisionError(OrchestraError, ValueError):
+    """A human decision (e.g. an edited plan file) cannot be read."""
+
+
+class CheckpointerError(OrchestraError):
+    """The checkpoint store cannot be opened or set up."""
+
+
+class RenderError(OrchestraError):
+    """A picture of a graph cannot be drawn."""

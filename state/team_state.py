@@ -31,6 +31,42 @@ says which. ``budget_exhausted``: a budget envelope stopped work. ``cap_reached`
 cap stopped work. ``no_progress``: rounds stopped changing any result. ``failed``: no
 answer could be had (``reason`` says why)."""
 
+RunReason = Literal[
+    "all_accepted",
+    "nothing_planned",
+    "subtasks_missing",
+    "budget_exhausted",
+    "cap_reached",
+    "no_progress",
+    "invalid_plan",
+    "empty_plan",
+    "plan_rejected",
+    "join_failed",
+    "quorum_not_met",
+]
+"""Why a run ended as it did, as a code (``reason`` beside it is the text for people)."""
+
+FailureCode = Literal[
+    "invalid_plan", "empty_plan", "plan_rejected", "join_failed", "quorum_not_met"
+]
+"""The facts that fail a run: the first plan was invalid or empty, a human rejected the
+plan for good, a fan-out's join policy was not met."""
+
+SubtaskReason = Literal[
+    "budget_exhausted",
+    "max_model_calls",
+    "dependency_failed",
+    "stage_ended",
+    "unschedulable",
+    "max_revisions",
+    "error",
+    "team_ended",
+]
+"""Why a subtask did not succeed, as a code (its ``reason`` is the text)."""
+
+Judge = Literal["orchestrator", "validator", "human"]
+"""Who gave a verdict."""
+
 CapName = Literal[
     "max_rounds", "max_revisions", "max_workers_per_round", "max_model_calls", "recursion_limit"
 ]
@@ -80,6 +116,8 @@ class WorkerResult(TypedDict):
     """Names of the tools it called, in order (refused calls are prefixed ``refused:``)."""
     reason: NotRequired[str]
     """Why it is not accepted (failed, rejected, skipped)."""
+    reason_code: NotRequired[SubtaskReason]
+    """``reason`` as a code, for the framework to branch on."""
     feedback: NotRequired[str]
     """The validator's last feedback."""
     raw: NotRequired[str]
@@ -93,6 +131,16 @@ class Verdict(TypedDict):
     revision: int
     accepted: bool
     feedback: str
+    by: NotRequired[Judge]
+    """Who judged (absent: the validator, or the orchestrator's own plan check)."""
+
+
+class RunFailure(TypedDict):
+    """A fact that fails the run, reported by the node that found it."""
+
+    code: FailureCode
+    detail: str
+    """The reason for people."""
 
 
 class RunOrigin(TypedDict):
@@ -169,5 +217,8 @@ class TeamState(TypedDict):
     """The synthesizer's digest of the accepted outputs, when the team defines one."""
     answer: NotRequired[str]
     citations: NotRequired[list[str]]
+    failure: NotRequired[RunFailure]
+    """A fact that fails the run (``orchestra.nodes.outcome`` decides the status)."""
     status: NotRequired[RunStatus]
+    reason_code: NotRequired[RunReason]
     reason: NotRequired[str]

@@ -31,7 +31,6 @@ if typing.TYPE_CHECKING:
     from orchestra.graphs.pictures import render_png
     from orchestra.graphs.render import render_result
     from orchestra.graphs.runner import (
-        RunNotFoundError,
         RunResult,
         open_checkpointer,
         resume_run,
@@ -39,10 +38,22 @@ if typing.TYPE_CHECKING:
         snapshot,
     )
     from orchestra.graphs.team_files import example_teams
-    from orchestra.nodes.retry import TransientModelError
     from orchestra.state.budget import PRICES, Envelope, Price, Totals, price_of, totals
     from orchestra.state.context import TeamContext
-    from orchestra.state.errors import ModelConfigError, OrchestraError, TeamSpecError
+    from orchestra.state.errors import (
+        CheckpointerError,
+        DecisionError,
+        ModelConfigError,
+        NotResumableError,
+        NotWaitingError,
+        OrchestraError,
+        RenderError,
+        RunNotFoundError,
+        RunStateError,
+        TeamSpecError,
+        ThreadExistsError,
+        TransientModelError,
+    )
     from orchestra.state.events import EventKind, ProgressEvent
     from orchestra.state.outputs import Plan, SpecialistOutput, Subtask, Synthesis
     from orchestra.state.patterns import PATTERNS, FanOutSpec, JoinPolicy, PatternName, PipelineSpec
@@ -57,7 +68,7 @@ if typing.TYPE_CHECKING:
         load_team,
         save_team,
     )
-    from orchestra.state.team_state import RunStatus, SubtaskStatus
+    from orchestra.state.team_state import RunReason, RunStatus, SubtaskReason, SubtaskStatus
 
 try:
     __version__ = version("orchestra")
@@ -73,7 +84,6 @@ _MODULES = (
     "orchestra.state.team_state",
     "orchestra.state.spec",
     "orchestra.state.context",
-    "orchestra.nodes.retry",
     "orchestra.graphs.patterns",
     "orchestra.graphs.runner",
     "orchestra.graphs.team_files",
@@ -83,12 +93,16 @@ _MODULES = (
 
 __all__ = [
     "ApprovalSpec",
+    "CheckpointerError",
+    "DecisionError",
     "Envelope",
     "EventKind",
     "FanOutSpec",
     "JoinPolicy",
     "Limits",
     "ModelConfigError",
+    "NotResumableError",
+    "NotWaitingError",
     "OrchestraError",
     "OrchestratorSpec",
     "PATTERNS",
@@ -98,18 +112,23 @@ __all__ = [
     "Plan",
     "Price",
     "ProgressEvent",
+    "RenderError",
     "RunNotFoundError",
+    "RunReason",
     "RunResult",
+    "RunStateError",
     "RunStatus",
     "SpecialistOutput",
     "SpecialistSpec",
     "Subtask",
+    "SubtaskReason",
     "SubtaskStatus",
     "Synthesis",
     "SynthesizerSpec",
     "TeamContext",
     "TeamSpec",
     "TeamSpecError",
+    "ThreadExistsError",
     "Totals",
     "TransientModelError",
     "ValidatorSpec",

@@ -91,6 +91,8 @@ def test_rejections_past_the_plan_revision_cap_end_the_run() -> None:
     final = resume(graph, model, {"action": "reject", "reason": "still no"})
     assert final["status"] == "failed"
     assert final["reason"] == "plan rejected: still no"
+    assert final["reason_code"] == "plan_rejected"
+    assert [v.get("by") for v in final["verdicts"] if not v["accepted"]] == ["human", "human"]
     assert model.calls_for("alpha") == model.calls_for("beta") == []
 
 

@@ -162,3 +162,24 @@ def test_every_pattern_runs_offline_from_the_cli(
     assert data["status"] == "completed"
     assert data["answer"]
     assert data["citations"]
+
+
+def test_debug_prints_the_traceback_of_the_error_that_stopped_a_run(tmp_path: Path) -> None:
+    (tmp_path / "flaky_models.py").write_text(FLAKY_MODELS)
+    (tmp_path / "flaky.yaml").write_text(FLAKY_TEAM)
+    env = {"PYTHONPATH": str(tmp_path), "FLAKY_LOG": str(tmp_path / "calls.log")}
+    args = ("run", "flaky.yaml", "--task", "x", "--thread")
+    plain = orchestra(*args, "p1", cwd=tmp_path, env=env | {"FLAKY_FAIL": "1"})
+    debug = orchestra(*args, "d1", "--debug", cwd=tmp_path, env=env | {"FLAKY_FAIL": "1"})
+    assert plain.returncode == debug.returncode == 1
+    assert "Traceback" not in plain.stderr
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert 'flaky_models.py", line' in debug.stderr  # down to the model that raised
+    assert "TransientModelError: beta's provider is down" in debug.stderr
+
+
+def test_debug_prints_the_traceback_of_a_user_facing_error_too(tmp_path: Path) -> None:
+    shown = orchestra("show", "missing-thread", "--debug", cwd=tmp_path)
+    assert shown.returncode == 1
+    assert "Traceback (most recent call last)" in shown.stderr
+    assert "RunNotFoundError: no run with thread id 'missing-thread'" in shown.stderr

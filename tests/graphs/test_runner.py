@@ -42,7 +42,12 @@ def test_a_run_stopped_by_a_worker_error_resumes_without_rerunning_finished_work
     with open_checkpointer(db) as saver:
         first = run_team(team, "do it", saver=saver, thread_id="job-1", model=model)
     assert first.status == "interrupted"
+    assert first.reason_code == "error"
     assert first.error == "TransientModelError: beta's provider is down"
+    assert isinstance(first.exception, TransientModelError)  # the object, not only its text
+    assert first.exception.__traceback__ is not None
+    with pytest.raises(TransientModelError, match="beta's provider is down"):
+        first.raise_for_error()
     assert first.pending == ("beta",)
     assert {k: v["status"] for k, v in first.values["results"].items()} == {
         "s1": "submitted",
@@ -55,6 +60,7 @@ def test_a_run_stopped_by_a_worker_error_resumes_without_rerunning_finished_work
     with open_checkpointer(db) as saver:  # a new connection: the state came from disk
         resumed = resume_run("job-1", saver=saver, model=model)
     assert resumed.status == "completed"
+    assert resumed.reason_code == "all_accepted"
     assert len(model.calls_for("alpha")) == alpha_calls
     assert len(model.calls_for("beta")) == 3  # 2 tries in the first run, 1 on resume
     assert resumed.values["citations"] == ["s1", "s2", "s3"]

@@ -1,0 +1,82 @@
+"""Where runs are kept: the checkpointer for a ``--db``, and a stored run's team.
+
+SQLite is the default (``.orchestra/checkpoints.sqlite`` under the working directory),
+``:memory:`` keeps runs in the process, a ``postgresql://`` URL uses PostgreSQL. The team
+spec travels in the state (``origin``) so a thread can be resumed or shown from its id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import cast
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+from orchestra.graphs.paths import DEFAULT_DB, MEMORY
+from orchestra.nodes import resolve_team
+from orchestra.nodes.resolve import ResolvedTeam
+from orchestra.state import (
+    NotResumableError,
+    RunNotFoundError,
+    RunOrigin,
+    TeamSpec,
+    team_from_data,
+)
+
+
+@contextmanager
+def open_checkpointer(db: str | Path | None = None) -> Iterator[BaseCheckpointSaver[str]]:
+    """A checkpointer for ``db``: a SQLite path, ``:memory:`` or a ``postgresql://`` URL.
+
+    SQLite is the default, at ``.orchestra/checkpoints.sqlite``; PostgreSQL's tables are
+    created on first use.
+    """
+    if str(db) == MEMORY:
+        yield InMemorySaver()
+        return
+    if str(db or "").startswith(("postgres://", "postgresql://")):
+        from orchestra.graphs.postgres import open_postgres  # psycopg loads only when used
+
+        with open_postgres(str(db)) as postgres:
+            yield postgres
+        return
+    path = Path(db) if db else DEFAULT_DB
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with SqliteSaver.from_conn_string(str(path)) as saver:
+        yield saver
+
+
+def _not_found(thread_id: str) -> RunNotFoundError:
+    return RunNotFoundError(f"no run with thread id {thread_id!r} in this checkpoint database")
+
+
+def stored_origin(saver: BaseCheckpointSaver[str], thread_id: str) -> RunOrigin:
+    """The team and model a thread was started with, read from its latest checkpoint."""
+    found = saver.get_tuple({"configurable": {"thread_id": thread_id}})
+    if found is None:
+        raise _not_found(thread_id)
+    origin = found.checkpoint["channel_values"].get("origin")
+    if not origin:
+        raise NotResumableError(
+            f"thread {thread_id!r} was started from Python with objects in its spec; "
+            "resume it from Python with the same team: resume_run(..., team=team)"
+        )
+    return cast(RunOrigin, origin)
+
+
+def team_of(
+    saver: BaseCheckpointSaver[str], thread_id: str, team: TeamSpec | ResolvedTeam | None
+) -> tuple[ResolvedTeam, str | None]:
+    """The team a thread runs (``team`` when given), resolved, and its starting model."""
+    if team is not None:
+        if saver.get_tuple({"configurable": {"thread_id": thread_id}}) is None:
+            raise _not_found(thread_id)
+        return (team if isinstance(team, ResolvedTeam) else resolve_team(team)), None
+    origin = stored_origin(saver, thread_id)
+    source = origin.get("team_file", thread_id)
+    stored = team_from_data(origin["team"], source=source)
+    return resolve_team(stored, source=source), origin.get("model")
