@@ -7,14 +7,12 @@ not re-export here is internal. Test doubles live in :mod:`orchestra.testing`.
 Importing ``orchestra`` is cheap (no LangChain or LangGraph until a name is used)::
 
     >>> import orchestra
-    >>> from langgraph.checkpoint.memory import InMemorySaver
     >>> team = orchestra.TeamSpec(
     ...     name="demo",
     ...     specialists=[orchestra.SpecialistSpec(name="writer", description="Writes.")],
     ... )
-    >>> result = orchestra.run_team(
-    ...     team, "Write one line about LangGraph.", saver=InMemorySaver(), model="offline"
-    ... )
+    >>> with orchestra.open_checkpointer(":memory:") as saver:
+    ...     result = orchestra.run_team(team, "One line on LangGraph.", saver=saver, model="offline")
     >>> result.status
     'completed'
 """
