@@ -35,6 +35,7 @@ from orchestra.state import (
     TeamInput,
     TeamSpec,
     TeamSpecError,
+    search_folders,
     team_from_data,
 )
 
@@ -213,6 +214,7 @@ def run_team(
     if origin is not None:
         if team_file is not None:
             origin["team_file"] = str(team_file)
+        origin["import_folders"] = search_folders(team)  # a resume imports from them too
         if isinstance(model, str):
             origin["model"] = model
         payload["origin"] = origin
@@ -244,7 +246,11 @@ def _team_of(
             )
         return team, None
     origin = stored_origin(saver, thread_id)
-    stored = team_from_data(origin["team"], source=origin.get("team_file", thread_id))
+    stored = team_from_data(
+        origin["team"],
+        source=origin.get("team_file", thread_id),
+        import_folders=origin.get("import_folders", ()),
+    )
     return stored, origin.get("model")
 
 

@@ -43,17 +43,15 @@ if typing.TYPE_CHECKING:
     from orchestra.state.events import EventKind, ProgressEvent
     from orchestra.state.outputs import Plan, SpecialistOutput, Subtask, Synthesis
     from orchestra.state.patterns import PATTERNS, FanOutSpec, JoinPolicy, PatternName, PipelineSpec
-    from orchestra.state.spec import (
+    from orchestra.state.role_specs import (
         ApprovalSpec,
         Limits,
         OrchestratorSpec,
-        SpecialistSpec,
         SynthesizerSpec,
-        TeamSpec,
         ValidatorSpec,
-        load_team,
-        save_team,
     )
+    from orchestra.state.spec import SpecialistSpec, TeamSpec
+    from orchestra.state.spec_files import load_team, save_team
     from orchestra.state.team_state import RunStatus, SubtaskStatus
 
 try:
@@ -68,7 +66,9 @@ _MODULES = (
     "orchestra.state.events",
     "orchestra.state.outputs",
     "orchestra.state.team_state",
+    "orchestra.state.role_specs",
     "orchestra.state.spec",
+    "orchestra.state.spec_files",
     "orchestra.state.context",
     "orchestra.nodes.retry",
     "orchestra.graphs.patterns",
