@@ -9,19 +9,45 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from langchain_core.language_models import BaseChatModel
-from pydantic import BaseModel, ConfigDict, Field, InstanceOf
+from pydantic import BaseModel, ConfigDict, Field, InstanceOf, WithJsonSchema
 
-ModelRef = str | InstanceOf[BaseChatModel]
+# The JSON Schema (``orchestra schema``) describes a team *file*, where both are strings;
+# Python objects are for specs built in code and have no JSON form.
+ModelRef = Annotated[
+    str | InstanceOf[BaseChatModel],
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "offline, openai:<model>, or import:<module>:<attribute>",
+            "examples": ["offline", "openai:gpt-4o-mini"],
+        }
+    ),
+]
 """A model: a string such as ``"offline"`` or ``"openai:gpt-4o-mini"``, or a chat model."""
 
-ImportRef = str | Callable[..., Any] | InstanceOf[object]
-"""An import path ``"module:attribute"`` or the object itself."""
+ImportRef = Annotated[
+    str | Callable[..., Any] | InstanceOf[object],
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^[A-Za-z_][A-Za-z0-9_.]*(:[A-Za-z_][A-Za-z0-9_.]*)?$",
+            "description": "an import path module:attribute, looked up beside the team file "
+            "first, then in the working directory, then among the installed packages",
+            "examples": ["my_tools:lookup"],
+        }
+    ),
+]
+"""An import path ``"module:attribute"`` or the object itself (see ``load_team`` for where
+a team file's import paths are looked up)."""
 
 
 class Spec(BaseModel):
     """Base of every spec part: unknown keys are errors, objects are allowed."""
 
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    # Field docstrings become the JSON Schema's descriptions (editor hints in team files).
+    model_config = ConfigDict(
+        extra="forbid", arbitrary_types_allowed=True, use_attribute_docstrings=True
+    )
 
 
 class RoleSpec(Spec):

@@ -41,6 +41,15 @@ from orchestra.state.spec_problems import (
     specialist_problems,
 )
 
+
+def _team_file_allowed(schema: dict[str, Any]) -> None:
+    """In a file, ``team`` may also be the path of a team file (``load_team`` inlines it)."""
+    schema["anyOf"] = [
+        *schema.get("anyOf", []),
+        {"type": "string", "description": "a team file's path, relative to this file"},
+    ]
+
+
 __all__ = [
     "ApprovalSpec",
     "ImportRef",
@@ -76,7 +85,7 @@ class SpecialistSpec(Spec):
     """Model calls this specialist may make for one subtask (its tool-calling loop's cap)."""
     budget: Budget = Field(default_factory=Budget)
     """Tokens, cost and time this specialist may spend on one subtask."""
-    team: TeamSpec | None = None
+    team: TeamSpec | None = Field(default=None, json_schema_extra=_team_file_allowed)
     """A whole team doing this specialist's job (``pattern: hierarchical``). In a file, an
     inline team or the path of a team file, relative to this file."""
 
