@@ -22,6 +22,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.errors import GraphRecursionError
+from langgraph.graph import START
 from langgraph.types import Command
 
 from orchestra.graphs.paths import DEFAULT_DB, MEMORY
@@ -226,7 +227,10 @@ def stored_origin(saver: BaseCheckpointSaver[str], thread_id: str) -> RunOrigin:
     found = saver.get_tuple({"configurable": {"thread_id": thread_id}})
     if found is None:
         raise RunNotFoundError(f"no run with thread id {thread_id!r} in this checkpoint database")
-    origin = found.checkpoint["channel_values"].get("origin")
+    values = found.checkpoint["channel_values"]
+    origin = values.get("origin")
+    if not origin and isinstance(values.get(START), dict):
+        origin = values[START].get("origin")  # stopped before its first step: still the input
     if not origin:
         raise OrchestraError(
             f"thread {thread_id!r} was started from Python with objects in its spec; "

@@ -108,6 +108,25 @@ def test_a_module_beside_the_team_file_imports_and_leaves_sys_path_as_it_was(
     assert sys.path == before
 
 
+def test_a_nested_team_files_imports_come_from_its_own_folder(tmp_path: Path) -> None:
+    inner = tmp_path / "research"
+    inner.mkdir()
+    tools = _user_module(inner, 'def find(q: str) -> str:\n    """Finds."""\n    return q\n')
+    (inner / "team.yaml").write_text(
+        f"name: inner\nspecialists: [{{name: a, description: does a, tools: ['{tools}:find']}}]\n"
+    )
+    (tmp_path / "team.yaml").write_text(
+        "name: outer\npattern: hierarchical\n"
+        "specialists: [{name: sub, description: a sub-team, team: research/team.yaml}]\n"
+    )
+
+    team = load_team(tmp_path / "team.yaml")
+    resolve_team(team)  # no problem: the tool is found beside research/team.yaml
+    nested = team.specialist("sub").team
+    assert nested is not None
+    assert set(resolve_team(nested).specialists["a"].tools) == {"find"}
+
+
 def test_a_missing_module_names_the_folders_searched(tmp_path: Path) -> None:
     team = _team(["no_such_user_module_q:tool"]).importing_from(tmp_path)
 
