@@ -15,6 +15,7 @@ from typing import cast
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.graph import START
 
 from orchestra.graphs.paths import DEFAULT_DB, MEMORY
 from orchestra.nodes import resolve_team
@@ -59,7 +60,10 @@ def stored_origin(saver: BaseCheckpointSaver[str], thread_id: str) -> RunOrigin:
     found = saver.get_tuple({"configurable": {"thread_id": thread_id}})
     if found is None:
         raise _not_found(thread_id)
-    origin = found.checkpoint["channel_values"].get("origin")
+    values = found.checkpoint["channel_values"]
+    origin = values.get("origin")
+    if not origin and isinstance(values.get(START), dict):
+        origin = values[START].get("origin")  # stopped before its first step: still the input
     if not origin:
         raise NotResumableError(
             f"thread {thread_id!r} was started from Python with objects in its spec; "
@@ -78,5 +82,7 @@ def team_of(
         return (team if isinstance(team, ResolvedTeam) else resolve_team(team)), None
     origin = stored_origin(saver, thread_id)
     source = origin.get("team_file", thread_id)
-    stored = team_from_data(origin["team"], source=source)
+    stored = team_from_data(
+        origin["team"], source=source, import_folders=origin.get("import_folders", ())
+    )
     return resolve_team(stored, source=source), origin.get("model")

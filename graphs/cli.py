@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from orchestra import __version__
 from orchestra.graphs.paths import DEFAULT_DB
 from orchestra.graphs.plugins import CliPlugin, cli_plugins
 from orchestra.state import (
@@ -72,6 +73,7 @@ def _parser(plugins: Sequence[CliPlugin] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="orchestra", description="Run orchestrator-specialist teams compiled to LangGraph."
     )
+    parser.add_argument("--version", action="version", version=f"orchestra {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", parents=[common], help="run a team on a task")
@@ -119,6 +121,10 @@ def _parser(plugins: Sequence[CliPlugin] = ()) -> argparse.ArgumentParser:
     graph.add_argument(
         "--png", metavar="FILE", help="write a PNG picture instead (needs Graphviz's dot)"
     )
+    schema = sub.add_parser(
+        "schema", help="print the team file's JSON Schema (for completion in an editor)"
+    )
+    schema.set_defaults(debug=False)
     for plugin in plugins:
         plugin.register(sub, common)
     return parser
@@ -195,6 +201,11 @@ def _dispatch(args: argparse.Namespace, plugins: Sequence[CliPlugin]) -> int:
     for plugin in plugins:
         if args.command in plugin.COMMANDS:
             return plugin.handle(args)
+    if args.command == "schema":
+        from orchestra.graphs.team_files import team_schema
+
+        print(json.dumps(team_schema(), indent=2, ensure_ascii=False))
+        return 0
     if args.command == "graph":
         from orchestra.graphs.patterns import build
 

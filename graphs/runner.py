@@ -37,6 +37,7 @@ from orchestra.state import (
     TeamSpecError,
     ThreadExistsError,
     TransientModelError,
+    search_folders,
 )
 
 __all__ = [
@@ -163,6 +164,7 @@ def run_team(
     if origin is not None:
         if team_file is not None:
             origin["team_file"] = str(team_file)
+        origin["import_folders"] = search_folders(spec)  # a resume imports from them too
         if isinstance(model, str):
             origin["model"] = model
         payload["origin"] = origin

@@ -1,11 +1,12 @@
-"""Finding team files: a path, or the name of a shipped example."""
+"""Finding team files (a path, or the name of a shipped example) and their JSON Schema."""
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from orchestra.state import TeamSpecError
+from orchestra.state import TeamSpec, TeamSpecError
 
 
 def example_teams() -> dict[str, Path]:
@@ -24,3 +25,18 @@ def team_path(name: str) -> Path:
         return examples[name]
     known = ", ".join(sorted(examples))
     raise TeamSpecError(name, [f"no such team file (shipped examples: {known})"])
+
+
+def team_schema() -> dict[str, Any]:
+    """The JSON Schema of a team file (``orchestra schema``), for editors' completion.
+
+    Example:
+        >>> schema = team_schema()
+        >>> schema["$ref"], "SpecialistSpec" in schema["$defs"]
+        ('#/$defs/TeamSpec', True)
+    """
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "orchestra team file",
+        **TeamSpec.model_json_schema(),
+    }

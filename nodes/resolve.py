@@ -8,8 +8,12 @@ building a graph never needs a key.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, cast
 
 from langchain_core.tools import BaseTool, tool
@@ -61,17 +65,80 @@ class ResolvedTeam:
         return replace(self, spec=spec)
 
 
-def import_ref(ref: str) -> object:
-    """Import ``"package.module:attribute"`` (or ``package.module.attribute``)."""
+# sys.path is process-wide: one import with a team's folders on it at a time (re-entrant,
+# as resolving a team resolves its nested teams).
+_PATH_LOCK = threading.RLock()
+
+
+@contextmanager
+def _on_path(folders: Sequence[str]) -> Iterator[None]:
+    """``folders`` first on ``sys.path`` while the body runs, then removed again."""
+    with _PATH_LOCK:
+        added = [f for f in folders if f not in sys.path]
+        sys.path[:0] = added
+        importlib.invalidate_caches()  # files written since the folder was last listed
+        try:
+            yield
+        finally:
+            for folder in added:
+                if folder in sys.path:
+                    sys.path.remove(folder)
+
+
+def _search(folders: Sequence[str | Path]) -> list[str]:
+    return list(dict.fromkeys([*(str(Path(f)) for f in folders), str(Path.cwd())]))
+
+
+def _origin_problem(module_name: str, searched: list[str]) -> str | None:
+    """Why the imported module is not the one lying in a searched folder, if it is not."""
+    top = module_name.partition(".")[0]
+    loaded = getattr(sys.modules.get(top), "__file__", None)
+    for folder in searched:
+        for candidate in (Path(folder) / f"{top}.py", Path(folder) / top / "__init__.py"):
+            if candidate.is_file():
+                if loaded is not None and Path(loaded).resolve() == candidate.resolve():
+                    return None
+                return (
+                    f"module {top!r} was already imported from {loaded or 'elsewhere'}, so "
+                    f"{candidate} cannot be imported under that name; rename it"
+                )
+    return None
+
+
+def import_ref(ref: str, folders: Sequence[str | Path] = ()) -> object:
+    """Import ``"package.module:attribute"`` (or ``package.module.attribute``).
+
+    The module is looked up in ``folders`` (a team file's folder:
+    ``TeamSpec.import_folders``), then in the working directory, then on ``sys.path``.
+    The folders are on ``sys.path`` only while the module is imported, so the module's
+    own top-level imports of its neighbours work, but an import it defers to call time
+    must name a module that is installed or already imported. Module names are global
+    to a process: a team folder's module cannot share a name with one already imported
+    (a clear error says so).
+
+    Raises:
+        ImportError: naming the folders searched when the module is not found.
+    """
     module_name, sep, attr = ref.partition(":")
     if not sep:
         module_name, _, attr = ref.rpartition(".")
     if not module_name or not attr:
         raise ImportError(f"{ref!r} is not an import path like 'package.module:name'")
+    searched = _search(folders)
     try:
-        module = importlib.import_module(module_name)
+        with _on_path(searched):
+            module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (module_name + ".").startswith(exc.name + "."):
+            raise ImportError(
+                f"cannot import module {module_name!r}: no such module in "
+                f"{', '.join(searched)} or the installed packages"
+            ) from None
+        raise ImportError(f"cannot import module {module_name!r}: {exc}") from exc
     except ImportError as exc:
         raise ImportError(f"cannot import module {module_name!r}: {exc}") from exc
+    if problem := _origin_problem(module_name, searched):
+        raise ImportError(problem)
     target: object = module
     for part in attr.split("."):
         try:
@@ -81,8 +148,8 @@ def import_ref(ref: str) -> object:
     return target
 
 
-def _load(ref: object) -> object:
-    return import_ref(ref) if isinstance(ref, str) else ref
+def _load(ref: object, folders: Sequence[Path]) -> object:
+    return import_ref(ref, folders) if isinstance(ref, str) else ref
 
 
 def _as_tool(obj: object) -> BaseTool:
@@ -93,12 +160,14 @@ def _as_tool(obj: object) -> BaseTool:
     raise TypeError(f"{obj!r} is neither a LangChain tool nor a function")
 
 
-def _resolve_specialist(spec: SpecialistSpec, problems: list[str]) -> ResolvedSpecialist | None:
+def _resolve_specialist(
+    spec: SpecialistSpec, problems: list[str], folders: Sequence[Path]
+) -> ResolvedSpecialist | None:
     where = f"specialists.{spec.name}"
     tools: dict[str, BaseTool] = {}
     for ref in spec.tools:
         try:
-            resolved = _as_tool(_load(ref))
+            resolved = _as_tool(_load(ref, folders))
         except (ImportError, TypeError, ValueError) as exc:
             problems.append(f"{where}.tools: unknown tool {ref!r}: {exc}")
             continue
@@ -108,7 +177,7 @@ def _resolve_specialist(spec: SpecialistSpec, problems: list[str]) -> ResolvedSp
     output: type[BaseModel] = SpecialistOutput
     if spec.output is not None:
         try:
-            loaded = _load(spec.output)
+            loaded = _load(spec.output, folders)
         except ImportError as exc:
             problems.append(f"{where}.output: {exc}")
         else:
@@ -118,17 +187,17 @@ def _resolve_specialist(spec: SpecialistSpec, problems: list[str]) -> ResolvedSp
                 problems.append(f"{where}.output: {spec.output!r} is not a pydantic model class")
     if output.__name__ in tools:
         problems.append(f"{where}: a tool has the output type's name {output.__name__!r}")
-    checks = _resolve_callables(spec.checks, f"{where}.checks", problems)
+    checks = _resolve_callables(spec.checks, f"{where}.checks", problems, folders)
     return ResolvedSpecialist(spec=spec, tools=tools, output=output, checks=checks)
 
 
 def _resolve_callables(
-    refs: list[Any], where: str, problems: list[str]
+    refs: list[Any], where: str, problems: list[str], folders: Sequence[Path]
 ) -> tuple[Callable[..., Any], ...]:
     checks: list[Callable[..., Any]] = []
     for ref in refs:
         try:
-            loaded = _load(ref)
+            loaded = _load(ref, folders)
         except ImportError as exc:
             problems.append(f"{where}: {exc}")
             continue
@@ -155,6 +224,10 @@ def resolve_team(team: TeamSpec, *, source: str | None = None) -> ResolvedTeam:
 
     Call it once per build: the ``ResolvedTeam`` it returns is what every builder takes.
 
+    Import paths are looked up in ``team.import_folders`` (a team file's folder), then
+    the working directory, then ``sys.path`` (see ``import_ref``). ``source`` names the
+    team in errors (its file).
+
     Raises:
         TeamSpecError: listing every problem found, structural and import alike.
     """
@@ -169,14 +242,18 @@ def _resolve(team: TeamSpec, problems: list[str]) -> ResolvedTeam:
     specialists: dict[str, ResolvedSpecialist] = {}
     teams: dict[str, ResolvedTeam] = {}
     for spec in team.specialists:
-        resolved = _resolve_specialist(spec, problems)
+        resolved = _resolve_specialist(spec, problems, team.import_folders)
         if resolved is not None:
             specialists[spec.name] = resolved
         if spec.team is not None:
             teams[spec.name] = _nested(spec.team, f"specialists.{spec.name}.team", problems)
-    checks = _resolve_callables(team.validator.checks, "validator.checks", problems)
+    checks = _resolve_callables(
+        team.validator.checks, "validator.checks", problems, team.import_folders
+    )
     digest = None
     if team.synthesizer.digest is not None:
-        found = _resolve_callables([team.synthesizer.digest], "synthesizer.digest", problems)
+        found = _resolve_callables(
+            [team.synthesizer.digest], "synthesizer.digest", problems, team.import_folders
+        )
         digest = cast(Digest, found[0]) if found else None
     return ResolvedTeam(team, specialists, checks, digest, teams)

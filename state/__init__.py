@@ -42,20 +42,17 @@ if typing.TYPE_CHECKING:
     from orchestra.state.model_refs import PROVIDERS, Provider, model_ref_problem, parse_model_ref
     from orchestra.state.outputs import Plan, SpecialistOutput, Subtask, Synthesis, plan_model
     from orchestra.state.patterns import PATTERNS, FanOutSpec, JoinPolicy, PatternName, PipelineSpec
-    from orchestra.state.spec import (
+    from orchestra.state.role_specs import (
         ApprovalSpec,
         Limits,
         ModelRef,
         OrchestratorSpec,
         RoleSpec,
-        SpecialistSpec,
         SynthesizerSpec,
-        TeamSpec,
         ValidatorSpec,
-        load_team,
-        save_team,
-        team_from_data,
     )
+    from orchestra.state.spec import SpecialistSpec, TeamSpec
+    from orchestra.state.spec_files import load_team, save_team, search_folders, team_from_data
     from orchestra.state.team_state import (
         TERMINAL,
         CapName,
@@ -88,7 +85,9 @@ _MODULES = (
     "orchestra.state.model_refs",
     "orchestra.state.outputs",
     "orchestra.state.team_state",
+    "orchestra.state.role_specs",
     "orchestra.state.spec",
+    "orchestra.state.spec_files",
     "orchestra.state.context",
 )
 
@@ -163,6 +162,7 @@ __all__ = [
     "parse_model_ref",
     "plan_model",
     "save_team",
+    "search_folders",
     "status_entry",
     "status_of",
     "team_from_data",

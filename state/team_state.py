@@ -148,6 +148,8 @@ class RunOrigin(TypedDict):
 
     team: dict[str, Any]
     team_file: NotRequired[str]
+    import_folders: NotRequired[list[str]]
+    """Where the team's import paths were looked up (``orchestra.state.search_folders``)."""
     model: NotRequired[str]
 
 

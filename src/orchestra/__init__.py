@@ -12,7 +12,7 @@ Importing ``orchestra`` is cheap (no LangChain or LangGraph until a name is used
     ...     specialists=[orchestra.SpecialistSpec(name="writer", description="Writes.")],
     ... )
     >>> with orchestra.open_checkpointer(":memory:") as saver:
-    ...     result = orchestra.run_team(team, "One line on LangGraph.", saver=saver, model="offline")
+    ...     result = orchestra.run_team(team, "One line.", saver=saver, model="offline")
     >>> result.status
     'completed'
 """
@@ -55,17 +55,15 @@ if typing.TYPE_CHECKING:
     from orchestra.state.events import EventKind, ProgressEvent
     from orchestra.state.outputs import Plan, SpecialistOutput, Subtask, Synthesis
     from orchestra.state.patterns import PATTERNS, FanOutSpec, JoinPolicy, PatternName, PipelineSpec
-    from orchestra.state.spec import (
+    from orchestra.state.role_specs import (
         ApprovalSpec,
         Limits,
         OrchestratorSpec,
-        SpecialistSpec,
         SynthesizerSpec,
-        TeamSpec,
         ValidatorSpec,
-        load_team,
-        save_team,
     )
+    from orchestra.state.spec import SpecialistSpec, TeamSpec
+    from orchestra.state.spec_files import load_team, save_team
     from orchestra.state.team_state import RunReason, RunStatus, SubtaskReason, SubtaskStatus
 
 try:
@@ -80,7 +78,9 @@ _MODULES = (
     "orchestra.state.events",
     "orchestra.state.outputs",
     "orchestra.state.team_state",
+    "orchestra.state.role_specs",
     "orchestra.state.spec",
+    "orchestra.state.spec_files",
     "orchestra.state.context",
     "orchestra.graphs.patterns",
     "orchestra.graphs.runner",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,11 @@ from orchestra.state import (
     model_ref_problem,
     parse_model_ref,
     save_team,
+    search_folders,
     team_from_data,
 )
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def file_team() -> TeamSpec:
@@ -48,7 +52,7 @@ def file_team() -> TeamSpec:
                     "orchestra.nodes.toolkit:search_notes",
                     "orchestra.nodes.toolkit:word_count",
                 ],
-                output="state:SpecialistOutput",
+                output="orchestra.state:SpecialistOutput",
                 max_steps=4,
             ),
             SpecialistSpec(
@@ -92,7 +96,7 @@ def test_save_and_load_round_trip(tmp_path: Path, suffix: str) -> None:
     ]
     text = path.read_text(encoding="utf-8")
     data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
-    assert data["specialists"][0]["output"] == "state:SpecialistOutput"
+    assert data["specialists"][0]["output"] == "orchestra.state:SpecialistOutput"
     # defaults are left out of the file
     assert "validator" not in data
     assert "max_steps" not in data["specialists"][1]
@@ -575,3 +579,71 @@ def test_a_team_file_that_is_not_utf8_is_a_clear_spec_error(tmp_path: Path) -> N
     path.write_bytes("name: caf\xe9\n".encode("latin-1"))
     with pytest.raises(TeamSpecError, match="not UTF-8 text"):
         load_team(path)
+
+
+def test_a_loaded_team_looks_up_imports_in_its_files_folder(tmp_path: Path) -> None:
+    (tmp_path / "inner").mkdir()
+    (tmp_path / "inner" / "team.yaml").write_text(
+        "name: inner\nspecialists: [{name: a, description: does a}]\n"
+    )
+    (tmp_path / "team.yaml").write_text(
+        "name: outer\npattern: hierarchical\nspecialists:\n"
+        "  - {name: sub, description: a sub-team, team: inner/team.yaml}\n"
+        "  - name: inline\n    description: an inline team\n"
+        "    team: {name: inl, specialists: [{name: b, description: does b}]}\n"
+    )
+
+    team = load_team(tmp_path / "team.yaml")
+
+    assert team.import_folders == (tmp_path.resolve(),)
+    # a nested team file's own folder first, then its parent's; an inline team has the parent's
+    assert team.specialist("sub").team is not None
+    assert team.specialist("sub").team.import_folders == (
+        (tmp_path / "inner").resolve(),
+        tmp_path.resolve(),
+    )
+    assert team.specialist("inline").team is not None
+    assert team.specialist("inline").team.import_folders == (tmp_path.resolve(),)
+    assert search_folders(team)[:2] == [
+        str(tmp_path.resolve()),
+        str((tmp_path / "inner").resolve()),
+    ]
+    assert search_folders(team)[-1] == str(Path.cwd())
+
+
+def test_import_folders_do_not_change_what_a_team_is(tmp_path: Path) -> None:
+    team = file_team()
+    moved = team.importing_from(tmp_path)
+
+    assert moved.import_folders == (tmp_path,)
+    assert team.import_folders == ()  # a copy: the original is untouched
+    assert moved == team  # the folders are where a spec was read, not what it says
+    assert moved.importing_from(tmp_path, tmp_path / "b").import_folders == (
+        tmp_path,
+        tmp_path / "b",
+    )
+    restored = team_from_data(moved.to_data(), import_folders=[str(tmp_path)])
+    assert restored.import_folders == (tmp_path,)
+
+
+def test_the_team_json_schema_describes_team_files() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = TeamSpec.model_json_schema()
+    validator = jsonschema.Draft202012Validator(schema)
+
+    shipped = resources.files("orchestra.graphs").joinpath("teams")
+    files = [f for f in shipped.iterdir() if f.name.endswith(".yaml")]
+    files.append(EXAMPLES / "user_team" / "team.yaml")
+    for file in files:
+        errors = [e.message for e in validator.iter_errors(yaml.safe_load(file.read_text()))]
+        assert errors == [], file.name
+    specialist = schema["$defs"]["SpecialistSpec"]["properties"]
+    tools = specialist["tools"]["items"]
+    assert tools["type"] == "string" and "beside the team file" in tools["description"]
+    # a nested team: inline, or the path of its file
+    assert any(s.get("type") == "string" for s in specialist["team"]["anyOf"])
+    assert any(s.get("$ref", "").endswith("/TeamSpec") for s in specialist["team"]["anyOf"])
+    assert "plans from this text" in specialist["description"]["description"]
+    bad = {"name": "x", "specialists": [{"name": "a", "description": "d", "tools": ["a b"]}]}
+    assert not validator.is_valid(bad)
+    assert not validator.is_valid({"name": "x", "specialists": [], "unknown": 1})
