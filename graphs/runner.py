@@ -31,10 +31,12 @@ from orchestra.state import (
     PatternName,
     ProgressEvent,
     RunOrigin,
+    StopSignal,
     TeamContext,
     TeamInput,
     TeamSpec,
     TeamSpecError,
+    deps_data,
     team_from_data,
 )
 
@@ -139,13 +141,15 @@ def _invoke(
     model: ModelChoice,
     on_update: OnUpdate | None = None,
     on_event: OnEvent | None = None,
+    deps: Any = None,
+    stop: StopSignal | None = None,
 ) -> RunResult:
     graph = compile_team(team, checkpointer=saver)
     config = run_config(team, thread_id)
     error: str | None = None
     stopped_by: str | None = None
     try:
-        context = TeamContext(model=model)
+        context = TeamContext.stoppable(stop, model=model, deps=deps)
         if on_update is None and on_event is None:
             graph.invoke(payload, config, context=context)
         else:
@@ -193,11 +197,15 @@ def run_team(
     on_update: OnUpdate | None = None,
     pattern: PatternName | None = None,
     on_event: OnEvent | None = None,
+    deps: Any = None,
+    stop: StopSignal | None = None,
 ) -> RunResult:
     """Start a run of ``team`` on ``task`` (errors are caught and reported in the result).
 
     ``pattern`` runs the team in another shape than its spec says; the choice is stored
-    with the run, so a resume continues in the same shape.
+    with the run, so a resume continues in the same shape. ``deps`` is the application's
+    data for tools and checks (``RunData``): stored as JSON with the run, restored by
+    ``resume_run``. ``stop`` stops the run between worker steps once requested.
     """
     team = with_pattern(team, pattern)
     thread = thread_id or new_thread_id(team)
@@ -206,6 +214,8 @@ def run_team(
             f"thread {thread!r} already exists; use 'orchestra resume {thread}' or a new --thread"
         )
     payload = TeamInput(task=task)
+    if deps is not None:
+        payload["deps"] = deps_data(deps)
     try:
         origin = RunOrigin(team=team.to_data())
     except TeamSpecError:
@@ -216,7 +226,7 @@ def run_team(
         if isinstance(model, str):
             origin["model"] = model
         payload["origin"] = origin
-    return _invoke(team, saver, thread, payload, model, on_update, on_event)
+    return _invoke(team, saver, thread, payload, model, on_update, on_event, deps, stop)
 
 
 def stored_origin(saver: BaseCheckpointSaver[str], thread_id: str) -> RunOrigin:
@@ -258,6 +268,7 @@ def resume_run(
     on_event: OnEvent | None = None,
     only: str | None = None,
     team: TeamSpec | None = None,
+    stop: StopSignal | None = None,
 ) -> RunResult:
     """Continue an unfinished run; a finished one is returned as it is.
 
@@ -267,7 +278,8 @@ def resume_run(
     workers), or only the item ``only`` names (see ``answers``).
 
     The team is read from the checkpoint; a run started from Python with objects in its
-    spec (tools, models) is resumed with ``team=`` the same team, as it ran.
+    spec (tools, models) is resumed with ``team=`` the same team, as it ran. The run's
+    ``deps`` come back from the checkpoint (as JSON data); ``stop`` as in ``run_team``.
     """
     team, started_with = _team_of(saver, thread_id, team)
     chosen = model or started_with
@@ -279,7 +291,8 @@ def resume_run(
     payload: Command[Any] | None = None
     if decision is not None:
         payload = Command(resume=answers(current, decision, only))
-    return _invoke(team, saver, thread_id, payload, chosen, on_update, on_event)
+    deps = current.values.get("deps")
+    return _invoke(team, saver, thread_id, payload, chosen, on_update, on_event, deps, stop)
 
 
 def snapshot(

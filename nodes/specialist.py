@@ -40,6 +40,7 @@ from orchestra.nodes.offline import offline_output
 from orchestra.nodes.prompts import specialist_message, specialist_system
 from orchestra.nodes.resolve import ResolvedSpecialist, ResolvedTeam
 from orchestra.nodes.retry import retry_policy_for
+from orchestra.nodes.run_data import of_runtime, run_context
 from orchestra.nodes.runnable import Node
 from orchestra.nodes.steps import (
     AskModel,
@@ -57,7 +58,7 @@ from orchestra.nodes.steps import (
 from orchestra.nodes.tool_approval import PendingCall, ToolDecision, ask, tool_question
 from orchestra.nodes.turns import taking_turns
 from orchestra.nodes.usage import Spend
-from orchestra.state import TeamContext, WorkerInput, WorkerResult
+from orchestra.state import RunContext, TeamContext, WorkerInput, WorkerResult
 
 
 def partial_output(messages: list[BaseMessage], output: type[BaseModel]) -> BaseModel | None:
@@ -118,6 +119,8 @@ class _Loop:
     """The last reply's output validation error, if its output call was invalid."""
     notes: list[str] = field(default_factory=list)
     """Human decisions on this attempt's tool calls."""
+    run: RunContext[Any] | None = None
+    """The run context handed to tools that declare ``RunData``; its stop is honoured."""
 
     def __post_init__(self) -> None:
         name = self.worker.output.__name__
@@ -237,12 +240,16 @@ class _Loop:
         ``approve`` decides which of a reply's tool calls run, and with which arguments.
         """
         while not self.done:
+            if self.run is not None:
+                self.run.stop.raise_if_requested()  # stop between steps, not mid-call
             asked = AskModel(self.bound(chat), list(self.messages), self.trace)
             step = cast(ModelStep, (yield asked))
             self.spend.record(step["reply"], latency_s=step["latency_s"])
             calls = self.take(step["reply"])
             for tool, args, call_id, edited in approve(self, calls) if calls else []:
-                done = cast(ToolStep, (yield RunTool(tool, args, self.trace)))
+                if self.run is not None:
+                    self.run.stop.raise_if_requested()
+                done = cast(ToolStep, (yield RunTool(tool, args, self.trace, self.run)))
                 note = f"(arguments edited by a human to {args})\n" if edited else ""
                 self.answer(call_id, note + done["text"], ok=done["ok"])
         return self.result()
@@ -319,7 +326,8 @@ def make_specialist(
         made, amade = (model_directly, tool_directly), (amodel_directly, atool_directly)
 
     def attempt(task: WorkerInput, runtime: Runtime[TeamContext]) -> Attempt[dict[str, Any]]:
-        loop = _Loop(worker, task, bindings, spend=Spend.for_team(team.spec))
+        run = run_context(of_runtime(runtime), task["subtask"], task["dependencies"])
+        loop = _Loop(worker, task, bindings, spend=Spend.for_team(team.spec), run=run)
         approve = partial(ask_human, team=team.spec.name, runtime=runtime)
         return loop.attempt(chat(runtime), approve if approving else run_all)
 

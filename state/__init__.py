@@ -23,7 +23,17 @@ if typing.TYPE_CHECKING:
         status_entry,
         totals,
     )
-    from orchestra.state.context import NO_CONTEXT, Gate, TeamContext
+    from orchestra.state.context import (
+        NO_CONTEXT,
+        Gate,
+        RunContext,
+        RunData,
+        RunStopped,
+        StopSignal,
+        SubtaskView,
+        TeamContext,
+        deps_data,
+    )
     from orchestra.state.errors import ModelConfigError, OrchestraError, TeamSpecError
     from orchestra.state.events import EventKind, ProgressEvent
     from orchestra.state.model_refs import PROVIDERS, Provider, model_ref_problem, parse_model_ref
@@ -116,6 +126,12 @@ __all__ = [
     "SynthesizerSpec",
     "TeamContext",
     "Gate",
+    "RunContext",
+    "RunData",
+    "RunStopped",
+    "StopSignal",
+    "SubtaskView",
+    "deps_data",
     "NO_CONTEXT",
     "TeamInput",
     "TeamSpec",

@@ -38,7 +38,14 @@ if typing.TYPE_CHECKING:
     )
     from orchestra.nodes.retry import TransientModelError
     from orchestra.state.budget import PRICES, Envelope, Price, Totals
-    from orchestra.state.context import TeamContext
+    from orchestra.state.context import (
+        RunContext,
+        RunData,
+        RunStopped,
+        StopSignal,
+        SubtaskView,
+        TeamContext,
+    )
     from orchestra.state.errors import ModelConfigError, OrchestraError, TeamSpecError
     from orchestra.state.events import EventKind, ProgressEvent
     from orchestra.state.outputs import Plan, SpecialistOutput, Subtask, Synthesis
@@ -93,11 +100,16 @@ __all__ = [
     "Price",
     "ProgressEvent",
     "RunNotFoundError",
+    "RunContext",
+    "RunData",
     "RunResult",
+    "RunStopped",
     "RunStatus",
     "SpecialistOutput",
     "SpecialistSpec",
+    "StopSignal",
     "Subtask",
+    "SubtaskView",
     "SubtaskStatus",
     "Synthesis",
     "SynthesizerSpec",
