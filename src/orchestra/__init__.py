@@ -27,8 +27,12 @@ from importlib.metadata import PackageNotFoundError, version
 from orchestra.state.lazy import lazy_getattr as _lazy_getattr
 
 if typing.TYPE_CHECKING:
+    from orchestra.graphs.cli import EXIT
     from orchestra.graphs.patterns import build, compile_team
     from orchestra.graphs.runner import (
+        ModelChoice,
+        OnEvent,
+        OnUpdate,
         RunNotFoundError,
         RunResult,
         open_checkpointer,
@@ -36,8 +40,9 @@ if typing.TYPE_CHECKING:
         run_team,
         snapshot,
     )
+    from orchestra.nodes.chat_models import default_model_ref
     from orchestra.nodes.retry import TransientModelError
-    from orchestra.state.budget import PRICES, Envelope, Price, Totals
+    from orchestra.state.budget import PRICES, Envelope, Price, Totals, totals
     from orchestra.state.context import (
         RunContext,
         RunData,
@@ -61,7 +66,7 @@ if typing.TYPE_CHECKING:
         load_team,
         save_team,
     )
-    from orchestra.state.team_state import RunStatus, SubtaskStatus
+    from orchestra.state.team_state import TERMINAL, RunStatus, SubtaskStatus
 
 try:
     __version__ = version("orchestra")
@@ -78,20 +83,27 @@ _MODULES = (
     "orchestra.state.spec",
     "orchestra.state.context",
     "orchestra.nodes.retry",
+    "orchestra.nodes.chat_models",
     "orchestra.graphs.patterns",
     "orchestra.graphs.runner",
+    "orchestra.graphs.cli",
 )
 
 __all__ = [
+    "EXIT",
     "PATTERNS",
     "PRICES",
+    "TERMINAL",
     "ApprovalSpec",
     "Envelope",
     "EventKind",
     "FanOutSpec",
     "JoinPolicy",
     "Limits",
+    "ModelChoice",
     "ModelConfigError",
+    "OnEvent",
+    "OnUpdate",
     "OrchestraError",
     "OrchestratorSpec",
     "PatternName",
@@ -122,12 +134,14 @@ __all__ = [
     "__version__",
     "build",
     "compile_team",
+    "default_model_ref",
     "load_team",
     "open_checkpointer",
     "resume_run",
     "run_team",
     "save_team",
     "snapshot",
+    "totals",
 ]
 
 __getattr__ = _lazy_getattr("orchestra", globals(), _MODULES, __all__)
