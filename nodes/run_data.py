@@ -82,7 +82,11 @@ def typed(run: RunContext[Any], kind: object) -> RunContext[Any]:
     if kind is Any:
         return run
     try:
-        deps = _adapter(kind).validate_python(run.deps)
+        adapter = _adapter(kind)
+    except TypeError:  # an unhashable type form: build its adapter every time
+        adapter = TypeAdapter(cast(Any, kind))
+    try:
+        deps = adapter.validate_python(run.deps)
     except ValidationError as exc:
         name = getattr(kind, "__name__", str(kind))
         raise OrchestraError(f"the run's deps are not a valid {name}: {exc}") from None

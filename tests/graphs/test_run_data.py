@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from pathlib import Path
@@ -19,7 +20,9 @@ from orchestra import (
     RunStopped,
     SpecialistOutput,
     StopSignal,
+    TeamContext,
     TransientModelError,
+    compile_team,
     open_checkpointer,
     resume_run,
     run_team,
@@ -91,6 +94,18 @@ def test_a_tool_gets_the_runs_deps_and_the_model_never_sees_the_parameter() -> N
     assert result.status == "completed"
     assert result.values["results"]["s1"]["summary"] == "Ahoy, s1 (for s1, thread t1)"
     assert schemas and all(set(s["properties"]) == {"name"} for s in schemas)
+
+
+def test_an_async_run_hands_the_deps_to_tools_too() -> None:
+    team = make_team("alpha", tools={"alpha": [greet]})
+    graph = compile_team(team)
+    invoked = graph.ainvoke(
+        {"task": "greet"},
+        {"configurable": {"thread_id": "a1"}, "recursion_limit": 50},
+        context=TeamContext(model=greeting_model(), deps=Deps(greeting="Moin")),
+    )
+    state = asyncio.run(asyncio.wait_for(invoked, timeout=60))
+    assert state["results"]["s1"]["summary"] == "Moin, s1 (for s1, thread a1)"
 
 
 def test_deps_are_stored_with_the_run_and_a_resume_elsewhere_gets_them_back(
