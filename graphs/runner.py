@@ -31,12 +31,14 @@ from orchestra.state import (
     ProgressEvent,
     RunNotFoundError,
     RunOrigin,
+    StopSignal,
     TeamContext,
     TeamInput,
     TeamSpec,
     TeamSpecError,
     ThreadExistsError,
     TransientModelError,
+    deps_data,
     search_folders,
 )
 
@@ -85,13 +87,15 @@ def _invoke(
     model: ModelChoice,
     on_update: OnUpdate | None = None,
     on_event: OnEvent | None = None,
+    deps: Any = None,
+    stop: StopSignal | None = None,
 ) -> RunResult:
     config = run_config(team.spec, thread_id)
     error: str | None = None
     stopped_by: str | None = None
     caught: BaseException | None = None
     try:
-        context = TeamContext(model=model)
+        context = TeamContext.stoppable(stop, model=model, deps=deps)
         if on_update is None and on_event is None:
             graph.invoke(payload, config, context=context)
         else:
@@ -141,13 +145,18 @@ def run_team(
     on_update: OnUpdate | None = None,
     pattern: PatternName | None = None,
     on_event: OnEvent | None = None,
+    deps: Any = None,
+    stop: StopSignal | None = None,
 ) -> RunResult:
     """Start a run of ``team`` on ``task`` (errors are caught and reported in the result).
 
     ``pattern`` runs the team in another shape than its spec says; the choice is stored
-    with the run, so a resume continues in the same shape. Errors of the spec, the
-    model configuration or the thread id are raised (``OrchestraError``); an error a
-    node raised stops the run with its state kept, in ``RunResult.exception``.
+    with the run, so a resume continues in the same shape. ``deps`` is the application's
+    data for tools and checks (``RunData``): stored as JSON with the run, restored by
+    ``resume_run``. ``stop`` stops the run between worker steps once requested. Errors
+    of the spec, the model configuration or the thread id are raised
+    (``OrchestraError``); an error a node raised stops the run with its state kept, in
+    ``RunResult.exception``.
     """
     resolved = resolved_in(team, pattern)
     spec = resolved.spec
@@ -157,6 +166,8 @@ def run_team(
             f"thread {thread!r} already exists; use 'orchestra resume {thread}' or a new --thread"
         )
     payload = TeamInput(task=task)
+    if deps is not None:
+        payload["deps"] = deps_data(deps)
     try:
         origin = RunOrigin(team=spec.to_data())
     except TeamSpecError:
@@ -169,7 +180,7 @@ def run_team(
             origin["model"] = model
         payload["origin"] = origin
     graph = compile_team(resolved, checkpointer=saver)
-    return _invoke(resolved, graph, thread, payload, model, on_update, on_event)
+    return _invoke(resolved, graph, thread, payload, model, on_update, on_event, deps, stop)
 
 
 def resume_run(
@@ -182,6 +193,7 @@ def resume_run(
     on_event: OnEvent | None = None,
     only: str | None = None,
     team: TeamSpec | ResolvedTeam | None = None,
+    stop: StopSignal | None = None,
 ) -> RunResult:
     """Continue an unfinished run; a finished one is returned as it is.
 
@@ -191,7 +203,8 @@ def resume_run(
     workers), or only the item ``only`` names (see ``answers``).
 
     The team is read from the checkpoint; a run started from Python with objects in its
-    spec (tools, models) is resumed with ``team=`` the same team, as it ran.
+    spec (tools, models) is resumed with ``team=`` the same team, as it ran. The run's
+    ``deps`` come back from the checkpoint (as JSON data); ``stop`` as in ``run_team``.
     """
     resolved, started_with = team_of(saver, thread_id, team)
     graph = compile_team(resolved, checkpointer=saver)
@@ -204,7 +217,8 @@ def resume_run(
     if decision is not None:
         payload = Command(resume=answers(current, decision, only))
     chosen = model or started_with
-    return _invoke(resolved, graph, thread_id, payload, chosen, on_update, on_event)
+    deps = current.values.get("deps")
+    return _invoke(resolved, graph, thread_id, payload, chosen, on_update, on_event, deps, stop)
 
 
 def snapshot(

@@ -17,7 +17,7 @@ from langgraph.runtime import Runtime
 from orchestra.nodes.events import emit_result
 from orchestra.nodes.retry import is_transient
 from orchestra.nodes.runnable import Node
-from orchestra.state import TeamContext, WorkerInput, WorkerResult
+from orchestra.state import RunStopped, TeamContext, WorkerInput, WorkerResult
 
 
 def _failed(payload: WorkerInput, exc: Exception) -> dict[str, Any]:
@@ -50,8 +50,8 @@ def guard_branch(
         payload: WorkerInput, runtime: Runtime[TeamContext], exc: Exception
     ) -> dict[str, Any]:
         """``exc`` as the subtask's failure, or raised again for LangGraph to handle."""
-        if isinstance(exc, GraphBubbleUp) or is_transient(exc):
-            raise exc  # control flow (interrupts), or retried by the node's policy
+        if isinstance(exc, GraphBubbleUp | RunStopped) or is_transient(exc):
+            raise exc  # control flow (interrupts, a stop), or retried by the node's policy
         failed = _failed(payload, exc)
         for result in failed["results"].values():
             emit_result(runtime, name, result)

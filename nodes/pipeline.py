@@ -20,7 +20,7 @@ from orchestra.nodes.outcome import decide, split_results
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
 from orchestra.nodes.usage import carve, team_exhausted
-from orchestra.nodes.validator import judge, verdict_update
+from orchestra.nodes.validator import check_context, judge, verdict_update
 from orchestra.state import (
     SubtaskReason,
     SubtaskRecord,
@@ -130,7 +130,7 @@ def make_stage_validator(team: ResolvedTeam, stage: str, end: str) -> Node[TeamS
             # exhausted stage's partial output is kept, not judged into "accepted").
             why = f"stage {stage} {ended['status']}"
             return Command(update={"results": _skipped_after(state, stage, stages, why)}, goto=end)
-        result, verdict = judge(ended, team)
+        result, verdict = judge(ended, team, check_context(state, runtime, stage))
         update = verdict_update([(result, verdict)])
         goes_on = result["status"] == "revise" or (
             result["status"] == "accepted" and following != end

@@ -21,8 +21,10 @@ from pydantic import BaseModel
 
 from orchestra.state import SpecialistOutput, SpecialistSpec, TeamSpec, TeamSpecError
 
-Check = Callable[[BaseModel], "str | None"]
-"""A declared check: returns feedback for the specialist when the output falls short."""
+Check = Callable[..., "str | None"]
+"""A declared check: ``check(output)`` returns feedback for the specialist when the output
+falls short. A check may also declare a ``RunData[Deps]`` parameter: it then receives the
+run's deps and the subtask's instruction and inputs (``orchestra.nodes.run_data``)."""
 
 Digest = Callable[[dict[str, BaseModel]], BaseModel]
 """The synthesizer's digest: accepted outputs by subtask id in, one summary model out."""

@@ -21,6 +21,7 @@ from orchestra.nodes.durable import DurableSteps
 from orchestra.nodes.events import emit, emit_result
 from orchestra.nodes.resolve import ResolvedSpecialist, ResolvedTeam
 from orchestra.nodes.retry import retry_policy_for
+from orchestra.nodes.run_data import of_runtime, run_context
 from orchestra.nodes.runnable import Node
 from orchestra.nodes.steps import (
     Attempt,
@@ -61,7 +62,8 @@ def make_specialist(
 
     def attempt(task: WorkerInput, runtime: Runtime[TeamContext]) -> Attempt[dict[str, Any]]:
         spend = Spend.for_team(team.spec)
-        loop = WorkerLoop(worker, task, bindings, team=team.spec.name, spend=spend)
+        run = run_context(of_runtime(runtime), task["subtask"], task["dependencies"])
+        loop = WorkerLoop(worker, task, bindings, team=team.spec.name, spend=spend, run=run)
         approve = partial(ask_human, team=team.spec.name, runtime=runtime)
         return loop.attempt(chat(runtime), approve if approving else run_all)
 

@@ -19,6 +19,9 @@ from langchain_core.tools import BaseTool
 from langgraph.errors import GraphBubbleUp
 from typing_extensions import TypedDict
 
+from orchestra.nodes.run_data import injected
+from orchestra.state import RunContext, RunStopped
+
 R = TypeVar("R")
 
 
@@ -55,6 +58,8 @@ class RunTool:
     tool: BaseTool
     args: dict[str, Any]
     trace: RunnableConfig
+    run: RunContext[Any] | None = None
+    """Handed to the tool's ``RunData`` parameter, if it has one (never digested)."""
 
 
 Step = AskModel | RunTool
@@ -85,9 +90,10 @@ async def amodel_directly(step: AskModel) -> ModelStep:
 def tool_directly(step: RunTool) -> ToolStep:
     """Make a tool step in this thread; an error it raises becomes its answer."""
     try:
-        return ToolStep(ok=True, text=str(step.tool.invoke(step.args, step.trace)))
-    except GraphBubbleUp:
-        raise  # interrupts and other control flow belong to LangGraph
+        args = step.args | injected(step.tool, step.run)
+        return ToolStep(ok=True, text=str(step.tool.invoke(args, step.trace)))
+    except (GraphBubbleUp, RunStopped):
+        raise  # interrupts and other control flow belong to LangGraph; a stop ends the task
     except Exception as exc:
         return ToolStep(ok=False, text=raised(step.tool.name, exc))
 
@@ -95,8 +101,9 @@ def tool_directly(step: RunTool) -> ToolStep:
 async def atool_directly(step: RunTool) -> ToolStep:
     """``tool_directly`` without blocking a thread."""
     try:
-        return ToolStep(ok=True, text=str(await step.tool.ainvoke(step.args, step.trace)))
-    except GraphBubbleUp:
+        args = step.args | injected(step.tool, step.run)
+        return ToolStep(ok=True, text=str(await step.tool.ainvoke(args, step.trace)))
+    except (GraphBubbleUp, RunStopped):
         raise
     except Exception as exc:
         return ToolStep(ok=False, text=raised(step.tool.name, exc))

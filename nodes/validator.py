@@ -15,16 +15,52 @@ from pydantic import ValidationError
 
 from orchestra.nodes.events import emit
 from orchestra.nodes.resolve import Check, ResolvedTeam
+from orchestra.nodes.run_data import call_check, of_runtime, run_context
 from orchestra.nodes.runnable import Node
-from orchestra.state import TeamContext, TeamState, Verdict, WorkerResult, status_entry
+from orchestra.state import (
+    DependencyResult,
+    RunContext,
+    TeamContext,
+    TeamState,
+    Verdict,
+    WorkerResult,
+    status_entry,
+)
 
 
 def _check_name(check: Check) -> str:
     return getattr(check, "__name__", type(check).__name__)
 
 
-def problems_of(result: WorkerResult, team: ResolvedTeam) -> list[str]:
-    """Why ``result`` falls short (empty when it is acceptable)."""
+def check_context(
+    state: TeamState, runtime: Runtime[TeamContext] | None, subtask_id: str
+) -> RunContext[Any]:
+    """The run context a check of ``subtask_id`` gets.
+
+    It holds the run's deps, and the subtask's instruction and inputs (the outputs of the
+    subtasks it depends on) when the subtask was planned.
+    """
+    record = next((r for r in state.get("plan", []) if r["id"] == subtask_id), None)
+    results = state.get("results", {})
+    inputs = {
+        dep: DependencyResult(
+            specialist=results[dep]["specialist"],
+            summary=results[dep]["summary"],
+            output=results[dep]["output"] or {},
+        )
+        for dep in (record["depends_on"] if record else [])
+        if dep in results
+    }
+    return run_context(of_runtime(runtime), record, inputs)
+
+
+def problems_of(
+    result: WorkerResult, team: ResolvedTeam, run: RunContext[Any] | None = None
+) -> list[str]:
+    """Why ``result`` falls short (empty when it is acceptable).
+
+    A check declaring a ``RunData`` parameter is handed ``run`` there.
+    """
     worker = team.specialists[result["specialist"]]
     if result["output"] is None:
         return [result.get("reason") or "no output"]
@@ -35,7 +71,7 @@ def problems_of(result: WorkerResult, team: ResolvedTeam) -> list[str]:
     found = []
     for check in (*worker.checks, *team.checks):
         try:
-            feedback = check(output)
+            feedback = call_check(check, output, run)
         except Exception as exc:
             feedback = f"check {_check_name(check)} raised {type(exc).__name__}: {exc}"
         if feedback:
@@ -43,14 +79,16 @@ def problems_of(result: WorkerResult, team: ResolvedTeam) -> list[str]:
     return found
 
 
-def judge(result: WorkerResult, team: ResolvedTeam) -> tuple[WorkerResult, Verdict]:
+def judge(
+    result: WorkerResult, team: ResolvedTeam, run: RunContext[Any] | None = None
+) -> tuple[WorkerResult, Verdict]:
     """The verdict on one submitted result, and the result's new status.
 
     Accepted; ``revise`` with feedback while revisions remain; else ``rejected`` (or
     ``failed`` when there never was an output) with the cap named in the reason.
     """
     cap = team.spec.limits.max_revisions
-    found = problems_of(result, team)
+    found = problems_of(result, team, run)
     feedback = "; ".join(found)
     updated = WorkerResult(**result)
     if not found:
@@ -95,7 +133,7 @@ def make_validator(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
 
     def validate(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
         waiting = [r for r in state["results"].values() if r["status"] == "submitted"]
-        judged = [judge(r, team) for r in waiting]
+        judged = [judge(r, team, check_context(state, runtime, r["subtask_id"])) for r in waiting]
         for result, verdict in judged:
             emit(
                 runtime,

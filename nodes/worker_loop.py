@@ -34,7 +34,7 @@ from orchestra.nodes.resolve import ResolvedSpecialist
 from orchestra.nodes.steps import AskModel, Attempt, ModelStep, RunTool, ToolStep
 from orchestra.nodes.tool_approval import PendingCall, ToolDecision
 from orchestra.nodes.usage import Spend
-from orchestra.state import WorkerInput, WorkerResult
+from orchestra.state import RunContext, WorkerInput, WorkerResult
 
 
 def summarize(output: BaseModel) -> str:
@@ -88,6 +88,8 @@ class WorkerLoop:
     """The last reply's output validation error, if its output call was invalid."""
     notes: list[str] = field(default_factory=list)
     """Human decisions on this attempt's tool calls."""
+    run: RunContext[Any] | None = None
+    """The run context handed to tools that declare ``RunData``; its stop is honoured."""
 
     def __post_init__(self) -> None:
         name = self.worker.output.__name__
@@ -226,13 +228,17 @@ class WorkerLoop:
         ``approve`` decides which of a reply's tool calls run, and with which arguments.
         """
         while not self.done:
+            if self.run is not None:
+                self.run.stop.raise_if_requested()  # stop between steps, not mid-call
             config = with_call(self.call_info(), self.trace)
             asked = AskModel(self.bound(chat), list(self.messages), config)
             step = cast(ModelStep, (yield asked))
             self.spend.record(step["reply"], latency_s=step["latency_s"])
             calls = self.take(step["reply"])
             for tool, args, call_id, edited in approve(self, calls) if calls else []:
-                done = cast(ToolStep, (yield RunTool(tool, args, self.trace)))
+                if self.run is not None:
+                    self.run.stop.raise_if_requested()
+                done = cast(ToolStep, (yield RunTool(tool, args, self.trace, self.run)))
                 note = f"(arguments edited by a human to {args})\n" if edited else ""
                 self.answer(call_id, note + done["text"], ok=done["ok"])
         return self.result()

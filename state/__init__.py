@@ -23,7 +23,17 @@ if typing.TYPE_CHECKING:
         status_entry,
         totals,
     )
-    from orchestra.state.context import NO_CONTEXT, Gate, TeamContext
+    from orchestra.state.context import (
+        NO_CONTEXT,
+        Gate,
+        RunContext,
+        RunData,
+        RunStopped,
+        StopSignal,
+        SubtaskView,
+        TeamContext,
+        deps_data,
+    )
     from orchestra.state.errors import (
         CheckpointerError,
         DecisionError,
@@ -147,6 +157,12 @@ __all__ = [
     "SynthesizerSpec",
     "TeamContext",
     "Gate",
+    "RunContext",
+    "RunData",
+    "RunStopped",
+    "StopSignal",
+    "SubtaskView",
+    "deps_data",
     "NO_CONTEXT",
     "TeamInput",
     "TeamSpec",

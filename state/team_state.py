@@ -179,6 +179,9 @@ class TeamInput(TypedDict):
 
     task: str
     origin: NotRequired[RunOrigin]
+    deps: NotRequired[Any]
+    """The application's data for the run (``TeamContext.deps`` as JSON): kept in the
+    checkpoint so a resume anywhere has it."""
     envelope: NotRequired[Envelope]
     """Limits handed down by a parent team (its share of the parent's budget)."""
 
@@ -188,6 +191,8 @@ class TeamState(TypedDict):
 
     task: str
     origin: NotRequired[RunOrigin]
+    deps: NotRequired[Any]
+    """``TeamContext.deps`` as JSON, restored into the context on resume."""
     envelope: NotRequired[Envelope]
     """What a parent team's dispatch carved for this run: the team's budget is the tighter
     of its own and this."""

@@ -11,11 +11,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from orchestra import StopSignal
 from orchestra_audit.deps import dependency_findings
 from orchestra_audit.files import Confined, walk
 from orchestra_audit.findings import SEVERITIES, Finding, RepoAudit, RepoStats
 from orchestra_audit.manifests import declared
-from orchestra_audit.pacing import check
 from orchestra_audit.policy import AuditPolicy
 from orchestra_audit.secrets import Secret, detect, redact, secret_findings
 from orchestra_audit.testmap import coverage_findings
@@ -59,8 +59,12 @@ def summarize(name: str, findings: list[Finding], stats: RepoStats) -> str:
     return head + read + tests
 
 
-def audit_repo(root: str | Path, name: str, policy: AuditPolicy, key: bytes) -> RepoAudit:
+def audit_repo(
+    root: str | Path, name: str, policy: AuditPolicy, key: bytes, *, stop: StopSignal | None = None
+) -> RepoAudit:
     """Audit the repository at ``root`` (read-only, confined to it).
+
+    ``stop`` is the run's: once it is requested the audit ends between two files.
 
     Raises:
         NotADirectoryError: ``root`` is not a directory.
@@ -70,7 +74,8 @@ def audit_repo(root: str | Path, name: str, policy: AuditPolicy, key: bytes) -> 
     found: dict[str, list[Secret]] = {}
     unreadable = list(tree.unreadable)
     for file in tree.files:
-        check()  # between files: an interrupted audit stops here, not at the end
+        if stop is not None:
+            stop.raise_if_requested()  # between files: a stopped audit ends here, not at the end
         try:
             found[file.path] = detect(file.real, key)
         except OSError as exc:  # removed or locked between the walk and the scan

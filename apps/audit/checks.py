@@ -2,36 +2,29 @@
 
 A finding (or dependency record) naming a file that does not exist in the repository, a
 path outside it, or a line beyond the file's end is rejected with feedback naming each
-one; so is a root that is not one of the audit's repositories. A model that invents a
-location is sent back; the deterministic analysers never are.
+one; so is a root that is not one of the audit's repositories (the scope comes with the
+run, see ``orchestra_audit.scope``). A model that invents a location is sent back; the
+deterministic analysers never are.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from langgraph.config import get_config
 from pydantic import BaseModel
 
+from orchestra import RunContext, RunData, StopSignal
 from orchestra_audit.files import Confined, line_count
 from orchestra_audit.findings import RepoAudit
-from orchestra_audit.scope import load_scope
+from orchestra_audit.scope import AuditScope
 
 _LISTED = 10
 
-
-def _thread() -> str | None:
-    try:
-        config = get_config()
-    except RuntimeError:  # called outside a run (a unit test, a user's script)
-        return None
-    thread = (config.get("configurable") or {}).get("thread_id")
-    return str(thread) if thread else None
+_OUTSIDE_A_RUN: RunContext[AuditScope | None] = RunContext(None, stop=StopSignal())
+"""What the check sees when called directly (a unit test, a user's script): no scope."""
 
 
-def _scope_problem(root: Path) -> str | None:
-    thread = _thread()
-    scope = load_scope(thread) if thread else None
+def _scope_problem(root: Path, scope: AuditScope | None) -> str | None:
     if scope is not None and str(root) not in scope.roots:
         return f"root {str(root)!r} is not one of the repositories of this audit"
     return None
@@ -54,15 +47,21 @@ def _location_problem(repo: Confined, file: str, line: int, lines: dict[Path, in
     return None
 
 
-def findings_exist(output: BaseModel) -> str | None:
-    """Feedback when a ``RepoAudit`` points at files or lines that do not exist, else None."""
+def findings_exist(
+    output: BaseModel, run: RunData[AuditScope | None] = _OUTSIDE_A_RUN
+) -> str | None:
+    """Feedback when a ``RepoAudit`` points at files or lines that do not exist, else None.
+
+    ``run`` is injected by orchestra; its deps are the audit's scope (``None`` in a run
+    without one, where only the locations are checked).
+    """
     if not isinstance(output, RepoAudit):
         return f"expected a RepoAudit, got a {type(output).__name__}"
     try:
         repo = Confined(output.root)
     except OSError:
         return f"root {output.root!r} is not a directory"
-    if problem := _scope_problem(repo.root):
+    if problem := _scope_problem(repo.root, run.deps):
         return problem
     lines: dict[Path, int] = {}
     problems = [

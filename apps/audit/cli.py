@@ -3,7 +3,9 @@
 ``orchestra audit PATH... [--json] [--report FILE.md] [--db PATH] [--model M]
 [--policy FILE] [--max-concurrency N] [--thread ID]`` audits repositories and prints the
 ranked report; ``orchestra samples DIR`` writes the demo set to audit. Bad PATHs, policy
-files and folders are one line on stderr and exit code 2.
+files and folders are one line on stderr and exit code 2. Ctrl-C asks the run to stop
+(the framework's ``StopSignal``): the repositories being analysed stop between two files,
+the finished ones stay checkpointed, and the command says how to continue (exit 130).
 """
 
 from __future__ import annotations
@@ -11,19 +13,22 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import signal
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+import uuid
+from contextlib import nullcontext
 from pathlib import Path
-from types import FrameType
 
 from rich.console import Console
 
-from orchestra.graphs.runner import RunResult, new_thread_id, open_checkpointer, snapshot
-from orchestra.nodes import default_model_ref
-from orchestra_audit import pacing
+from orchestra import (
+    EXIT,
+    RunResult,
+    RunStopped,
+    StopSignal,
+    default_model_ref,
+    open_checkpointer,
+    snapshot,
+)
 from orchestra_audit.policy import AuditPolicy, PolicyError, load_policy
 from orchestra_audit.progress import AuditProgress
 from orchestra_audit.report import audit_json, markdown, render, repo_states, run_digest
@@ -56,45 +61,29 @@ def _job(args: argparse.Namespace) -> AuditJob:
     )
 
 
-@contextmanager
-def _stop_analysers_on_ctrl_c() -> Iterator[None]:
-    """On Ctrl-C, stop the analysers in their threads too, then raise KeyboardInterrupt.
-
-    Without this, LangGraph waits for every started repository to finish before the
-    interrupt reaches the command (see ``orchestra_audit.pacing``).
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be set from the main thread
-        return
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        pacing.request_stop()
-        raise KeyboardInterrupt
-
-    pacing.clear_stop()
-    previous = signal.signal(signal.SIGINT, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def _run(args: argparse.Namespace, job: AuditJob) -> RunResult:
     interactive = sys.stdout.isatty() and not args.json
     names = {str(root): name for root, name in job.names.items()}
     with open_checkpointer(args.db) as saver:
-        args.thread = args.thread or new_thread_id(audit_team(len(job.roots)))
+        args.thread = args.thread or f"{audit_team(len(job.roots)).name}-{uuid.uuid4().hex[:8]}"
         exists = saver.get_tuple({"configurable": {"thread_id": args.thread}}) is not None
         seed = snapshot(args.thread, saver=saver).values if exists else None
         progress = AuditProgress(names, Console(), seed) if interactive else None
-        with progress or nullcontext(), _stop_analysers_on_ctrl_c():
+        with progress or nullcontext(), StopSignal().on_ctrl_c() as stop:
             return run_audit(
                 job,
                 saver=saver,
                 thread_id=args.thread,
                 model=args.model,
                 on_update=progress.on_update if progress else None,
+                stop=stop,
             )
+
+
+def _again(args: argparse.Namespace) -> str:
+    """The command that continues this audit."""
+    again = shlex.join(["orchestra", "audit", *args.paths, "--thread", args.thread])
+    return again + (f" --db {shlex.quote(args.db)}" if args.db else "")
 
 
 def _explanation(result: RunResult, model: str | None) -> str:
@@ -105,8 +94,6 @@ def _explanation(result: RunResult, model: str | None) -> str:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from orchestra.graphs.cli import EXIT  # the command's exit codes live with the command
-
     if args.max_concurrency < 1:
         return _fail("--max-concurrency must be at least 1")
     try:
@@ -114,6 +101,13 @@ def _audit(args: argparse.Namespace) -> int:
         result = _run(args, job)
     except (AuditPathError, PolicyError) as exc:
         return _fail(str(exc))
+    except RunStopped:
+        again = _again(args)
+        print(
+            f"orchestra: interrupted; finished work is checkpointed; continue with: {again}",
+            file=sys.stderr,
+        )
+        return 130
     digest = run_digest(result.values)
     states = repo_states(result.values, {str(r): n for r, n in job.names.items()})
     explanation = _explanation(result, args.model)
@@ -127,9 +121,7 @@ def _audit(args: argparse.Namespace) -> int:
         console = Console(width=None if sys.stdout.isatty() else 120)
         render(result, digest, states, console, explanation=explanation, report=report)
         if not result.finished:
-            again = shlex.join(["orchestra", "audit", *args.paths, "--thread", args.thread])
-            db = f" --db {shlex.quote(args.db)}" if args.db else ""
-            console.print(f"continue with: [bold]{again}{db}[/bold]")
+            console.print(f"continue with: [bold]{_again(args)}[/bold]")
     return EXIT.get(result.status, 1)
 
 

@@ -24,7 +24,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from orchestra.state import OrchestraError
+from orchestra import OrchestraError
 from orchestra_audit.findings import Ecosystem
 
 

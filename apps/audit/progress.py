@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from orchestra.state import TERMINAL
+from orchestra import TERMINAL
 from orchestra_audit.report import RepoState, repo_states
 
 ROWS = 12

@@ -16,8 +16,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from orchestra.graphs.runner import RunResult
-from orchestra.state import totals
+from orchestra import RunResult, totals
 from orchestra_audit.digest import digest_audits, headline, place
 from orchestra_audit.findings import SEVERITIES, AuditDigest, RepoAudit
 

@@ -5,7 +5,8 @@ specialist whose tools are read-only and confined to the audit's repositories, t
 validator's ``findings_exist`` check, and a synthesizer whose digest ranks the findings
 across repositories, merges duplicates and explains cross-repository version conflicts.
 The spec names everything by import path, so the run is checkpointed and resumable like
-any other: a finished repository is never audited twice.
+any other: a finished repository is never audited twice. The audit's scope travels with
+the run as its typed data (``deps``), so ``orchestra resume`` needs nothing else.
 """
 
 from __future__ import annotations
@@ -17,10 +18,22 @@ from pathlib import Path
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from orchestra.graphs.runner import ModelChoice, OnUpdate, RunResult, resume_run, run_team, snapshot
-from orchestra.state import Limits, OrchestraError, SpecialistSpec, SynthesizerSpec, TeamSpec
+from orchestra import (
+    Limits,
+    ModelChoice,
+    OnUpdate,
+    OrchestraError,
+    RunResult,
+    SpecialistSpec,
+    StopSignal,
+    SynthesizerSpec,
+    TeamSpec,
+    resume_run,
+    run_team,
+    snapshot,
+)
 from orchestra_audit.policy import AuditPolicy
-from orchestra_audit.scope import load_scope, record_scope
+from orchestra_audit.scope import AuditScope
 
 AUDITOR_PROMPT = """\
 You audit one software repository, read-only. First call `audit_repository` with the
@@ -51,13 +64,12 @@ class AuditPathError(OrchestraError, ValueError):
     """A PATH given to the audit is missing, a file, or has nothing to audit."""
 
 
-def audit_team(repos: int, *, max_revisions: int = 1) -> TeamSpec:
+def audit_team(repos: int, *, max_revisions: int = 1, max_concurrency: int = 8) -> TeamSpec:
     """The audit team for ``repos`` repositories (one subtask each, all in one round).
 
-    Every repository's task may start at once: LangGraph's ``max_concurrency`` is also
-    the pool that saves finished tasks to the checkpointer, so it gets one thread more
-    than there are tasks; how many repositories are *analysed* at once is bounded by the
-    audit's scope instead (``orchestra_audit.pacing``).
+    ``max_concurrency`` repositories are analysed at once: the framework's own turns
+    (``limits.max_concurrency``), which leave LangGraph's pool room to save each
+    finished repository at once.
     """
     steps = 4
     per_repo = steps * (max_revisions + 1)
@@ -91,7 +103,7 @@ def audit_team(repos: int, *, max_revisions: int = 1) -> TeamSpec:
             max_revisions=max_revisions,
             max_model_calls=per_repo * max(repos, 1) * 2 + 10,
             recursion_limit=80,
-            max_concurrency=min(max(repos, 1) + 1, 1024),
+            max_concurrency=min(max(max_concurrency, 1), 1024),
         ),
     )
 
@@ -187,10 +199,16 @@ def _continue_problem(job: AuditJob, current: RunResult, thread: str) -> str | N
             f"thread {thread!r} audits other repositories ({', '.join(sorted(stored))}); "
             "give the same PATHs, or a new --thread"
         )
-    scope = load_scope(thread)
+    scope = stored_scope(current)
     if job.policy_given and scope is not None and scope.policy != job.policy:
         return f"thread {thread!r} was started with another policy; --policy must not change"
     return None
+
+
+def stored_scope(current: RunResult) -> AuditScope | None:
+    """The scope an audit run carries in its checkpoint (``None`` for another run)."""
+    data = current.values.get("deps")
+    return AuditScope.model_validate(data) if data is not None else None
 
 
 def run_audit(
@@ -200,21 +218,19 @@ def run_audit(
     thread_id: str,
     model: ModelChoice = None,
     on_update: OnUpdate | None = None,
+    stop: StopSignal | None = None,
 ) -> RunResult:
     """Start the audit on a new thread, or continue the unfinished one with this id.
 
+    The scope (roots, policy, fingerprint key) is the run's ``deps``: stored with the run,
+    so a continued audit keeps its policy and key whatever the working directory or host.
+
     Raises:
         AuditPathError: the thread exists but audits other repositories or another policy.
+        RunStopped: ``stop`` was requested; the finished repositories are checkpointed.
     """
+    team = audit_team(len(job.roots), max_concurrency=job.max_concurrency)
     if saver.get_tuple({"configurable": {"thread_id": thread_id}}) is None:
-        record_scope(
-            thread_id,
-            job.names,
-            job.policy,
-            keep_key=False,
-            max_concurrency=job.max_concurrency,
-        )
-        team = audit_team(len(job.roots))
         return run_team(
             team,
             audit_task(job.roots),
@@ -222,11 +238,15 @@ def run_audit(
             thread_id=thread_id,
             model=model,
             on_update=on_update,
+            deps=AuditScope.of(job.names, job.policy),
+            stop=stop,
         )
     current = snapshot(thread_id, saver=saver)
     if problem := _continue_problem(job, current, thread_id):
         raise AuditPathError(problem)
-    scope = load_scope(thread_id)
-    policy = scope.policy if scope else job.policy
-    record_scope(thread_id, job.names, policy, max_concurrency=job.max_concurrency)
-    return resume_run(thread_id, saver=saver, model=model, on_update=on_update)
+    # The team as this invocation sizes it (its --max-concurrency), the model it started with.
+    origin = current.values.get("origin") or {}
+    chosen = model or origin.get("model")
+    return resume_run(
+        thread_id, saver=saver, model=chosen, on_update=on_update, team=team, stop=stop
+    )

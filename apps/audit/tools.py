@@ -4,7 +4,8 @@
 (secrets already redacted): the offline model hands it on as its output, a real model
 explains it. ``browse_repository`` lets a real model look closer at a folder or file, with
 the same confinement and the same redaction. Which repositories are allowed comes from the
-audit's recorded scope (see ``orchestra_audit.scope``), found through the run's thread id.
+audit's scope, the run's typed data (see ``orchestra_audit.scope``). How many repositories
+are analysed at once is the framework's business (the team's ``limits.max_concurrency``).
 """
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import tool
 
+from orchestra import RunData
 from orchestra_audit.analyse import audit_repo
 from orchestra_audit.files import MAX_BYTES, Confined, is_skipped_dir, read_text
-from orchestra_audit.pacing import turn
-from orchestra_audit.scope import scope_of
+from orchestra_audit.scope import AuditScope, required
 from orchestra_audit.secrets import detect, redact
 
 MAX_LINES = 200
@@ -26,7 +26,7 @@ MAX_ENTRIES = 200
 
 
 @tool(parse_docstring=True)
-def audit_repository(repo: str, config: RunnableConfig) -> str:
+def audit_repository(repo: str, run: RunData[AuditScope | None]) -> str:
     """Audit one repository of this audit, read-only, and return its RepoAudit as JSON.
 
     Checks secrets in code, dependency specs (unpinned, unbounded, below the policy's
@@ -34,12 +34,11 @@ def audit_repository(repo: str, config: RunnableConfig) -> str:
 
     Args:
         repo: the repository's absolute path (or its name in this audit).
-        config: injected by LangChain, not by the model; its thread id names the audit.
+        run: the run's context, injected by orchestra (the model never sees it).
     """
-    scope = scope_of(config)
+    scope = required(run.deps)
     root, name = scope.root_for(repo)
-    with turn(scope.thread_id, scope.max_concurrency):
-        return audit_repo(root, name, scope.policy, scope.key).model_dump_json()
+    return audit_repo(root, name, scope.policy, scope.key, stop=run.stop).model_dump_json()
 
 
 def _listing(repo: Confined, folder: Path) -> str:
@@ -64,7 +63,7 @@ def _listing(repo: Confined, folder: Path) -> str:
 
 @tool(parse_docstring=True)
 def browse_repository(
-    repo: str, config: RunnableConfig, path: str = ".", start_line: int = 1
+    repo: str, run: RunData[AuditScope | None], path: str = ".", start_line: int = 1
 ) -> str:
     """List a folder or read a text file of a repository of this audit.
 
@@ -73,11 +72,11 @@ def browse_repository(
 
     Args:
         repo: the repository's absolute path (or its name in this audit).
-        config: injected by LangChain, not by the model; its thread id names the audit.
+        run: the run's context, injected by orchestra (the model never sees it).
         path: a folder or file inside the repository ('.' for its root).
         start_line: the first line to show of a file.
     """
-    scope = scope_of(config)
+    scope = required(run.deps)
     root, _ = scope.root_for(repo)
     confined = Confined(root)
     target = confined.resolve(path)

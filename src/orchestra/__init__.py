@@ -25,10 +25,14 @@ from importlib.metadata import PackageNotFoundError, version
 from orchestra.state.lazy import lazy_getattr as _lazy_getattr
 
 if typing.TYPE_CHECKING:
+    from orchestra.graphs.cli import EXIT
     from orchestra.graphs.patterns import build, compile_team
     from orchestra.graphs.pictures import render_png
     from orchestra.graphs.render import render_result
     from orchestra.graphs.runner import (
+        ModelChoice,
+        OnEvent,
+        OnUpdate,
         RunResult,
         open_checkpointer,
         resume_run,
@@ -36,8 +40,16 @@ if typing.TYPE_CHECKING:
         snapshot,
     )
     from orchestra.graphs.team_files import example_teams
+    from orchestra.nodes.chat_models import default_model_ref
     from orchestra.state.budget import PRICES, Envelope, Price, Totals, price_of, totals
-    from orchestra.state.context import TeamContext
+    from orchestra.state.context import (
+        RunContext,
+        RunData,
+        RunStopped,
+        StopSignal,
+        SubtaskView,
+        TeamContext,
+    )
     from orchestra.state.errors import (
         CheckpointerError,
         DecisionError,
@@ -64,7 +76,13 @@ if typing.TYPE_CHECKING:
     )
     from orchestra.state.spec import SpecialistSpec, TeamSpec
     from orchestra.state.spec_files import load_team, save_team
-    from orchestra.state.team_state import RunReason, RunStatus, SubtaskReason, SubtaskStatus
+    from orchestra.state.team_state import (
+        TERMINAL,
+        RunReason,
+        RunStatus,
+        SubtaskReason,
+        SubtaskStatus,
+    )
 
 try:
     __version__ = version("orchestra")
@@ -82,25 +100,31 @@ _MODULES = (
     "orchestra.state.spec",
     "orchestra.state.spec_files",
     "orchestra.state.context",
+    "orchestra.nodes.chat_models",
     "orchestra.graphs.patterns",
     "orchestra.graphs.runner",
     "orchestra.graphs.team_files",
     "orchestra.graphs.pictures",
     "orchestra.graphs.render",
+    "orchestra.graphs.cli",
 )
 
 __all__ = [
     "ApprovalSpec",
     "CheckpointerError",
     "DecisionError",
+    "EXIT",
     "Envelope",
     "EventKind",
     "FanOutSpec",
     "JoinPolicy",
     "Limits",
+    "ModelChoice",
     "ModelConfigError",
     "NotResumableError",
     "NotWaitingError",
+    "OnEvent",
+    "OnUpdate",
     "OrchestraError",
     "OrchestratorSpec",
     "PATTERNS",
@@ -111,18 +135,24 @@ __all__ = [
     "Price",
     "ProgressEvent",
     "RenderError",
+    "RunContext",
+    "RunData",
     "RunNotFoundError",
     "RunReason",
     "RunResult",
     "RunStateError",
     "RunStatus",
+    "RunStopped",
     "SpecialistOutput",
     "SpecialistSpec",
+    "StopSignal",
     "Subtask",
     "SubtaskReason",
     "SubtaskStatus",
+    "SubtaskView",
     "Synthesis",
     "SynthesizerSpec",
+    "TERMINAL",
     "TeamContext",
     "TeamSpec",
     "TeamSpecError",
@@ -133,6 +163,7 @@ __all__ = [
     "__version__",
     "build",
     "compile_team",
+    "default_model_ref",
     "example_teams",
     "load_team",
     "open_checkpointer",

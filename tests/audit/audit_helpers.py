@@ -1,4 +1,4 @@
-"""Shared pieces of the audit tests: an isolated scope directory, repositories, the CLI."""
+"""Shared pieces of the audit tests: an isolated state directory, repositories, the CLI."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from orchestra_audit.samples import Planted, generate_samples
 
 @pytest.fixture(autouse=True)
 def state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Audit scopes go to a temporary folder, never to the real user's state directory."""
+    """A temporary state directory: should anything write per-user state (the audit keeps
+    its scope in the checkpoint and writes none), it never reaches the real user's."""
     folder = tmp_path_factory.mktemp("orchestra-state")
     monkeypatch.setenv("ORCHESTRA_STATE_DIR", str(folder))
     return folder

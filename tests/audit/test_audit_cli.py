@@ -18,10 +18,10 @@ from orchestra.nodes.scripted import role_of, worker_call
 
 _audit_repo = tools.audit_repo
 
-def _logged(root, name, policy, key):
+def _logged(root, name, policy, key, **kwargs):
     with open(os.environ["AUDIT_LOG"], "a") as log:
         log.write(name + "\\n")
-    return _audit_repo(root, name, policy, key)
+    return _audit_repo(root, name, policy, key, **kwargs)
 
 tools.audit_repo = _logged
 _offline = OfflineChatModel()
@@ -41,7 +41,7 @@ model = ScriptedChatModel(respond=_respond)
 SIGNALLING_AUDIT = """
 import os, signal, sqlite3, time
 from orchestra.nodes import OfflineChatModel
-from orchestra_audit import pacing, tools
+from orchestra_audit import tools
 
 _audit_repo = tools.audit_repo
 _runs = []
@@ -59,7 +59,7 @@ def _wait(condition):
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.02)
 
-def _logged(root, name, policy, key):
+def _logged(root, name, policy, key, stop):
     with open(os.environ["AUDIT_LOG"], "a") as log:
         log.write(name + "\\n")
     _runs.append(name)
@@ -68,8 +68,8 @@ def _logged(root, name, policy, key):
         if how == "SIGKILL":
             _wait(lambda: _saved() >= 2)
         os.kill(os.getpid(), getattr(signal, how))
-        _wait(pacing.stopping)
-    return _audit_repo(root, name, policy, key)
+        _wait(lambda: stop.requested)
+    return _audit_repo(root, name, policy, key, stop=stop)
 
 tools.audit_repo = _logged
 model = OfflineChatModel()

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from audit_helpers import state_dir, write_repo  # noqa: F401 (state_dir: autouse fixture)
 
+from orchestra import RunContext, StopSignal
 from orchestra_audit import files as files_module
 from orchestra_audit.analyse import audit_repo
 from orchestra_audit.files import MAX_BYTES, Confined, walk
 from orchestra_audit.policy import AuditPolicy
-from orchestra_audit.scope import record_scope
+from orchestra_audit.scope import AuditScope
 from orchestra_audit.tools import audit_repository, browse_repository
 
 KEY = b"test-key"
@@ -37,8 +38,10 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def config(thread: str = "t1") -> dict[str, Any]:
-    return {"configurable": {"thread_id": thread}}
+def run_of(roots: dict[Path, str] | None) -> RunContext[AuditScope | None]:
+    """What orchestra injects into the tools of an audit of ``roots`` (``None``: no audit)."""
+    scope = AuditScope.of(roots, AuditPolicy()) if roots is not None else None
+    return RunContext(scope, stop=StopSignal(), thread_id="t1")
 
 
 def test_paths_leaving_the_root_are_refused(repo: Path, tmp_path: Path) -> None:
@@ -79,32 +82,30 @@ def test_an_unreadable_file_is_reported_not_fatal(
 def test_browse_refuses_parent_paths_absolute_paths_and_symlinks_out(
     repo: Path, tmp_path: Path
 ) -> None:
-    record_scope("t1", {repo: "repo"}, AuditPolicy())
+    run = run_of({repo: "repo"})
     outside = str(tmp_path / "outside" / "secret.txt")
     for path in ("../outside/secret.txt", outside, "escape.txt", "escape_dir/secret.txt"):
         with pytest.raises(PermissionError, match="outside the repository"):
-            browse_repository.invoke({"repo": str(repo), "path": path}, config=config())
-    listing = browse_repository.invoke({"repo": str(repo)}, config=config())
+            browse_repository.invoke({"repo": str(repo), "path": path, "run": run})
+    listing = browse_repository.invoke({"repo": str(repo), "run": run})
     assert "escape.txt -> (points outside the repository: refused)" in listing
     assert "app.py (" in listing
-    text = browse_repository.invoke({"repo": "repo", "path": "app.py"}, config=config())
+    text = browse_repository.invoke({"repo": "repo", "path": "app.py", "run": run})
     assert "    1 | def main():" in text
 
 
 def test_the_tools_refuse_repositories_outside_the_audit(repo: Path, tmp_path: Path) -> None:
-    record_scope("t1", {repo: "repo"}, AuditPolicy())
+    run = run_of({repo: "repo"})
     for other in (str(tmp_path / "outside"), str(tmp_path), "/"):
         with pytest.raises(PermissionError, match="not one of the repositories of this audit"):
-            audit_repository.invoke({"repo": other}, config=config())
+            audit_repository.invoke({"repo": other, "run": run})
     with pytest.raises(PermissionError, match="no audit scope"):
-        audit_repository.invoke({"repo": str(repo)}, config=config("unknown-thread"))
-    with pytest.raises(PermissionError, match="no thread id"):
-        audit_repository.invoke({"repo": str(repo)})
+        audit_repository.invoke({"repo": str(repo), "run": run_of(None)})
 
 
 def test_a_path_cut_at_a_space_still_names_its_repository(tmp_path: Path) -> None:
     root = write_repo(tmp_path / "my repos" / "shop", {"app.py": "x = 1\n"}).resolve()
-    record_scope("t1", {root: "shop"}, AuditPolicy())
+    run = run_of({root: "shop"})
     cut = str(root).split(" ")[0]  # what a literal model takes as "the path"
-    audit = audit_repository.invoke({"repo": cut}, config=config())
+    audit = audit_repository.invoke({"repo": cut, "run": run})
     assert '"repo":"shop"' in audit

@@ -19,7 +19,7 @@ from orchestra_audit.findings import RepoAudit
 from orchestra_audit.policy import AuditPolicy, load_policy
 from orchestra_audit.report import audit_json, run_digest
 from orchestra_audit.samples import Planted
-from orchestra_audit.scope import record_scope
+from orchestra_audit.scope import AuditScope
 from orchestra_audit.team import AuditJob, audit_task, audit_team, discover, repo_names, run_audit
 
 
@@ -39,7 +39,9 @@ def test_the_team_spec_is_plain_data_and_resolves() -> None:
     resolved = resolve_team(team)
     assert resolved.specialists["auditor"].output is RepoAudit
     assert team.limits.max_workers_per_round == 3
-    assert team.limits.max_concurrency == 4  # every task can start, one thread to spare
+    # repositories analysed at once: the framework's turns (not a pool one larger than the tasks)
+    assert team.limits.max_concurrency == 8
+    assert audit_team(3, max_concurrency=2).limits.max_concurrency == 2
 
 
 def test_every_planted_problem_is_found_with_its_kind_file_and_line(
@@ -77,13 +79,12 @@ def test_every_planted_problem_is_found_with_its_kind_file_and_line(
 def test_no_secret_value_reaches_a_trace(demo: tuple[Path, list[Planted]]) -> None:
     folder, _ = demo
     job = job_for(folder)
-    record_scope("trace-1", job.names, job.policy)
     collector = RunCollectorCallbackHandler()
     graph = compile_team(audit_team(len(job.roots)))
     state = graph.invoke(
         {"task": audit_task(job.roots)},
         {"configurable": {"thread_id": "trace-1"}, "callbacks": [collector]},
-        context=TeamContext(model="offline"),
+        context=TeamContext(model="offline", deps=AuditScope.of(job.names, job.policy)),
     )
     assert state["status"] == "completed"
     trace = "".join(run.model_dump_json() for run in collector.traced_runs)

@@ -212,8 +212,8 @@ def test_plan_and_tool_call_approvals_are_answered_through_the_sdk(
 
 @pytest.mark.parametrize("graph_id", GRAPHS)
 def test_studio_gets_each_graphs_schemas(client: SyncLangGraphClient, graph_id: str) -> None:
-    """Studio draws forms from these: the context is data only (the model to use)."""
+    """Studio draws forms from these: the context is data only (the model, the app's deps)."""
     (assistant,) = client.assistants.search(graph_id=graph_id, limit=10)
     schemas = client.assistants.get_schemas(assistant["assistant_id"])
-    assert set(schemas["context_schema"]["properties"]) == {"model"}
+    assert set(schemas["context_schema"]["properties"]) == {"model", "deps"}
     assert "task" in schemas["input_schema"]["properties"]

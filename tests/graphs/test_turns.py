@@ -170,6 +170,7 @@ def test_the_pool_has_room_for_a_round_its_turns_and_writes() -> None:
 def test_the_gate_is_not_part_of_the_context_schema_studio_draws() -> None:
     spec, _ = fan(pinger)
     schema = compile_team(spec).get_context_jsonschema()
-    assert schema is not None and set(schema["properties"]) == {"model"}
+    # data only: the model and the application's deps; neither the gate nor the stop signal
+    assert schema is not None and set(schema["properties"]) == {"model", "deps"}
     first, second = context(None), context(None)
     assert first.gate is not second.gate  # one per context: runs do not share turns
