@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
@@ -55,15 +55,24 @@ def _not_found(thread_id: str) -> RunNotFoundError:
     return RunNotFoundError(f"no run with thread id {thread_id!r} in this checkpoint database")
 
 
-def stored_origin(saver: BaseCheckpointSaver[str], thread_id: str) -> RunOrigin:
-    """The team and model a thread was started with, read from its latest checkpoint."""
+def stored_input(saver: BaseCheckpointSaver[str], thread_id: str, key: str) -> Any:
+    """What a thread was started with under ``key`` (``origin``, ``deps``), or ``None``.
+
+    Read from the state, or, for a run stopped before its first step, from the input that
+    step has not consumed yet.
+    """
     found = saver.get_tuple({"configurable": {"thread_id": thread_id}})
     if found is None:
         raise _not_found(thread_id)
     values = found.checkpoint["channel_values"]
-    origin = values.get("origin")
-    if not origin and isinstance(values.get(START), dict):
-        origin = values[START].get("origin")  # stopped before its first step: still the input
+    if values.get(key) is None and isinstance(values.get(START), dict):
+        return values[START].get(key)
+    return values.get(key)
+
+
+def stored_origin(saver: BaseCheckpointSaver[str], thread_id: str) -> RunOrigin:
+    """The team and model a thread was started with, read from its latest checkpoint."""
+    origin = stored_input(saver, thread_id, "origin")
     if not origin:
         raise NotResumableError(
             f"thread {thread_id!r} was started from Python with objects in its spec; "

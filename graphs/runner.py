@@ -19,7 +19,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.errors import GraphRecursionError
 from langgraph.types import Command
 
-from orchestra.graphs.checkpoints import open_checkpointer, stored_origin, team_of
+from orchestra.graphs.checkpoints import open_checkpointer, stored_input, stored_origin, team_of
 from orchestra.graphs.orchestrator_workers import CompiledTeam
 from orchestra.graphs.patterns import compile_team, output_types, resolved_in
 from orchestra.graphs.run_result import RunResult, result_of
@@ -217,7 +217,7 @@ def resume_run(
     if decision is not None:
         payload = Command(resume=answers(current, decision, only))
     chosen = model or started_with
-    deps = current.values.get("deps")
+    deps = stored_input(saver, thread_id, "deps")
     return _invoke(resolved, graph, thread_id, payload, chosen, on_update, on_event, deps, stop)
 
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from orchestra.state import (
     NO_CONTEXT,
-    OrchestraError,
+    DepsError,
     RunContext,
     SubtaskRecord,
     SubtaskView,
@@ -77,7 +77,7 @@ def typed(run: RunContext[Any], kind: object) -> RunContext[Any]:
     """``run`` with its deps as ``kind``.
 
     Raises:
-        OrchestraError: the run's deps do not fit ``kind``.
+        DepsError: the run's deps do not fit ``kind``.
     """
     if kind is Any:
         return run
@@ -89,7 +89,7 @@ def typed(run: RunContext[Any], kind: object) -> RunContext[Any]:
         deps = adapter.validate_python(run.deps)
     except ValidationError as exc:
         name = getattr(kind, "__name__", str(kind))
-        raise OrchestraError(f"the run's deps are not a valid {name}: {exc}") from None
+        raise DepsError(f"the run's deps are not a valid {name}: {exc}") from None
     return RunContext(deps, stop=run.stop, thread_id=run.thread_id, subtask=run.subtask)
 
 

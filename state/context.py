@@ -23,21 +23,13 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import InjectedToolArg
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 
-from orchestra.state.errors import OrchestraError
+from orchestra.state.errors import DepsError, RunStopped
 from orchestra.state.team_state import DependencyResult
 
 D = TypeVar("D")
 
 _POLL_S = 0.05
 """How often a worker waiting for its turn looks whether the run was asked to stop."""
-
-
-class RunStopped(OrchestraError):
-    """The run was asked to stop (Ctrl-C, ``StopSignal.request``); finished work is kept.
-
-    Not a ``KeyboardInterrupt``: it ends the worker's task like any error, the checkpoint
-    records that task as unfinished, and a resume runs it again.
-    """
 
 
 class StopSignal:
@@ -184,12 +176,12 @@ def deps_data(deps: object) -> Any:
     """``deps`` as JSON data for the checkpoint (a pydantic model, dataclass or JSON value).
 
     Raises:
-        OrchestraError: ``deps`` holds something that has no JSON form.
+        DepsError: ``deps`` holds something that has no JSON form.
     """
     try:
         return to_jsonable_python(deps)
     except PydanticSerializationError as exc:
-        raise OrchestraError(
+        raise DepsError(
             f"the run's deps must be JSON data or a pydantic model, to be stored with the "
             f"run and restored on resume: {exc}"
         ) from None

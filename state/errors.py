@@ -11,6 +11,8 @@ The hierarchy (catch ``OrchestraError`` for all of them)::
     │   ├── ThreadExistsError                     a new run's thread id is taken
     │   ├── NotResumableError                     the run's spec lives only in Python
     │   └── NotWaitingError                       a decision for a run (or item) not waiting
+    ├── RunStopped                                a run was asked to stop; finished work is kept
+    ├── DepsError              (also ValueError)  a run's deps have no JSON form, or do not fit
     ├── DecisionError          (also ValueError)  a human decision cannot be read
     ├── CheckpointerError                         the checkpoint store cannot be opened
     └── RenderError                               a picture of the graph cannot be drawn
@@ -24,6 +26,7 @@ from __future__ import annotations
 __all__ = [
     "CheckpointerError",
     "DecisionError",
+    "DepsError",
     "ModelConfigError",
     "NotResumableError",
     "NotWaitingError",
@@ -31,6 +34,7 @@ __all__ = [
     "RenderError",
     "RunNotFoundError",
     "RunStateError",
+    "RunStopped",
     "TeamSpecError",
     "ThreadExistsError",
     "TransientModelError",
@@ -80,6 +84,18 @@ class NotResumableError(RunStateError):
 
 class NotWaitingError(RunStateError):
     """A decision was given for a run, or an item, that is not waiting for one."""
+
+
+class RunStopped(OrchestraError):
+    """The run was asked to stop (Ctrl-C, ``StopSignal.request``); finished work is kept.
+
+    Not a ``KeyboardInterrupt``: it ends the worker's task like any error, the checkpoint
+    records that task as unfinished, and a resume runs it again.
+    """
+
+
+class DepsError(OrchestraError, ValueError):
+    """A run's ``deps`` cannot be stored as JSON, or the stored JSON is not the declared type."""
 
 
 class DecisionError(OrchestraError, ValueError):

@@ -45,7 +45,6 @@ if typing.TYPE_CHECKING:
     from orchestra.state.context import (
         RunContext,
         RunData,
-        RunStopped,
         StopSignal,
         SubtaskView,
         TeamContext,
@@ -53,6 +52,7 @@ if typing.TYPE_CHECKING:
     from orchestra.state.errors import (
         CheckpointerError,
         DecisionError,
+        DepsError,
         ModelConfigError,
         NotResumableError,
         NotWaitingError,
@@ -60,6 +60,7 @@ if typing.TYPE_CHECKING:
         RenderError,
         RunNotFoundError,
         RunStateError,
+        RunStopped,
         TeamSpecError,
         ThreadExistsError,
         TransientModelError,
@@ -113,6 +114,7 @@ __all__ = [
     "ApprovalSpec",
     "CheckpointerError",
     "DecisionError",
+    "DepsError",
     "EXIT",
     "Envelope",
     "EventKind",

@@ -21,9 +21,9 @@ def resolved(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     seen: Counter[str] = Counter()
     real = resolve._resolve_specialist
 
-    def counting(spec: SpecialistSpec, problems: list[str]) -> Any:
+    def counting(spec: SpecialistSpec, problems: list[str], *rest: Any) -> Any:
         seen[spec.name] += 1
-        return real(spec, problems)
+        return real(spec, problems, *rest)
 
     monkeypatch.setattr(resolve, "_resolve_specialist", counting)
     return seen

@@ -7,6 +7,11 @@ import sqlite3
 from pathlib import Path
 
 from conftest import orchestra_cli
+from langchain_core.tools import tool
+from pydantic import BaseModel
+
+import orchestra
+from orchestra import RunData
 
 
 def test_a_run_with_only_its_input_checkpointed_resumes(tmp_path: Path) -> None:
@@ -30,3 +35,48 @@ def test_a_run_with_only_its_input_checkpointed_resumes(tmp_path: Path) -> None:
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["status"] == "completed"
     assert json.loads(resumed.stdout)["answer"] == expected
+
+
+class Shop(BaseModel):
+    currency: str
+
+
+SEEN: list[str] = []
+
+
+@tool
+def price(item: str, run: RunData[Shop]) -> str:
+    """Look up the price of an item."""
+    SEEN.append(run.deps.currency)
+    return f"{item}: 12.50 {run.deps.currency}"
+
+
+def test_a_run_with_only_its_input_checkpointed_resumes_with_its_deps(tmp_path: Path) -> None:
+    team = orchestra.TeamSpec(
+        name="shop",
+        specialists=[
+            orchestra.SpecialistSpec(name="clerk", description="Prices items.", tools=[price])
+        ],
+    )
+    db = tmp_path / "runs.sqlite"
+    with orchestra.open_checkpointer(db) as saver:
+        first = orchestra.run_team(
+            team, "Price a teapot.", saver=saver, thread_id="d", model="offline",
+            deps=Shop(currency="EUR"),
+        )  # fmt: skip
+    assert first.status == "completed" and SEEN == ["EUR"]
+    # A kill after the input checkpoint, before the start task's writes were saved: the
+    # deps are then only in the unconsumed input.
+    with sqlite3.connect(db) as conn:
+        (kept,) = conn.execute(
+            "select checkpoint_id from checkpoints where thread_id = 'd' "
+            "and json_extract(metadata, '$.step') = -1"
+        ).fetchone()
+        conn.execute("delete from checkpoints where checkpoint_id != ?", (kept,))
+        conn.execute("delete from writes")
+
+    with orchestra.open_checkpointer(db) as saver:
+        resumed = orchestra.resume_run("d", saver=saver, team=team)
+
+    assert resumed.status == "completed", resumed.reason
+    assert SEEN == ["EUR", "EUR"]  # the tool ran again, and had the run's deps
