@@ -26,6 +26,7 @@ from orchestra.state import (
     DecisionError,
     ModelConfigError,
     OrchestraError,
+    RunStopped,
     TeamSpecError,
 )
 
@@ -228,8 +229,11 @@ def _dispatch(args: argparse.Namespace, plugins: Sequence[CliPlugin]) -> int:
         run_team,
         snapshot,
     )
+    from orchestra.state import StopSignal
 
-    with open_checkpointer(args.db) as saver:
+    # The first Ctrl-C asks the run to stop between worker steps (RunStopped, state kept);
+    # a second one interrupts at once.
+    with open_checkpointer(args.db) as saver, StopSignal().on_ctrl_c() as stop:
         if args.command == "run":
             team, path = _load(args.team, args.pattern)
             args.thread = args.thread or new_thread_id(team.spec)
@@ -241,6 +245,7 @@ def _dispatch(args: argparse.Namespace, plugins: Sequence[CliPlugin]) -> int:
                 model=args.model,
                 team_file=path,
                 on_event=None if args.json else live_view(),
+                stop=stop,
             )
         elif args.command == "resume":
             result = resume_run(
@@ -250,6 +255,7 @@ def _dispatch(args: argparse.Namespace, plugins: Sequence[CliPlugin]) -> int:
                 decision=_decision(args),
                 on_event=None if args.json else live_view(),
                 only=args.only,
+                stop=stop,
             )
         else:
             result = snapshot(args.thread, saver=saver)
@@ -265,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--only names who a decision is for: add --approve, --edit or --reject")
     try:
         return _dispatch(args, plugins)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RunStopped):
         thread = getattr(args, "thread", None)
         hint = f"; continue with: orchestra resume {thread}" if thread else ""
         print(f"orchestra: interrupted; finished work is checkpointed{hint}", file=sys.stderr)

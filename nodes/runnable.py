@@ -46,12 +46,22 @@ class Node(Runnable[In, Out], Generic[In, Out]):
         return await self.afunc(state, runtime)
 
     def invoke(self, input: In, config: RunnableConfig | None = None, **kwargs: Any) -> Out:
-        """Run the sync body with the current runtime."""
-        return self.func(input, current_runtime())
+        """Run the sync body with the current runtime (none once the run was stopped)."""
+        return self.func(input, started(current_runtime()))
 
     async def ainvoke(self, input: In, config: RunnableConfig | None = None, **kwargs: Any) -> Out:
         """Run the async body (or the sync one, when the node does no I/O)."""
-        return await self.acall(input, current_runtime())
+        return await self.acall(input, started(current_runtime()))
+
+
+def started(runtime: Runtime[TeamContext]) -> Runtime[TeamContext]:
+    """``runtime``, unless its run was asked to stop: then no node starts (``RunStopped``).
+
+    The nodes already running finish their current step and the super-step's finished
+    work is saved, so a resume starts from here.
+    """
+    runtime.context.stop.raise_if_requested()
+    return runtime
 
 
 def with_context(runtime: Runtime[TeamContext]) -> Runtime[TeamContext]:
