@@ -160,7 +160,7 @@ class Orchestrator:
                 update["failure"] = failure("invalid_plan")
             return Command(update=update, goto="synthesizer")
         update["rationale"] = review.rationale
-        update["notes"] += [p for p in review.problems if p.startswith("refused")]
+        update["notes"] += review.refusals
         if checked.capped:
             update["caps"] = ["max_workers_per_round"]
         if not checked.subtasks:

@@ -19,10 +19,18 @@ class CheckedPlan:
     subtasks: list[SubtaskRecord] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     capped: bool = False
+    to_fix: list[str] = field(default_factory=list)
+    """The notes worth a corrected plan: what was dropped or ignored (renames and the cap
+    are fixed in place)."""
+
+    def flag(self, note: str) -> None:
+        """Note something the plan lost, for the orchestrator to fix."""
+        self.notes.append(note)
+        self.to_fix.append(note)
 
 
 def _without_dependents_of(
-    records: list[SubtaskRecord], dropped: set[str], notes: list[str]
+    records: list[SubtaskRecord], dropped: set[str], checked: CheckedPlan
 ) -> list[SubtaskRecord]:
     """Drop, transitively, subtasks that need the output of a dropped one."""
     gone = set(dropped)
@@ -33,7 +41,7 @@ def _without_dependents_of(
         for record in list(kept):
             missing = [d for d in record["depends_on"] if d in gone]
             if missing:
-                notes.append(f"dropped subtask {record['id']}: it depends on dropped {missing}")
+                checked.flag(f"dropped subtask {record['id']}: it depends on dropped {missing}")
                 gone.add(record["id"])
                 kept.remove(record)
                 changed = True
@@ -74,11 +82,11 @@ def check_plan(
     for number, sub in enumerate(subtasks, start=1):
         label = sub.id or f"#{number}"
         if sub.specialist not in specialists:
-            checked.notes.append(f"dropped subtask {label}: no specialist named {sub.specialist!r}")
+            checked.flag(f"dropped subtask {label}: no specialist named {sub.specialist!r}")
             dropped.add(sub.id)
             continue
         if not sub.instruction.strip():
-            checked.notes.append(f"dropped subtask {label}: empty instruction")
+            checked.flag(f"dropped subtask {label}: empty instruction")
             dropped.add(sub.id)
             continue
         sid = sub.id.strip()
@@ -108,12 +116,12 @@ def check_plan(
         deps = [renamed.get(d, d) for d in record["depends_on"]]
         unknown = [d for d in deps if (d not in valid and d not in dropped) or d == record["id"]]
         if unknown:
-            checked.notes.append(f"subtask {record['id']}: ignored unknown dependencies {unknown}")
+            checked.flag(f"subtask {record['id']}: ignored unknown dependencies {unknown}")
         record["depends_on"] = list(dict.fromkeys(d for d in deps if d not in unknown))
-    records = _without_dependents_of(records, dropped, checked.notes)
+    records = _without_dependents_of(records, dropped, checked)
     order, cyclic = _acyclic(records, existing)
     if cyclic:
-        checked.notes.append(f"dropped subtasks {sorted(cyclic)}: their dependencies form a cycle")
+        checked.flag(f"dropped subtasks {sorted(cyclic)}: their dependencies form a cycle")
     by_id = {r["id"]: r for r in records}
     kept = [by_id[sid] for sid in order]
     if len(kept) > max_subtasks:

@@ -34,6 +34,9 @@ class PlanReview:
 
     checked: CheckedPlan
     problems: list[str] = field(default_factory=list)
+    """Everything wrong, refusals included: the orchestrator's feedback."""
+    refusals: list[str] = field(default_factory=list)
+    """The subtasks refused as repeats of answered ones (kept in the run's notes)."""
     repeats: int = 0
     rationale: str | None = None
     """The plan's rationale; ``None`` when there was no valid plan."""
@@ -63,14 +66,14 @@ def review_plan(
         if status_of(results, r["id"]) in TERMINAL
     }
     fresh: list[Subtask] = []
-    problems: list[str] = []
+    refusals: list[str] = []
     for sub in plan.subtasks:
         seen = answered.get((sub.specialist, normalized(sub.instruction)))
         if seen is None:
             fresh.append(sub)
         else:
             status = results[seen]["status"]
-            problems.append(
+            refusals.append(
                 f"refused {sub.id or '?'}: {sub.specialist} already answered this instruction "
                 f"as {seen} ({status}); use that result or ask something new"
             )
@@ -81,9 +84,9 @@ def review_plan(
         round_no=round_no,
         max_subtasks=team.limits.max_workers_per_round,
     )
-    # Renames and a capped plan are fixed in place; anything dropped is worth a retry.
-    problems += [n for n in checked.notes if n.startswith(("dropped", "subtask "))]
-    return PlanReview(checked, problems, repeats=len(plan.subtasks) - len(fresh))
+    return PlanReview(
+        checked, [*refusals, *checked.to_fix], refusals, repeats=len(plan.subtasks) - len(fresh)
+    )
 
 
 def made_progress(

@@ -235,3 +235,22 @@ def test_every_change_is_noted_at_once() -> None:
         "dropped subtasks ['s5', 's6']: their dependencies form a cycle",
         "max_workers_per_round (2) reached: dropped subtasks ['r1s7', 's8']",
     ]
+
+
+def test_only_what_the_plan_lost_is_to_be_fixed_not_what_was_fixed_in_place() -> None:
+    checked = check(
+        [
+            sub("s1"),
+            sub("s1"),  # reused id: renamed in place
+            sub("s3", who="poet"),  # unknown specialist: dropped
+            sub("s4", ["ghost"]),  # unknown dependency: ignored
+            sub("s5"),
+            sub("s6"),  # over the cap: cut
+        ],
+        max_subtasks=3,
+    )
+    assert checked.capped and len(checked.notes) == 4
+    assert checked.to_fix == [
+        "dropped subtask s3: no specialist named 'poet'",
+        "subtask s4: ignored unknown dependencies ['ghost']",
+    ]
