@@ -17,7 +17,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, ToolMessage
 
 from orchestra.nodes.function_model import BoundTool
-from orchestra.nodes.partial_output import evidence, sentences_text
+from orchestra.nodes.partial_output import concrete, evidence, sentences_text
 
 PATH = re.compile(
     r"(?:\.{1,2}/|/)[\w.-]+(?:/[\w.-]+)*/?|\b[\w.-]+(?:/[\w.-]+)+/?"
@@ -114,10 +114,7 @@ def tool_arguments(tool: BoundTool, instruction: str) -> dict[str, Any]:
 def _fill(
     schema: dict[str, Any], defs: dict[str, Any], name: str, facts: list[str], lead: str
 ) -> Any:
-    if "$ref" in schema:
-        schema = defs[schema["$ref"].rsplit("/", 1)[-1]]
-    if "anyOf" in schema:
-        schema = next((s for s in schema["anyOf"] if s.get("type") != "null"), schema["anyOf"][0])
+    schema = concrete(schema, defs)
     kind = schema.get("type")
     if kind == "object" or "properties" in schema:
         return {k: _fill(v, defs, k, facts, lead) for k, v in schema.get("properties", {}).items()}

@@ -46,11 +46,17 @@ def sentences_text(facts: list[str]) -> str:
     return " ".join(f if f[-1] in ".!?" else f + ";" for f in facts[:3]).rstrip(";")[:700]
 
 
-def _text_fill(schema: dict[str, Any], defs: dict[str, Any], facts: list[str]) -> Any:
+def concrete(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """A JSON schema with its ``$ref`` followed and an optional (``anyOf`` null) unwrapped."""
     if "$ref" in schema:
         schema = defs[schema["$ref"].rsplit("/", 1)[-1]]
     if "anyOf" in schema:
         schema = next((s for s in schema["anyOf"] if s.get("type") != "null"), schema["anyOf"][0])
+    return schema
+
+
+def _text_fill(schema: dict[str, Any], defs: dict[str, Any], facts: list[str]) -> Any:
+    schema = concrete(schema, defs)
     kind = schema.get("type")
     if kind == "object" or "properties" in schema:
         required = set(schema.get("required", []))

@@ -14,6 +14,19 @@ import orchestra
 from orchestra import RunData
 
 
+def cut_back_to_input(db: Path, thread: str, *, keep_writes: bool) -> None:
+    """Leave only the thread's input checkpoint (step -1), with or without its writes."""
+    with sqlite3.connect(db) as conn:
+        (first,) = conn.execute(
+            "select checkpoint_id from checkpoints where thread_id = ? "
+            "and json_extract(metadata, '$.step') = -1",
+            (thread,),
+        ).fetchone()
+        conn.execute("delete from checkpoints where checkpoint_id != ?", (first,))
+        kept = first if keep_writes else ""
+        conn.execute("delete from writes where checkpoint_id != ?", (kept,))
+
+
 def test_a_run_with_only_its_input_checkpointed_resumes(tmp_path: Path) -> None:
     done = orchestra_cli("run", "research", "--task", "Compare SQLite and PostgreSQL",
                          "--thread", "t", "--json", cwd=tmp_path)  # fmt: skip
@@ -21,14 +34,7 @@ def test_a_run_with_only_its_input_checkpointed_resumes(tmp_path: Path) -> None:
     expected = json.loads(done.stdout)["answer"]
     # What a kill right after the first checkpoint leaves: the input checkpoint (step -1),
     # whose start task's writes (the task and the run's origin) are pending writes.
-    db = tmp_path / ".orchestra" / "checkpoints.sqlite"
-    with sqlite3.connect(db) as conn:
-        (first,) = conn.execute(
-            "select checkpoint_id from checkpoints where thread_id = 't' "
-            "and json_extract(metadata, '$.step') = -1"
-        ).fetchone()
-        conn.execute("delete from checkpoints where checkpoint_id != ?", (first,))
-        conn.execute("delete from writes where checkpoint_id != ?", (first,))
+    cut_back_to_input(tmp_path / ".orchestra" / "checkpoints.sqlite", "t", keep_writes=True)
 
     resumed = orchestra_cli("resume", "t", "--json", cwd=tmp_path)
 
@@ -67,13 +73,7 @@ def test_a_run_with_only_its_input_checkpointed_resumes_with_its_deps(tmp_path: 
     assert first.status == "completed" and SEEN == ["EUR"]
     # A kill after the input checkpoint, before the start task's writes were saved: the
     # deps are then only in the unconsumed input.
-    with sqlite3.connect(db) as conn:
-        (kept,) = conn.execute(
-            "select checkpoint_id from checkpoints where thread_id = 'd' "
-            "and json_extract(metadata, '$.step') = -1"
-        ).fetchone()
-        conn.execute("delete from checkpoints where checkpoint_id != ?", (kept,))
-        conn.execute("delete from writes")
+    cut_back_to_input(db, "d", keep_writes=False)
 
     with orchestra.open_checkpointer(db) as saver:
         resumed = orchestra.resume_run("d", saver=saver, team=team)
