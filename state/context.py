@@ -121,17 +121,32 @@ class Gate:
         key = (team, id(asyncio.get_running_loop()))
         with self._lock:
             turns = self._tasks.setdefault(key, asyncio.Semaphore(limit))
-        while True:
-            try:
-                await asyncio.wait_for(turns.acquire(), _POLL_S)
-                break
-            except TimeoutError:
-                self._stop.raise_if_requested()
+        if turns.locked():
+            await self._await_turn(turns)
+        else:
+            await turns.acquire()  # a free turn is taken without suspending
         try:
             self._stop.raise_if_requested()
             yield
         finally:
             turns.release()
+
+    async def _await_turn(self, turns: asyncio.Semaphore) -> None:
+        """Wait for a turn, looking now and then whether the run was stopped.
+
+        Not ``asyncio.wait_for``: before Python 3.12 it can drop an acquisition that
+        completes as the timeout fires, and a turn lost that way is lost for the run.
+        """
+        waiter = asyncio.ensure_future(turns.acquire())
+        try:
+            while not (await asyncio.wait({waiter}, timeout=_POLL_S))[0]:
+                self._stop.raise_if_requested()
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                turns.release()  # granted just as the wait ended: give it back
+            else:
+                waiter.cancel()
+            raise
 
 
 @dataclass(frozen=True)
