@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -25,9 +26,9 @@ def default_model_ref() -> str:
     return "offline"
 
 
-def _imported(path: str) -> BaseChatModel:
+def _imported(path: str, folders: Sequence[Path]) -> BaseChatModel:
     try:
-        found = import_ref(path)
+        found = import_ref(path, folders)
     except ImportError as exc:
         raise ModelConfigError(f"model 'import:{path}': {exc}") from None
     model = found() if callable(found) and not isinstance(found, BaseChatModel) else found
@@ -37,7 +38,9 @@ def _imported(path: str) -> BaseChatModel:
 
 
 @functools.lru_cache(maxsize=64)
-def _build(ref: str, api_key: str | None, base_url: str | None, latency: str) -> BaseChatModel:
+def _build(
+    ref: str, api_key: str | None, base_url: str | None, latency: str, folders: tuple[Path, ...]
+) -> BaseChatModel:
     try:
         provider, name = parse_model_ref(ref)
     except ValueError as exc:
@@ -45,7 +48,7 @@ def _build(ref: str, api_key: str | None, base_url: str | None, latency: str) ->
     if provider == "offline":
         return OfflineChatModel(latency_ms=float(latency or 0))
     if provider == "import":
-        return _imported(name)
+        return _imported(name, folders)
     if not api_key and not base_url:
         raise ModelConfigError(
             f"model {ref!r} needs OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server "
@@ -57,8 +60,13 @@ def _build(ref: str, api_key: str | None, base_url: str | None, latency: str) ->
     return ChatOpenAI(model=name, api_key=api_key or "unused", base_url=base_url)
 
 
-def resolve_model(*candidates: str | BaseChatModel | None) -> BaseChatModel:
+def resolve_model(
+    *candidates: str | BaseChatModel | None, folders: Sequence[Path] = ()
+) -> BaseChatModel:
     """The first model given among ``candidates`` (most specific first), else the default.
+
+    An ``import:module:attr`` model is looked up in ``folders`` first (the team file's:
+    ``TeamSpec.import_folders``), like the team's tools, then as ``import_ref`` does.
 
     Example:
         >>> type(resolve_model(None, "offline")).__name__
@@ -72,6 +80,7 @@ def resolve_model(*candidates: str | BaseChatModel | None) -> BaseChatModel:
         os.environ.get("OPENAI_API_KEY") or None,
         os.environ.get("OPENAI_BASE_URL") or None,
         os.environ.get("ORCHESTRA_OFFLINE_LATENCY_MS", "0"),
+        tuple(folders),
     )
 
 

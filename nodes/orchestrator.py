@@ -106,7 +106,12 @@ class Orchestrator:
         """The orchestrator's model, answering with a typed ``Plan``."""
         spec = self.spec
         return self.structured(
-            resolve_model(runtime.context.model, spec.orchestrator.model, spec.model)
+            resolve_model(
+                runtime.context.model,
+                spec.orchestrator.model,
+                spec.model,
+                folders=spec.import_folders,
+            )
         )
 
     def judge(

@@ -45,7 +45,12 @@ def make_specialist(
     """The node for one specialist; its input is a ``WorkerInput`` sent by dispatch."""
 
     def chat(runtime: Runtime[TeamContext]) -> BaseChatModel:
-        return resolve_model(runtime.context.model, worker.spec.model, team.spec.model)
+        return resolve_model(
+            runtime.context.model,
+            worker.spec.model,
+            team.spec.model,
+            folders=team.spec.import_folders,
+        )
 
     def announce(runtime: Runtime[TeamContext], update: dict[str, Any]) -> dict[str, Any]:
         for result in update["results"].values():

@@ -142,7 +142,14 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
     structured = PerModel(lambda chat: chat.with_structured_output(Synthesis, include_raw=True))
 
     def model(runtime: Runtime[TeamContext]) -> Any:
-        return structured(resolve_model(runtime.context.model, spec.synthesizer.model, spec.model))
+        return structured(
+            resolve_model(
+                runtime.context.model,
+                spec.synthesizer.model,
+                spec.model,
+                folders=spec.import_folders,
+            )
+        )
 
     def told(runtime: Runtime[TeamContext], update: dict[str, Any]) -> dict[str, Any]:
         emit(runtime, spec.name, "synthesis", status=update["status"], reason=update["reason"])

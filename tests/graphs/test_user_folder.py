@@ -167,3 +167,29 @@ def test_schema_prints_the_team_files_json_schema(capsys: pytest.CaptureFixture[
     schema = json.loads(capsys.readouterr().out)
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert schema["$defs"] == TeamSpec.model_json_schema()["$defs"]
+
+
+def test_an_import_model_in_a_team_file_is_found_beside_it(tmp_path: Path) -> None:
+    folder, elsewhere = tmp_path / "team", tmp_path / "elsewhere"
+    folder.mkdir()
+    elsewhere.mkdir()
+    module = f"house_model_{uuid.uuid4().hex[:8]}"
+    (folder / f"{module}.py").write_text(
+        "from orchestra.testing import ScriptedChatModel, team_script\n"
+        "calls = []\n"
+        "def model():\n"
+        "    chat = ScriptedChatModel(respond=team_script())\n"
+        "    calls.append(chat)\n"
+        "    return chat\n"
+    )
+    (folder / "team.yaml").write_text(
+        "name: housed\n"
+        f"model: import:{module}:model\n"
+        "specialists:\n"
+        "  - name: writer\n"
+        "    description: Writes.\n"
+        f"    model: import:{module}:model\n"
+    )
+    result = run("run", str(folder / "team.yaml"), "--task", "Write one line.", cwd=elsewhere)
+    assert result["status"] == "completed"
+    assert result["model_calls"] == 4  # plan, the writer, review, synthesis: every role ran
