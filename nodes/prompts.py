@@ -146,6 +146,15 @@ def finish_reminder(output_name: str) -> str:
     return f"Call `{output_name}` with your result to finish."
 
 
+def invalid_arguments(tool_name: str, error: str | None) -> str:
+    """The answer to a tool call whose arguments could not be read (not valid JSON)."""
+    why = f" ({error})" if error else ""
+    return (
+        f"Not run: the arguments of this `{tool_name}` call are not valid JSON{why}. "
+        "Call it again with complete JSON arguments."
+    )
+
+
 def plan_problems(problems: list[str]) -> str:
     """The orchestrator's correction request after the plan seam found problems."""
     listed = "\n".join(f"- {p}" for p in problems)

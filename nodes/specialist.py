@@ -16,6 +16,7 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.errors import GraphInterrupt
 from langgraph.runtime import Runtime
 
+from orchestra.nodes.bindings import Bindings
 from orchestra.nodes.chat_models import resolve_model
 from orchestra.nodes.durable import DurableSteps
 from orchestra.nodes.events import emit, emit_result
@@ -35,7 +36,7 @@ from orchestra.nodes.steps import (
 from orchestra.nodes.tool_approval import ask, tool_question
 from orchestra.nodes.turns import taking_turns
 from orchestra.nodes.usage import Spend
-from orchestra.nodes.worker_loop import Approved, Bindings, Calls, WorkerLoop
+from orchestra.nodes.worker_loop import Approved, Calls, WorkerLoop
 from orchestra.state import TeamContext, WorkerInput
 
 

@@ -23,13 +23,17 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
-from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ValidationError
 
+from orchestra.nodes.bindings import Bindings
 from orchestra.nodes.call_info import CallInfo, input_infos, with_call
-from orchestra.nodes.chat_models import PerModel
 from orchestra.nodes.partial_output import partial_output
-from orchestra.nodes.prompts import finish_reminder, specialist_message, specialist_system
+from orchestra.nodes.prompts import (
+    finish_reminder,
+    invalid_arguments,
+    specialist_message,
+    specialist_system,
+)
 from orchestra.nodes.resolve import ResolvedSpecialist
 from orchestra.nodes.steps import AskModel, Attempt, ModelStep, RunTool, ToolStep
 from orchestra.nodes.tool_approval import PendingCall, ToolDecision
@@ -43,21 +47,6 @@ def summarize(output: BaseModel) -> str:
     if isinstance(summary, str) and summary.strip():
         return summary.strip()
     return json.dumps(output.model_dump(mode="json"), ensure_ascii=False)[:600]
-
-
-class Bindings:
-    """A specialist's model with its tools bound: every tool, or only the output (forced).
-
-    The tools' JSON schemas are derived once, and the bound runnables once per chat
-    model: done on every call, that was most of a 1000-worker run's CPU.
-    """
-
-    def __init__(self, worker: ResolvedSpecialist) -> None:
-        name = worker.output.__name__
-        finish = [convert_to_openai_tool(worker.output)]
-        every = [*(convert_to_openai_tool(t) for t in worker.tools.values()), *finish]
-        self.every = PerModel(lambda chat: chat.bind_tools(every))
-        self.finish = PerModel(lambda chat: chat.bind_tools(finish, tool_choice=name))
 
 
 Calls = list[tuple[BaseTool, dict[str, Any], str]]
@@ -155,12 +144,27 @@ class WorkerLoop:
         self.steps += 1
         self.messages.append(reply)
         calls = reply.tool_calls if isinstance(reply, AIMessage) else []
+        broken = reply.invalid_tool_calls if isinstance(reply, AIMessage) else []
         self.raw = reply.text or json.dumps([c["args"] for c in calls], default=str)
         name = self.worker.output.__name__
         self.invalid_output = None
+        for bad in broken:
+            # Every call id gets its answer: a provider refuses the next request otherwise.
+            tool_name = bad["name"] or "?"
+            self.tools_used.append(f"invalid:{tool_name}")
+            self.messages.append(
+                ToolMessage(
+                    invalid_arguments(tool_name, bad["error"]),
+                    tool_call_id=bad["id"] or tool_name,
+                    status="error",
+                )
+            )
         if not calls:
-            self.invalid_output = "the reply called no tool"
-            self.messages.append(HumanMessage(finish_reminder(name)))
+            if broken:
+                self.invalid_output = "the reply's tool-call arguments were not valid JSON"
+            else:
+                self.invalid_output = "the reply called no tool"
+                self.messages.append(HumanMessage(finish_reminder(name)))
             return []
         to_run = []
         for call in calls:

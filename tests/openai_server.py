@@ -5,6 +5,12 @@ tool calls, ``json_schema`` structured output and plain text, whole or streamed 
 server-sent events (``"stream": true``: ``data: {chunk}`` lines, then ``data: [DONE]``).
 It records every request and the most requests it had in flight at once; ``delay``
 holds each answer back so that concurrent requests overlap measurably.
+
+Like OpenAI's API, it refuses (HTTP 400, OpenAI's error body and wording) a request
+whose assistant ``tool_calls`` are not each answered by a following ``tool`` message, or
+whose ``tool`` message answers no preceding call; refused requests are kept in
+``refused``. ``garble_tool_calls`` cuts off the arguments of the next N replies' tool
+calls, as a weak model or a truncated reply does.
 """
 
 from __future__ import annotations
@@ -24,8 +30,27 @@ from orchestra.nodes import OfflineChatModel
 from orchestra.nodes.function_model import BoundTool
 
 
+def _readable_call(call: dict[str, Any]) -> dict[str, Any]:
+    try:
+        json.loads(call["function"]["arguments"])
+    except ValueError:
+        return call | {"function": call["function"] | {"arguments": "{}"}}
+    return call
+
+
+def _readable(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The history with unreadable tool-call arguments as ``{}``: OpenAI takes any string
+    there, but LangChain's converter (which the offline policy reads through) parses it."""
+    readable = []
+    for message in messages:
+        if message.get("tool_calls"):
+            message = message | {"tool_calls": [_readable_call(c) for c in message["tool_calls"]]}
+        readable.append(message)
+    return readable
+
+
 def _answer(request: dict[str, Any]) -> dict[str, Any]:
-    messages = convert_to_messages(request["messages"])
+    messages = convert_to_messages(_readable(request["messages"]))
     tools = [
         BoundTool(
             t["function"]["name"],
@@ -65,6 +90,30 @@ def _answer(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def ordering_problem(messages: list[dict[str, Any]]) -> str | None:
+    """OpenAI's 400 message for a broken tool-call/tool-message sequence, if it is broken."""
+    open_ids: list[str] = []
+    for index, message in enumerate(messages):
+        role = message.get("role")
+        if role == "tool":
+            if message.get("tool_call_id") not in open_ids:
+                return (
+                    "Invalid parameter: messages with role 'tool' must be a response to a "
+                    f"preceeding message with 'tool_calls'. (messages.[{index}])"
+                )
+            open_ids.remove(message["tool_call_id"])
+            continue
+        if open_ids:
+            return (
+                "An assistant message with 'tool_calls' must be followed by tool messages "
+                "responding to each 'tool_call_id'. The following tool_call_ids did not have "
+                f"response messages: {', '.join(open_ids)}"
+            )
+        if role == "assistant":
+            open_ids = [call["id"] for call in message.get("tool_calls") or []]
+    return None
+
+
 def _pieces(text: str, size: int = 8) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
@@ -97,15 +146,24 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.requests.append(body)
+        if (problem := ordering_problem(body["messages"])) is not None:
+            self.server.refused.append(body)
+            error = {"message": problem, "type": "invalid_request_error", "param": "messages"}
+            self._send(400, {"error": error | {"code": None}})
+            return
         with self.server.counting():
             if self.server.delay:
                 time.sleep(self.server.delay)
             answer = _answer(body)
+        self.server.garble(answer)
         if body.get("stream"):
             self._stream(answer, bool((body.get("stream_options") or {}).get("include_usage")))
             return
-        payload = json.dumps(answer).encode()
-        self.send_response(200)
+        self._send(200, answer)
+
+    def _send(self, status: int, document: dict[str, Any]) -> None:
+        payload = json.dumps(document).encode()
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -134,6 +192,12 @@ class _Server(LoopbackServer):
         """Seconds each request is held before it is answered."""
         self.max_in_flight = 0
         """The most requests that were being answered at the same moment."""
+        self.refused: list[dict[str, Any]] = []
+        """Requests answered with HTTP 400 for breaking the tool-message rule."""
+        self.garble_tool_calls = 0
+        """How many more replies with tool calls get their arguments cut off."""
+        self.garbled: list[str] = []
+        """The ids of the tool calls whose arguments were cut off."""
         self._in_flight = 0
         self._lock = threading.Lock()
 
@@ -148,6 +212,17 @@ class _Server(LoopbackServer):
         finally:
             with self._lock:
                 self._in_flight -= 1
+
+    def garble(self, answer: dict[str, Any]) -> None:
+        """Cut off the arguments of ``answer``'s tool calls, while ``garble_tool_calls`` lasts."""
+        calls = answer["choices"][0]["message"].get("tool_calls")
+        with self._lock:
+            if not calls or self.garble_tool_calls <= 0:
+                return
+            self.garble_tool_calls -= 1
+        for call in calls:
+            call["function"]["arguments"] = call["function"]["arguments"][:-2]
+            self.garbled.append(call["id"])
 
     @property
     def base_url(self) -> str:

@@ -161,3 +161,57 @@ def test_chatopenai_streams_a_tool_call_and_structured_output() -> None:
     streamed = [r for r in server.requests if r.get("stream")]
     assert len(streamed) == 2
     assert streamed[1]["response_format"]["json_schema"]["strict"] is True
+
+
+def test_the_server_refuses_an_unanswered_tool_call_as_openai_does() -> None:
+    import urllib.error
+    import urllib.request
+
+    call = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    broken = {
+        "model": "m",
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "user", "content": "and?"},
+        ],
+    }
+    with openai_server() as server:
+        request = urllib.request.Request(
+            f"{server.base_url}/chat/completions",
+            data=json.dumps(broken).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 400
+    error = json.loads(refused.value.read())["error"]
+    assert error["type"] == "invalid_request_error"
+    assert "did not have response messages: call_1" in error["message"]
+
+
+def test_a_tool_call_with_unreadable_arguments_is_answered_and_the_run_goes_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    team = load_team(example_teams()["research"])
+    with openai_server() as server:
+        server.garble_tool_calls = 1  # the first tool call's JSON arguments are cut off
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+        with open_checkpointer(tmp_path / "db.sqlite") as saver:
+            result = run_team(
+                team, "What does SQLite offer as a checkpointer?", saver=saver,
+                model="openai:gpt-test",
+            )  # fmt: skip
+    assert server.refused == []  # no request broke the tool-message rule
+    assert result.status == "completed", result.reason
+    (garbled,) = server.garbled
+    answers = [
+        m
+        for r in server.requests
+        for m in r["messages"]
+        if m["role"] == "tool" and m["tool_call_id"] == garbled
+    ]
+    assert answers and "not valid JSON" in answers[0]["content"]
+    used = [c for r in result.values["results"].values() for c in r["tool_calls"]]
+    assert any(c.startswith("invalid:") for c in used)
