@@ -102,3 +102,16 @@ def disconnected(nodes: set[str], edges: set[tuple[str, str]]) -> tuple[set[str]
         forward[source].add(target)
         backward[target].add(source)
     return nodes - reach("__start__", forward), nodes - reach("__end__", backward)
+
+
+def base_state(**values: Any) -> dict[str, Any]:
+    """A team's state before anything ran, with ``values`` over it (for nodes run alone)."""
+    return {
+        "task": "t",
+        "plan": [],
+        "results": {},
+        "verdicts": [],
+        "notes": [],
+        "caps": [],
+        "model_calls": 0,
+    } | values

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import make_team
+from conftest import base_state, make_team
 from langgraph.runtime import Runtime
 from langgraph.types import Command, Send
 
@@ -24,18 +24,6 @@ from orchestra.state import SpecialistOutput, TeamContext, WorkerResult
 
 def runtime(model: Any = "offline") -> Runtime[TeamContext]:
     return Runtime(context=TeamContext(model=model))
-
-
-def base_state(**values: Any) -> dict[str, Any]:
-    return {
-        "task": "t",
-        "plan": [],
-        "results": {},
-        "verdicts": [],
-        "notes": [],
-        "caps": [],
-        "model_calls": 0,
-    } | values
 
 
 def record(sid: str, specialist: str = "alpha", deps: list[str] | None = None) -> dict[str, Any]:

@@ -5,10 +5,10 @@ The framework branches on reason codes, never on the text beside them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from conftest import make_team
+from conftest import base_state, make_team
 from langgraph.runtime import Runtime
 
 from orchestra.graphs.patterns import compile_team
@@ -19,18 +19,7 @@ from orchestra.state import SpecialistOutput, TeamContext, TeamState, WorkerResu
 
 
 def state(**values: Any) -> TeamState:
-    base: dict[str, Any] = {
-        "task": "t",
-        "plan": [],
-        "results": {},
-        "verdicts": [],
-        "notes": [],
-        "caps": [],
-        "model_calls": 0,
-        "ledger": {},
-        "exhausted": [],
-    }
-    return base | values  # type: ignore[return-value]  # a test's partial state
+    return cast(TeamState, base_state(ledger={}, exhausted=[]) | values)  # a partial state
 
 
 def result(sid: str, status: str, **extra: Any) -> WorkerResult:
