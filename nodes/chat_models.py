@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,33 @@ from orchestra.nodes.resolve import import_ref
 from orchestra.state import ModelConfigError, parse_model_ref
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+
+
+@dataclass(frozen=True)
+class CallSettings:
+    """What the code around a model call needs to know of its model (its role's settings).
+
+    The steps read it (``call_settings``) instead of each provider's client fields:
+    the timeout of one call, how to ask for structured output, and the model's limits.
+    """
+
+    timeout_s: float | None = None
+    """Longest wait for one call's reply; ``None``: bounded only by the budgets."""
+    structured_output: str = "auto"
+    """``auto``, ``json_schema``, ``function_calling`` or ``json_mode``."""
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+
+
+def call_settings(chat: BaseChatModel) -> CallSettings:
+    """The settings ``chat`` was built with (defaults for a model made in code).
+
+    Example:
+        >>> call_settings(OfflineChatModel()).structured_output
+        'auto'
+    """
+    timeout = getattr(chat, "request_timeout", None)
+    return CallSettings(timeout_s=float(timeout) if isinstance(timeout, int | float) else None)
 
 
 def default_model_ref() -> str:
