@@ -31,6 +31,7 @@ from orchestra.state import (
     TeamSpecError,
     load_team,
     model_choice,
+    totals,
 )
 
 
@@ -239,7 +240,10 @@ def test_two_roles_call_two_servers(tmp_path: Path) -> None:
                 name: split
                 model: {{model: "openai:gpt-workers", base_url: "{workers.base_url}"}}
                 orchestrator:
-                  model: {{model: "openai:gpt-planner", base_url: "{planner.base_url}"}}
+                  model:
+                    model: "openai:gpt-planner"
+                    base_url: "{planner.base_url}"
+                    price: {{input: 100, output: 200}}
                 specialists:
                   - name: researcher
                     description: Finds facts in the notes.
@@ -259,6 +263,9 @@ def test_two_roles_call_two_servers(tmp_path: Path) -> None:
     assert set(plans) == {"Plan"}
     assert any("tools" in r for r in workers.requests)  # the specialist's calls
     assert len(planner.requests) + len(workers.requests) == result.values["model_calls"]
+    # The planner's own price meters its calls (10 in, 5 out each); gpt-workers has none.
+    cost = totals(result.values["ledger"])["cost_usd"]
+    assert cost == pytest.approx(len(planner.requests) * (10 * 100 + 5 * 200) / 1e6)
 
 
 def test_a_cost_budget_needs_a_price_for_every_model(tmp_path: Path) -> None:
