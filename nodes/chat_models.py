@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from pydantic import ValidationError
 
 from orchestra.nodes.offline import OfflineChatModel
 from orchestra.nodes.providers import DEFAULT_TIMEOUT_S, provider_key, provider_model
@@ -144,10 +145,14 @@ def as_settings(ref: str | ModelSettings | dict[str, Any]) -> ModelSettings:
         return ref
     try:
         return ModelSettings.model_validate({"model": ref} if isinstance(ref, str) else ref)
-    except ValueError as exc:
-        errors = getattr(exc, "errors", None)
-        detail = "; ".join(e["msg"] for e in errors()) if callable(errors) else str(exc)
-        raise ModelConfigError(detail.removeprefix("Value error, ")) from None
+    except ValidationError as exc:
+        # Where and why, not pydantic's full text: that repeats the input, maybe a key.
+        details = [
+            (f"{e['loc'][0]}: " if e["loc"] and e["loc"] != ("model",) else "")
+            + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        ]
+        raise ModelConfigError("; ".join(details)) from None
 
 
 def resolve_model(

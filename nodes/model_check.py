@@ -41,28 +41,35 @@ def _check_role(
     candidates: tuple[ModelCandidate, ...],
     team: TeamSpec,
     bounded: bool,
-    found: list[str],
+    found: list[tuple[str, str]],
 ) -> None:
     chosen = next((c for c in candidates if c is not None), None) or default_model_ref()
     try:
         resolve_model(chosen, folders=team.import_folders)
         settings = None if not isinstance(chosen, str | ModelSettings) else as_settings(chosen)
     except ModelConfigError as exc:
-        found.append(f"{where}: {exc}")
+        found.append((where, str(exc)))
         return
     if settings is None:
         return  # a chat model object: the caller built it, key and all
     if problem := _key_problem(settings):
-        found.append(f"{where}: {problem}")
+        found.append((where, problem))
     if bounded and (model := unpriced(settings, team.price_table())):
         found.append(
-            f"{where}: model {model!r} has no price, and a max_cost_usd budget needs one "
-            "(add it to the team's prices: or give the model a price:)"
+            (
+                where,
+                f"model {model!r} has no price, and a max_cost_usd budget needs one "
+                "(add it to the team's prices: or give the model a price:)",
+            )
         )
 
 
 def _check_team(
-    team: TeamSpec, model: ModelCandidate, bounded: bool, prefix: str, found: list[str]
+    team: TeamSpec,
+    model: ModelCandidate,
+    bounded: bool,
+    prefix: str,
+    found: list[tuple[str, str]],
 ) -> None:
     bounded = bounded or team.budget.max_cost_usd is not None
     for role in ("orchestrator", "synthesizer"):
@@ -94,8 +101,15 @@ def check_models(team: TeamSpec | ResolvedTeam, model: ModelCandidate = None) ->
         ModelConfigError: naming each role whose model cannot be used.
     """
     spec = team.spec if isinstance(team, ResolvedTeam) else team
-    found: list[str] = []
+    found: list[tuple[str, str]] = []
     _check_team(spec, model, False, "", found)
-    if found:
-        listed = "\n".join(f"  - {line}" for line in dict.fromkeys(found))
-        raise ModelConfigError(f"team {spec.name!r} cannot start; its models:\n{listed}")
+    # Roles sharing a model (the team's, or the run's override) share its problem: once.
+    roles: dict[str, list[str]] = {}
+    for where, problem in found:
+        roles.setdefault(problem, []).append(where)
+    lines = [f"{', '.join(where)}: {problem}" for problem, where in roles.items()]
+    if len(lines) == 1:
+        raise ModelConfigError(f"team {spec.name!r}: {lines[0]}")
+    if lines:
+        listed = "\n".join(f"  - {line}" for line in lines)
+        raise ModelConfigError(f"team {spec.name!r} has {len(lines)} model problems:\n{listed}")
