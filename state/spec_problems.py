@@ -156,10 +156,9 @@ def price_problems(team: TeamSpec, bounded: bool = False) -> list[str]:
     found: list[str] = []
     table = team.price_table()
     bounded = bounded or team.budget.max_cost_usd is not None
+    own_budgets = {f"specialists.{s.name}.": s.budget.max_cost_usd for s in team.specialists}
     for where, ref in team.role_models():
-        name = where.removeprefix("specialists.").removesuffix(".")
-        own = team.specialist(name).budget.max_cost_usd if where.startswith("spec") else None
-        if (bounded or own is not None) and (model := unpriced(ref, table)):
+        if (bounded or own_budgets.get(where) is not None) and (model := unpriced(ref, table)):
             found.append(
                 f"{where}model: {model!r} has no price, and a max_cost_usd budget needs one: "
                 "add it to the team's prices: (USD per million input and output tokens) "

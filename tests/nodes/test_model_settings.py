@@ -360,3 +360,40 @@ def test_offline_settings_keep_the_offline_model() -> None:
     chat = resolve_model(ModelSettings(model="offline", timeout_s=3))
     assert isinstance(chat, OfflineChatModel)
     assert call_settings(chat).timeout_s == 3
+
+
+def test_a_specialist_or_parent_cost_budget_needs_prices_too() -> None:
+    inner = TeamSpec(
+        name="inner",
+        model="ollama:llama3.1",
+        specialists=[SpecialistSpec(name="b", description="x")],
+    )
+    team = TeamSpec(
+        name="outer",
+        specialists=[
+            SpecialistSpec(
+                name="capped",
+                description="x",
+                model="groq:llama-3.1-8b-instant",
+                budget={"max_cost_usd": 0.1},
+            ),
+            SpecialistSpec(name="free", description="x", model="ollama:qwen3"),
+            SpecialistSpec(name="sub", description="x", team=inner, budget={"max_cost_usd": 0.1}),
+        ],
+    )
+    problems = team.problems()
+    assert any(p.startswith("specialists.capped.model: 'groq:") for p in problems)
+    assert not any("qwen3" in p for p in problems)  # no cost budget covers it
+    assert any(
+        p.startswith("specialists.sub.team.orchestrator.model: 'ollama:llama3.1'") for p in problems
+    )
+
+
+def test_a_run_keeps_its_model_settings_for_a_resume(tmp_path: Path) -> None:
+    team = TeamSpec(name="kept", specialists=[SpecialistSpec(name="a", description="Answers.")])
+    settings = ModelSettings(model="offline", timeout_s=5)
+    with open_checkpointer(tmp_path / "db.sqlite") as saver:
+        result = run_team(team, "One line.", saver=saver, model=settings)
+
+    assert result.status == "completed"
+    assert model_choice(result.values["origin"]["model"]) == settings
