@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from orchestra.nodes.offline import OfflineChatModel
 from orchestra.nodes.providers import DEFAULT_TIMEOUT_S, provider_key, provider_model
 from orchestra.nodes.resolve import import_ref
-from orchestra.state import ModelConfigError, ModelSettings, StructuredOutput
+from orchestra.state import ModelConfigError, ModelSettings, StructuredOutput, model_choice
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 
@@ -94,7 +94,10 @@ def call_settings(chat: BaseChatModel) -> CallSettings:
 
 
 def default_model_ref() -> str:
-    """``ORCHESTRA_MODEL`` if set, else OpenAI when ``OPENAI_API_KEY`` is set, else offline."""
+    """``ORCHESTRA_MODEL`` if set, else OpenAI when ``OPENAI_API_KEY`` is set, else offline.
+
+    ``ORCHESTRA_MODEL`` is a model string or settings as JSON (see ``model_choice``).
+    """
     if chosen := os.environ.get("ORCHESTRA_MODEL", "").strip():
         return chosen
     if os.environ.get("OPENAI_API_KEY"):
@@ -175,7 +178,7 @@ def resolve_model(
     chosen = next((c for c in candidates if c is not None), None)
     if isinstance(chosen, BaseChatModel):
         return chosen
-    settings = as_settings(chosen or default_model_ref())
+    settings = as_settings(chosen or model_choice(default_model_ref()))
     key = provider_key(settings)
     return _build(
         settings.cache_key(),

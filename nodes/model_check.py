@@ -17,7 +17,7 @@ from orchestra.nodes.chat_models import (
 )
 from orchestra.nodes.providers import KEY_VARIABLES
 from orchestra.nodes.resolve import ResolvedTeam
-from orchestra.state import ModelConfigError, ModelSettings, TeamSpec
+from orchestra.state import ModelConfigError, ModelSettings, TeamSpec, model_choice
 from orchestra.state.spec_problems import unpriced
 
 
@@ -43,8 +43,9 @@ def _check_role(
     bounded: bool,
     found: list[tuple[str, str]],
 ) -> None:
-    chosen = next((c for c in candidates if c is not None), None) or default_model_ref()
+    chosen = next((c for c in candidates if c is not None), None)
     try:
+        chosen = chosen or model_choice(default_model_ref())
         resolve_model(chosen, folders=team.import_folders)
         settings = None if not isinstance(chosen, str | ModelSettings) else as_settings(chosen)
     except ModelConfigError as exc:

@@ -397,3 +397,14 @@ def test_a_run_keeps_its_model_settings_for_a_resume(tmp_path: Path) -> None:
 
     assert result.status == "completed"
     assert model_choice(result.values["origin"]["model"]) == settings
+
+
+def test_orchestra_model_may_hold_settings_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORCHESTRA_MODEL", '{"model": "offline", "timeout_s": 4}')
+    chat = resolve_model(None)
+    assert isinstance(chat, OfflineChatModel)
+    assert call_settings(chat).timeout_s == 4
+
+    monkeypatch.setenv("ORCHESTRA_MODEL", '{"model": "offline", "timeout": 4}')
+    with pytest.raises(ModelConfigError, match="timeout"):
+        check_models(TeamSpec(name="t", specialists=[SpecialistSpec(name="a", description="x")]))
