@@ -63,8 +63,8 @@ class CallSettings:
         )
 
 
-# Models built from settings, by identity, with their call settings. Bounded like the
-# build cache (an evicted model is dropped from here later, not while it is new).
+# Models built from settings, by identity, with their call settings; bounded above the
+# build cache's size, so a model still cached is always found here.
 _BUILT: OrderedDict[int, tuple[BaseChatModel, CallSettings]] = OrderedDict()
 _BUILT_LOCK = threading.Lock()
 

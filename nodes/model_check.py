@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from langchain_core.language_models import BaseChatModel
+
 from orchestra.nodes.chat_models import (
     ModelCandidate,
     as_settings,
@@ -47,7 +49,7 @@ def _check_role(
     try:
         chosen = chosen or model_choice(default_model_ref())
         resolve_model(chosen, folders=team.import_folders)
-        settings = None if not isinstance(chosen, str | ModelSettings) else as_settings(chosen)
+        settings = None if isinstance(chosen, BaseChatModel) else as_settings(chosen)
     except ModelConfigError as exc:
         found.append((where, str(exc)))
         return
