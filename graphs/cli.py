@@ -80,7 +80,12 @@ def _parser(plugins: Sequence[CliPlugin] = ()) -> argparse.ArgumentParser:
     run = sub.add_parser("run", parents=[common], help="run a team on a task")
     run.add_argument("team", help="team file (.yaml/.json) or a shipped example name")
     run.add_argument("--task", required=True, help="what the team should do")
-    run.add_argument("--model", help="model for every role: offline, openai:<name>")
+    run.add_argument(
+        "--model",
+        help="model for every role: offline, <provider>:<name> (openai:gpt-4o-mini, "
+        "anthropic:..., ollama:...), or its settings as JSON "
+        '(\'{"model": "ollama:llama3.1", "base_url": "http://host:11434", "timeout_s": 60}\')',
+    )
     run.add_argument("--thread", help="thread id (default: a new one)")
     run.add_argument(
         "--pattern", choices=PATTERNS, help="run in this pattern instead of the spec's"
@@ -88,7 +93,9 @@ def _parser(plugins: Sequence[CliPlugin] = ()) -> argparse.ArgumentParser:
 
     resume = sub.add_parser("resume", parents=[common], help="continue an unfinished run")
     resume.add_argument("thread", help="thread id printed by 'orchestra run'")
-    resume.add_argument("--model", help="override the model the run started with")
+    resume.add_argument(
+        "--model", help="override the model the run started with (a string or JSON, as for run)"
+    )
     decide = resume.add_mutually_exclusive_group()
     decide.add_argument(
         "--approve", action="store_true", help="approve what waits: the plan, or tool calls"
@@ -229,8 +236,10 @@ def _dispatch(args: argparse.Namespace, plugins: Sequence[CliPlugin]) -> int:
         run_team,
         snapshot,
     )
-    from orchestra.state import StopSignal
+    from orchestra.state import StopSignal, model_choice
 
+    # A model string, or settings given as a JSON object (a ModelConfigError: exit 2).
+    model = model_choice(args.model) if getattr(args, "model", None) else None
     # The first Ctrl-C asks the run to stop between worker steps (RunStopped, state kept);
     # a second one interrupts at once.
     with open_checkpointer(args.db) as saver, StopSignal().on_ctrl_c() as stop:
@@ -242,7 +251,7 @@ def _dispatch(args: argparse.Namespace, plugins: Sequence[CliPlugin]) -> int:
                 args.task,
                 saver=saver,
                 thread_id=args.thread,
-                model=args.model,
+                model=model,
                 team_file=path,
                 on_event=None if args.json else live_view(),
                 stop=stop,
@@ -251,7 +260,7 @@ def _dispatch(args: argparse.Namespace, plugins: Sequence[CliPlugin]) -> int:
             result = resume_run(
                 args.thread,
                 saver=saver,
-                model=args.model,
+                model=model,
                 decision=_decision(args),
                 on_event=None if args.json else live_view(),
                 only=args.only,

@@ -23,8 +23,10 @@ from orchestra.graphs.checkpoints import open_checkpointer, stored_input, stored
 from orchestra.graphs.orchestrator_workers import CompiledTeam
 from orchestra.graphs.patterns import compile_team, output_types, resolved_in
 from orchestra.graphs.run_result import RunResult, result_of
+from orchestra.nodes.model_check import check_models
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.state import (
+    ModelSettings,
     NotWaitingError,
     OrchestraError,
     PatternName,
@@ -39,6 +41,7 @@ from orchestra.state import (
     ThreadExistsError,
     TransientModelError,
     deps_data,
+    model_choice,
     search_folders,
 )
 
@@ -64,8 +67,9 @@ OnUpdate = Callable[[str, Any], None]
 OnEvent = Callable[[ProgressEvent], None]
 """Called with each progress event (plan made, worker started/finished, verdict, ...)."""
 
-ModelChoice = str | BaseChatModel | None
-"""A model for every role of one run: a model string or an instance (``None``: the spec's)."""
+ModelChoice = str | ModelSettings | BaseChatModel | None
+"""A model for every role of one run: a model string, settings or an instance (``None``:
+the spec's)."""
 
 
 def run_config(team: TeamSpec, thread_id: str) -> RunnableConfig:
@@ -156,10 +160,12 @@ def run_team(
     ``resume_run``. ``stop`` stops the run between worker steps once requested. Errors
     of the spec, the model configuration or the thread id are raised
     (``OrchestraError``); an error a node raised stops the run with its state kept, in
-    ``RunResult.exception``.
+    ``RunResult.exception``. Every role's model is built before the run starts
+    (``check_models``): a bad one is a ``ModelConfigError`` before any call is made.
     """
     resolved = resolved_in(team, pattern)
     spec = resolved.spec
+    check_models(resolved, model)
     thread = thread_id or new_thread_id(spec)
     if saver.get_tuple({"configurable": {"thread_id": thread}}) is not None:
         raise ThreadExistsError(
@@ -178,6 +184,8 @@ def run_team(
         origin["import_folders"] = search_folders(spec)  # a resume imports from them too
         if isinstance(model, str):
             origin["model"] = model
+        elif isinstance(model, ModelSettings):  # stored as its text form (see model_choice)
+            origin["model"] = model.cache_key()
         payload["origin"] = origin
     graph = compile_team(resolved, checkpointer=saver)
     return _invoke(resolved, graph, thread, payload, model, on_update, on_event, deps, stop)
@@ -216,7 +224,8 @@ def resume_run(
     payload: Command[Any] | None = None
     if decision is not None:
         payload = Command(resume=answers(current, decision, only))
-    chosen = model or started_with
+    chosen = model or (model_choice(started_with) if started_with else None)
+    check_models(resolved, chosen)
     deps = stored_input(saver, thread_id, "deps")
     return _invoke(resolved, graph, thread_id, payload, chosen, on_update, on_event, deps, stop)
 

@@ -4,6 +4,7 @@ from orchestra.nodes.chat_models import default_model_ref, resolve_model
 from orchestra.nodes.dispatch import make_dispatch, ready_sends
 from orchestra.nodes.faults import FaultyChatModel
 from orchestra.nodes.function_model import BoundTool, LocalChatModel, structured_reply, tool_call
+from orchestra.nodes.model_check import check_models
 from orchestra.nodes.offline import OfflineChatModel
 from orchestra.nodes.orchestrator import make_orchestrator
 from orchestra.nodes.outcome import decide
@@ -42,6 +43,7 @@ __all__ = [
     "ScriptedChatModel",
     "TransientModelError",
     "WorkerCall",
+    "check_models",
     "check_plan",
     "default_model_ref",
     "import_ref",

@@ -1,21 +1,34 @@
-"""Model resolution, done lazily inside nodes so importing or building a graph needs no key."""
+"""Model resolution, done lazily inside nodes so importing or building a graph needs no key.
+
+A role's model is a string, ``ModelSettings`` (the string plus where and how to call
+it) or a chat model. Strings and settings are built here once per distinct value (and
+per key and server in the environment), and remembered with the ``CallSettings`` the
+steps around a call read (``call_settings``).
+"""
 
 from __future__ import annotations
 
 import functools
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from pydantic import ValidationError
 
 from orchestra.nodes.offline import OfflineChatModel
+from orchestra.nodes.providers import DEFAULT_TIMEOUT_S, provider_key, provider_model
 from orchestra.nodes.resolve import import_ref
-from orchestra.state import ModelConfigError, parse_model_ref
+from orchestra.state import ModelConfigError, ModelSettings, StructuredOutput, model_choice
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+
+ModelCandidate = str | ModelSettings | BaseChatModel | None
+"""A role's model as a spec or a run gives it (``None``: not set here)."""
 
 
 @dataclass(frozen=True)
@@ -23,15 +36,44 @@ class CallSettings:
     """What the code around a model call needs to know of its model (its role's settings).
 
     The steps read it (``call_settings``) instead of each provider's client fields:
-    the timeout of one call, how to ask for structured output, and the model's limits.
+    the timeout of one call, how to ask for structured output, retries and limits.
     """
 
     timeout_s: float | None = None
     """Longest wait for one call's reply; ``None``: bounded only by the budgets."""
-    structured_output: str = "auto"
+    structured_output: StructuredOutput = "auto"
     """``auto``, ``json_schema``, ``function_calling`` or ``json_mode``."""
     context_window: int | None = None
     max_output_tokens: int | None = None
+    max_retries: int | None = None
+    """Orchestra's retries of one failed call; ``None``: the team's ``retry_attempts``."""
+
+    @classmethod
+    def of(cls, settings: ModelSettings) -> CallSettings:
+        """The call settings of a model built from ``settings``."""
+        timeout = settings.timeout_s
+        if timeout is None and settings.provider not in ("offline", "import"):
+            timeout = DEFAULT_TIMEOUT_S  # what its client was built with
+        return cls(
+            timeout_s=timeout,
+            structured_output=settings.structured_output,
+            context_window=settings.context_window,
+            max_output_tokens=settings.max_output_tokens,
+            max_retries=settings.max_retries,
+        )
+
+
+# Models built from settings, by identity, with their call settings; bounded above the
+# build cache's size, so a model still cached is always found here.
+_BUILT: OrderedDict[int, tuple[BaseChatModel, CallSettings]] = OrderedDict()
+_BUILT_LOCK = threading.Lock()
+
+
+def _remember(chat: BaseChatModel, settings: CallSettings) -> None:
+    with _BUILT_LOCK:
+        _BUILT[id(chat)] = (chat, settings)
+        while len(_BUILT) > 256:
+            _BUILT.popitem(last=False)
 
 
 def call_settings(chat: BaseChatModel) -> CallSettings:
@@ -40,13 +82,22 @@ def call_settings(chat: BaseChatModel) -> CallSettings:
     Example:
         >>> call_settings(OfflineChatModel()).structured_output
         'auto'
+        >>> chat = resolve_model({"model": "offline", "timeout_s": 9, "max_retries": 1})
+        >>> call_settings(chat).timeout_s, call_settings(chat).max_retries
+        (9.0, 1)
     """
+    found = _BUILT.get(id(chat))
+    if found is not None and found[0] is chat:
+        return found[1]
     timeout = getattr(chat, "request_timeout", None)
     return CallSettings(timeout_s=float(timeout) if isinstance(timeout, int | float) else None)
 
 
 def default_model_ref() -> str:
-    """``ORCHESTRA_MODEL`` if set, else OpenAI when ``OPENAI_API_KEY`` is set, else offline."""
+    """``ORCHESTRA_MODEL`` if set, else OpenAI when ``OPENAI_API_KEY`` is set, else offline.
+
+    ``ORCHESTRA_MODEL`` is a model string or settings as JSON (see ``model_choice``).
+    """
     if chosen := os.environ.get("ORCHESTRA_MODEL", "").strip():
         return chosen
     if os.environ.get("OPENAI_API_KEY"):
@@ -67,45 +118,71 @@ def _imported(path: str, folders: Sequence[Path]) -> BaseChatModel:
 
 @functools.lru_cache(maxsize=64)
 def _build(
-    ref: str, api_key: str | None, base_url: str | None, latency: str, folders: tuple[Path, ...]
+    settings_json: str,
+    key: str | None,
+    openai_base_url: str | None,
+    latency: str,
+    folders: tuple[Path, ...],
 ) -> BaseChatModel:
-    try:
-        provider, name = parse_model_ref(ref)
-    except ValueError as exc:
-        raise ModelConfigError(str(exc)) from None
+    # ``key`` and ``openai_base_url`` are read by the caller, so a changed environment
+    # builds a new client; ``openai_base_url`` is read again by the builder itself.
+    settings = ModelSettings.model_validate_json(settings_json)
+    provider = settings.provider
     if provider == "offline":
-        return OfflineChatModel(latency_ms=float(latency or 0))
-    if provider == "import":
-        return _imported(name, folders)
-    if not api_key and not base_url:
-        raise ModelConfigError(
-            f"model {ref!r} needs OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server "
-            "such as Ollama or vLLM); use --model offline to run without one"
-        )
-    from langchain_openai import ChatOpenAI  # imported here: it is slow and often unused
+        chat: BaseChatModel = OfflineChatModel(latency_ms=float(latency or 0))
+    elif provider == "import":
+        chat = _imported(settings.name, folders)
+    else:
+        chat = provider_model(settings, key)
+    _remember(chat, CallSettings.of(settings))
+    return chat
 
-    # Local OpenAI-compatible servers ignore the key, but the client insists on one.
-    return ChatOpenAI(model=name, api_key=api_key or "unused", base_url=base_url)
+
+def as_settings(ref: str | ModelSettings | dict[str, Any]) -> ModelSettings:
+    """``ref`` as ``ModelSettings`` (a string is settings with only ``model``).
+
+    Raises:
+        ModelConfigError: not a model string or valid settings.
+    """
+    if isinstance(ref, ModelSettings):
+        return ref
+    try:
+        return ModelSettings.model_validate({"model": ref} if isinstance(ref, str) else ref)
+    except ValidationError as exc:
+        # Where and why, not pydantic's full text: that repeats the input, maybe a key.
+        details = [
+            (f"{e['loc'][0]}: " if e["loc"] and e["loc"] != ("model",) else "")
+            + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        ]
+        raise ModelConfigError("; ".join(details)) from None
 
 
 def resolve_model(
-    *candidates: str | BaseChatModel | None, folders: Sequence[Path] = ()
+    *candidates: ModelCandidate | dict[str, Any], folders: Sequence[Path] = ()
 ) -> BaseChatModel:
     """The first model given among ``candidates`` (most specific first), else the default.
 
+    A string or ``ModelSettings`` is built once and reused (see ``call_settings``); its
+    key is read from the environment now (``api_key_env``, else the provider's own).
     An ``import:module:attr`` model is looked up in ``folders`` first (the team file's:
     ``TeamSpec.import_folders``), like the team's tools, then as ``import_ref`` does.
 
     Example:
         >>> type(resolve_model(None, "offline")).__name__
         'OfflineChatModel'
+
+    Raises:
+        ModelConfigError: the model cannot be built (bad string, missing package, no key).
     """
     chosen = next((c for c in candidates if c is not None), None)
     if isinstance(chosen, BaseChatModel):
         return chosen
+    settings = as_settings(chosen or model_choice(default_model_ref()))
+    key = provider_key(settings)
     return _build(
-        chosen or default_model_ref(),
-        os.environ.get("OPENAI_API_KEY") or None,
+        settings.cache_key(),
+        key,
         os.environ.get("OPENAI_BASE_URL") or None,
         os.environ.get("ORCHESTRA_OFFLINE_LATENCY_MS", "0"),
         tuple(folders),

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from langchain_core.messages import AIMessage, BaseMessage
 
 from orchestra.state import (
-    PRICES,
     Budget,
     Envelope,
     LedgerEntry,
@@ -49,8 +48,8 @@ class Spend:
 
     @classmethod
     def for_team(cls, team: TeamSpec) -> Spend:
-        """A fresh meter priced with ``team``'s table over the defaults."""
-        return cls(prices={**PRICES, **team.prices})
+        """A fresh meter priced with ``team``'s table (``TeamSpec.price_table``)."""
+        return cls(prices=team.price_table())
 
     @property
     def tokens(self) -> int:

@@ -51,6 +51,7 @@ if typing.TYPE_CHECKING:
     )
     from orchestra.state.events import EventKind, ProgressEvent
     from orchestra.state.model_refs import PROVIDERS, Provider, model_ref_problem, parse_model_ref
+    from orchestra.state.model_settings import ModelSettings, StructuredOutput, model_choice
     from orchestra.state.outputs import Plan, SpecialistOutput, Subtask, Synthesis, plan_model
     from orchestra.state.patterns import PATTERNS, FanOutSpec, JoinPolicy, PatternName, PipelineSpec
     from orchestra.state.role_specs import (
@@ -94,6 +95,7 @@ _MODULES = (
     "orchestra.state.budget",
     "orchestra.state.events",
     "orchestra.state.model_refs",
+    "orchestra.state.model_settings",
     "orchestra.state.outputs",
     "orchestra.state.team_state",
     "orchestra.state.role_specs",
@@ -128,6 +130,8 @@ __all__ = [
     "Limits",
     "ModelConfigError",
     "ModelRef",
+    "ModelSettings",
+    "StructuredOutput",
     "OrchestraError",
     "CheckpointerError",
     "DecisionError",
@@ -176,6 +180,7 @@ __all__ = [
     "WorkerResult",
     "load_team",
     "merge_results",
+    "model_choice",
     "model_ref_problem",
     "parse_model_ref",
     "plan_model",

@@ -39,13 +39,30 @@ class Price(BaseModel):
 
 
 PRICES: dict[str, Price] = {
-    # Public list prices per million tokens; teams override or extend them in ``prices:``.
+    # Providers' public list prices per million tokens (standard tier, uncached input, no
+    # batch discount), as published in 2025; prices change, so teams override or extend
+    # them in ``prices:`` or a model's ``price:``. A name is priced by its longest entry
+    # prefix (``gpt-5-mini-2025-08-07`` as ``gpt-5-mini``), so a variant priced apart from
+    # its family (``-pro``) needs an entry of its own.
     "gpt-4o-mini": Price(input=0.15, output=0.60),
     "gpt-4o": Price(input=2.50, output=10.00),
     "gpt-4.1-nano": Price(input=0.10, output=0.40),
     "gpt-4.1-mini": Price(input=0.40, output=1.60),
     "gpt-4.1": Price(input=2.00, output=8.00),
+    "gpt-5": Price(input=1.25, output=10.00),
+    "gpt-5-mini": Price(input=0.25, output=2.00),
+    "gpt-5-nano": Price(input=0.05, output=0.40),
+    "gpt-5-pro": Price(input=15.00, output=120.00),
+    "o3": Price(input=2.00, output=8.00),
+    "o3-mini": Price(input=1.10, output=4.40),
+    "o3-pro": Price(input=20.00, output=80.00),
     "o4-mini": Price(input=1.10, output=4.40),
+    "claude-sonnet-4": Price(input=3.00, output=15.00),  # 4 and 4.5
+    "claude-3-7-sonnet": Price(input=3.00, output=15.00),
+    "claude-haiku-4-5": Price(input=1.00, output=5.00),
+    "claude-3-5-haiku": Price(input=0.80, output=4.00),
+    "claude-opus-4": Price(input=15.00, output=75.00),  # 4 and 4.1
+    "claude-opus-4-5": Price(input=5.00, output=25.00),
     "orchestra-offline": Price(input=0.0, output=0.0),
     "orchestra-scripted": Price(input=0.0, output=0.0),
 }

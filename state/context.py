@@ -24,6 +24,7 @@ from langchain_core.tools import InjectedToolArg
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from orchestra.state.errors import DepsError, RunStopped
+from orchestra.state.model_settings import ModelSettings
 from orchestra.state.team_state import DependencyResult
 
 D = TypeVar("D")
@@ -206,7 +207,7 @@ def deps_data(deps: object) -> Any:
 class TeamContext:
     """Passed as ``context=`` to ``invoke``; read by nodes through ``Runtime[TeamContext]``."""
 
-    model: str | BaseChatModel | None = None
+    model: str | ModelSettings | BaseChatModel | None = None
     """Overrides every role's model for this run (the CLI's ``--model``)."""
     deps: Any = None
     """The application's own data for this run (see ``RunData``); the runner stores it
@@ -219,7 +220,10 @@ class TeamContext:
 
     @classmethod
     def stoppable(
-        cls, stop: StopSignal | None, model: str | BaseChatModel | None = None, deps: Any = None
+        cls,
+        stop: StopSignal | None,
+        model: str | ModelSettings | BaseChatModel | None = None,
+        deps: Any = None,
     ) -> TeamContext:
         """A context whose run stops when ``stop`` is requested (a fresh signal if ``None``)."""
         context = cls(model=model, deps=deps)

@@ -10,20 +10,28 @@ from typing import Annotated, Any
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field, InstanceOf, WithJsonSchema
+from pydantic.json_schema import SkipJsonSchema
 
-# The JSON Schema (``orchestra schema``) describes a team *file*, where both are strings;
-# Python objects are for specs built in code and have no JSON form.
-ModelRef = Annotated[
-    str | InstanceOf[BaseChatModel],
-    WithJsonSchema(
-        {
-            "type": "string",
-            "description": "offline, openai:<model>, or import:<module>:<attribute>",
-            "examples": ["offline", "openai:gpt-4o-mini"],
-        }
-    ),
-]
-"""A model: a string such as ``"offline"`` or ``"openai:gpt-4o-mini"``, or a chat model."""
+from orchestra.state.model_settings import ModelSettings
+
+# The JSON Schema (``orchestra schema``) describes a team *file*: a string or a mapping;
+# chat model objects are for specs built in code and have no JSON form.
+ModelRef = (
+    Annotated[
+        str,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "description": "offline, <provider>:<model> (openai, anthropic, ollama, ... "
+                "through LangChain's init_chat_model), or import:<module>:<attribute>",
+                "examples": ["offline", "openai:gpt-4o-mini", "ollama:llama3.1"],
+            }
+        ),
+    ]
+    | ModelSettings
+    | SkipJsonSchema[InstanceOf[BaseChatModel]]
+)
+"""A model: a string such as ``"openai:gpt-4o-mini"``, ``ModelSettings``, or a chat model."""
 
 ImportRef = Annotated[
     str | Callable[..., Any] | InstanceOf[object],

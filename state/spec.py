@@ -19,9 +19,10 @@ from typing import Annotated, Any
 
 from pydantic import Field, PrivateAttr, field_validator
 
-from orchestra.state.budget import Budget, Price
+from orchestra.state.budget import PRICES, Budget, Price
 from orchestra.state.errors import TeamSpecError
 from orchestra.state.model_refs import model_ref_problem
+from orchestra.state.model_settings import ModelSettings
 from orchestra.state.patterns import FanOutSpec, PatternName, PipelineSpec, pattern_problems
 from orchestra.state.role_specs import (
     ApprovalSpec,
@@ -38,6 +39,7 @@ from orchestra.state.spec_problems import (
     approval_problems,
     budget_problems,
     nesting_problems,
+    price_problems,
     specialist_problems,
 )
 
@@ -55,6 +57,7 @@ __all__ = [
     "ImportRef",
     "Limits",
     "ModelRef",
+    "ModelSettings",
     "OrchestratorSpec",
     "RoleSpec",
     "SpecialistSpec",
@@ -174,7 +177,42 @@ class TeamSpec(Spec):
         found += approval_problems(self)
         found += nesting_problems(self)
         found += budget_problems(self)
+        found += price_problems(self)
         return found
+
+    def role_models(self) -> list[tuple[str, ModelRef | None]]:
+        """Each role's own model or else the team's, by where it is set (``orchestrator.``).
+
+        Specialists that are teams are left out (their roles are in their own team).
+        """
+        return [
+            ("orchestrator.", self.orchestrator.model or self.model),
+            ("synthesizer.", self.synthesizer.model or self.model),
+            *(
+                (f"specialists.{s.name}.", s.model or self.model)
+                for s in self.specialists
+                if s.team is None
+            ),
+        ]
+
+    def price_table(self) -> dict[str, Price]:
+        """Prices by model name: the built-in table, then ``prices:``, then the roles' own.
+
+        Example:
+            >>> team = TeamSpec(
+            ...     name="t",
+            ...     model={"model": "ollama:llama3.1", "price": {"input": 0, "output": 0}},
+            ...     specialists=[SpecialistSpec(name="a", description="x")],
+            ... )
+            >>> team.price_table()["llama3.1"].output
+            0.0
+        """
+        own = {
+            ref.name: ref.price
+            for _, ref in self._roles()
+            if isinstance(ref, ModelSettings) and ref.price is not None
+        }
+        return {**PRICES, **self.prices, **own}
 
     @property
     def import_folders(self) -> tuple[Path, ...]:
@@ -216,7 +254,11 @@ class TeamSpec(Spec):
 
     def objects(self) -> list[str]:
         """Fields holding Python objects rather than strings (they cannot go to a file)."""
-        found = [f"{w}model" for w, r in self._roles() if r is not None and not isinstance(r, str)]
+        found = [
+            f"{w}model"
+            for w, r in self._roles()
+            if r is not None and not isinstance(r, str | ModelSettings)
+        ]
         for spec in self.specialists:
             where = f"specialists.{spec.name}"
             found += [f"{where}.tools" for t in spec.tools if not isinstance(t, str)][:1]

@@ -9,7 +9,12 @@ from __future__ import annotations
 import keyword
 from typing import TYPE_CHECKING
 
+from orchestra.state.budget import price_of
+from orchestra.state.model_refs import model_ref_problem, parse_model_ref
+from orchestra.state.model_settings import ModelSettings
+
 if TYPE_CHECKING:
+    from orchestra.state.budget import Price
     from orchestra.state.spec import SpecialistSpec, TeamSpec
 
 
@@ -123,3 +128,47 @@ def child_budget(spec: SpecialistSpec, field: str) -> float | None:
     if own is None and spec.team is not None:
         own = getattr(spec.team.budget, field)
     return own
+
+
+def unpriced(ref: object, table: dict[str, Price]) -> str | None:
+    """The model string of ``ref`` if it is a provider's model with no price in ``table``.
+
+    ``offline`` and ``import:`` models, chat model objects and unset models (resolved at
+    run time, where ``orchestra.nodes.check_models`` prices them) count as priced.
+    """
+    settings = ref if isinstance(ref, ModelSettings) else None
+    text = settings.model if settings is not None else ref
+    if not isinstance(text, str) or model_ref_problem(text):
+        return None
+    provider, name = parse_model_ref(text)
+    if provider in ("offline", "import"):
+        return None
+    if settings is not None and settings.price is not None:
+        return None
+    return None if price_of(name, table) is not None else text
+
+
+def price_problems(team: TeamSpec, bounded: bool = False) -> list[str]:
+    """Under a ``max_cost_usd`` budget every model needs a price, or the cap means nothing.
+
+    ``bounded``: a parent's budget already carves a cost envelope for this team.
+    """
+    found: list[str] = []
+    table = team.price_table()
+    bounded = bounded or team.budget.max_cost_usd is not None
+    own_budgets = {f"specialists.{s.name}.": s.budget.max_cost_usd for s in team.specialists}
+    for where, ref in team.role_models():
+        if (bounded or own_budgets.get(where) is not None) and (model := unpriced(ref, table)):
+            found.append(
+                f"{where}model: {model!r} has no price, and a max_cost_usd budget needs one: "
+                "add it to the team's prices: (USD per million input and output tokens) "
+                "or give the model a price:"
+            )
+    for spec in team.specialists:
+        nested = spec.team
+        inherits = bounded or spec.budget.max_cost_usd is not None
+        # A nested team with a cost budget of its own reports this in its own problems.
+        if nested is not None and inherits and nested.budget.max_cost_usd is None:
+            where = f"specialists.{spec.name}.team."
+            found += [where + problem for problem in price_problems(nested, bounded=True)]
+    return found

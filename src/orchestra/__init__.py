@@ -41,6 +41,7 @@ if typing.TYPE_CHECKING:
     )
     from orchestra.graphs.team_files import example_teams
     from orchestra.nodes.chat_models import default_model_ref
+    from orchestra.nodes.model_check import check_models
     from orchestra.state.budget import PRICES, Envelope, Price, Totals, price_of, totals
     from orchestra.state.context import (
         RunContext,
@@ -66,6 +67,7 @@ if typing.TYPE_CHECKING:
         TransientModelError,
     )
     from orchestra.state.events import EventKind, ProgressEvent
+    from orchestra.state.model_settings import ModelSettings
     from orchestra.state.outputs import Plan, SpecialistOutput, Subtask, Synthesis
     from orchestra.state.patterns import PATTERNS, FanOutSpec, JoinPolicy, PatternName, PipelineSpec
     from orchestra.state.role_specs import (
@@ -95,6 +97,7 @@ _MODULES = (
     "orchestra.state.patterns",
     "orchestra.state.budget",
     "orchestra.state.events",
+    "orchestra.state.model_settings",
     "orchestra.state.outputs",
     "orchestra.state.team_state",
     "orchestra.state.role_specs",
@@ -102,6 +105,7 @@ _MODULES = (
     "orchestra.state.spec_files",
     "orchestra.state.context",
     "orchestra.nodes.chat_models",
+    "orchestra.nodes.model_check",
     "orchestra.graphs.patterns",
     "orchestra.graphs.runner",
     "orchestra.graphs.team_files",
@@ -123,6 +127,7 @@ __all__ = [
     "Limits",
     "ModelChoice",
     "ModelConfigError",
+    "ModelSettings",
     "NotResumableError",
     "NotWaitingError",
     "OnEvent",
@@ -165,6 +170,7 @@ __all__ = [
     "__version__",
     "build",
     "compile_team",
+    "check_models",
     "default_model_ref",
     "example_teams",
     "load_team",

@@ -413,6 +413,9 @@ def test_a_sound_team_has_no_problems() -> None:
         ("openai:gpt-4o-mini", ("openai", "gpt-4o-mini")),
         (" openai:gpt-4o ", ("openai", "gpt-4o")),
         ("import:pkg.mod:attr", ("import", "pkg.mod:attr")),
+        ("anthropic:claude-sonnet-4-5", ("anthropic", "claude-sonnet-4-5")),
+        ("ollama:llama3.1:8b", ("ollama", "llama3.1:8b")),
+        ("google-genai:gemini-2.5-flash", ("google_genai", "gemini-2.5-flash")),
     ],
 )
 def test_parse_model_ref(ref: str, parsed: tuple[str, str]) -> None:
@@ -425,7 +428,7 @@ def test_parse_model_ref(ref: str, parsed: tuple[str, str]) -> None:
     [
         ("gpt4", "unknown model 'gpt4'"),
         ("", "unknown model ''"),
-        ("anthropic:claude", "unknown model"),
+        ("Anthropic claude:x", "unknown model"),
         ("openai:", "needs a model name"),
         ("openai:   ", "needs a model name"),
         ("import:pkg", "needs an import path"),
