@@ -18,7 +18,8 @@ from typing import Any
 from loopback import LoopbackServer, serving
 from openai_server import _answer, ordering_problem
 
-Misbehave = Callable[[dict[str, Any], dict[str, Any]], None]
+Misbehave = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any] | None]
+"""Rewrites an answer in place; returning an error body answers HTTP 400 with it instead."""
 
 
 def kind(request: dict[str, Any]) -> str:
@@ -84,7 +85,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, {"error": error})
             return
         answer = _answer(body)
-        self.server.misbehave(body, answer)
+        if (error := self.server.misbehave(body, answer)) is not None:
+            self._send(400, {"error": error})
+            return
         self._send(200, answer)
 
     def _send(self, status: int, document: dict[str, Any]) -> None:

@@ -181,3 +181,36 @@ def test_a_server_ignoring_response_format_is_asked_again_through_tools_and_reme
     assert asked == ["Synthesis", "Synthesis", "Synthesis"]
     assert "response_format" in server.requests[0]
     assert all("response_format" not in r and r["tool_choice"] for r in server.requests[1:])
+
+
+def test_a_server_refusing_response_format_is_asked_again_through_tools() -> None:
+    def no_format(request: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any] | None:
+        if request.get("response_format"):
+            message = "'response_format' of type 'json_schema' is not supported with this model"
+            return {"message": message, "type": "invalid_request_error", "code": None}
+        return None
+
+    question = [HumanMessage("## Task\nWhat is SQLite?\n## Results\n(none)\n")]
+    with misbehaving_server(no_format) as server:
+        model = StructuredModel(chat(server.base_url), Synthesis)
+        with pytest.warns(UserWarning):  # langchain-openai warns before it raises
+            steps = drive(asking(model, question, {}), model_directly, tool_directly)
+    assert steps[0]["reply"]["raw"] is None and steps[0]["reply"]["ask_again"]
+    assert isinstance(steps[1]["reply"]["parsed"], Synthesis)
+    assert model.method == "function_calling"
+
+
+def test_json_mode_sends_the_schema_in_the_prompt_and_reads_the_reply() -> None:
+    def answer_json(request: dict[str, Any], answer: dict[str, Any]) -> None:
+        answer["choices"][0]["message"] = {"role": "assistant", "content": GOOD}
+
+    with misbehaving_server(answer_json) as server:
+        model = StructuredModel(chat(server.base_url), Synthesis)
+        model.method = "json_mode"  # as a role's `structured_output: json_mode` sets it
+        reply = model.invoke([HumanMessage("What is SQLite?")])
+    assert isinstance(reply["parsed"], Synthesis)
+    (request,) = server.requests
+    assert request["response_format"] == {"type": "json_object"}
+    system = request["messages"][0]
+    assert system["role"] == "system" and '"citations"' in system["content"]
+    assert "JSON" in system["content"]  # OpenAI refuses json_object mode without the word
