@@ -184,9 +184,7 @@ class WorkerLoop:
         if not calls:
             if broken:
                 self.invalid_output = "the reply's tool-call arguments were not valid JSON"
-            elif self._from_text(reply, forced):
-                pass
-            else:
+            elif not self._from_text(reply, forced):
                 self.invalid_output = "the reply called no tool"
                 self.messages.append(HumanMessage(finish_reminder(name)))
             return []

@@ -13,6 +13,8 @@ from typing import Any
 
 import openai
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from langchain_core.exceptions import OutputParserException
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_openai import ChatOpenAI
@@ -214,3 +216,9 @@ def test_json_mode_sends_the_schema_in_the_prompt_and_reads_the_reply() -> None:
     system = request["messages"][0]
     assert system["role"] == "system" and '"citations"' in system["content"]
     assert "JSON" in system["content"]  # OpenAI refuses json_object mode without the word
+
+
+@given(st.text(alphabet=st.sampled_from('{}[]":,ab1 \n`json'), max_size=80))
+def test_reading_any_text_never_raises(text: str) -> None:
+    reply = read_reply(AIMessage(text), Synthesis)
+    assert (reply["parsed"] is None) != (reply["parsing_error"] is None)
