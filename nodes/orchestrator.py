@@ -166,6 +166,8 @@ class Orchestrator:
                 last = review.problems[-1] if review.problems else "no plan"
                 why = f"no valid plan after {tries} attempt(s): {last}"
                 update["failure"] = failure("invalid_plan", why)
+            elif len(verdicts) > limits.max_plan_revisions:
+                update["caps"] = ["max_plan_revisions"]  # the work so far is answered
             return Command(update=update, goto="synthesizer")
         update["rationale"] = review.rationale
         update["notes"] += review.refusals

@@ -93,6 +93,15 @@ def test_a_wrong_schema_plan_call_is_repeated_with_its_call_answered() -> None:
     assert "rationale" in turn[2].text  # what was missing, by field
 
 
+def test_no_readable_plan_in_a_later_round_ends_at_the_cap_with_the_work_so_far() -> None:
+    model = scripted([plan_of(("s1", "alpha", "look it up")), "hmm", "well", "so"])
+    state = run(model, limits={"max_plan_revisions": 2})
+    assert state["status"] == "cap_reached" and state["reason"] == "max_plan_revisions"
+    assert state["results"]["s1"]["status"] == "accepted"
+    assert "[s1]" in state["answer"]
+    assert [v["accepted"] for v in state["verdicts"] if v["subtask_id"] == "plan:r2"] == [False] * 3
+
+
 def unreadable_synthesis(text: str) -> Any:
     return "The answer is clear."  # prose: no Synthesis to read
 
