@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from loopback import LoopbackServer, serving
-from openai_server import _answer, ordering_problem
+from openai_server import _answer, _chunks, ordering_problem
 
 Misbehave = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any] | None]
 """Rewrites an answer in place; returning an error body answers HTTP 400 with it instead."""
@@ -88,7 +88,19 @@ class _Handler(BaseHTTPRequestHandler):
         if (error := self.server.misbehave(body, answer)) is not None:
             self._send(400, {"error": error})
             return
+        if body.get("stream"):
+            self._stream(answer, bool((body.get("stream_options") or {}).get("include_usage")))
+            return
         self._send(200, answer)
+
+    def _stream(self, answer: dict[str, Any], include_usage: bool) -> None:
+        # HTTP/1.0 without Content-Length: the body ends when the connection closes.
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for event in _chunks(answer, include_usage):
+            self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+        self.wfile.write(b"data: [DONE]\n\n")
 
     def _send(self, status: int, document: dict[str, Any]) -> None:
         payload = json.dumps(document).encode()

@@ -232,6 +232,29 @@ def test_a_truncated_plan_over_the_wire_is_corrected(
     assert state["ledger"]["orchestrator"]["model_calls"] >= 2
 
 
+def test_a_truncated_plan_streamed_over_the_wire_is_corrected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    team = load_team(example_teams()["research"])
+    final: dict[str, Any] = {}
+    with misbehaving_server(first_only(truncate, "Plan")) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+        graph = compile_team(team, checkpointer=InMemorySaver())
+        for mode, item in graph.stream(
+            {"task": "Compare SQLite and PostgreSQL checkpointers"},
+            {"configurable": {"thread_id": "streamed"}},
+            context=TeamContext(model="openai:gpt-test"),
+            stream_mode=["messages", "values"],
+        ):
+            if mode == "values":
+                final = item
+    assert final["status"] == "completed", final["reason"]
+    assert all(r["stream"] is True for r in server.requests)
+    plans = [r for r in server.requests if kind(r) == "Plan"]
+    assert "cut off at the output-token limit" in plans[1]["messages"][-1]["content"]
+
+
 def test_a_refused_plan_over_the_wire_is_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
     state, server = wire_run(monkeypatch, first_only(refuse, "Plan"))
     assert state["status"] == "completed", state["reason"]
