@@ -3,7 +3,10 @@
 Round 1 plans from the task and the roster. Later calls see every result so far and
 plan only what is missing; an empty plan ends the work. A plan with problems (unknown
 specialists, cycles, repeats of answered subtasks, no plan at all) goes back with them
-for a corrected one, up to ``max_plan_revisions``; every verdict is recorded. A plan
+for a corrected one, up to ``max_plan_revisions``; so does a reply that could not be
+read as a plan (cut off, refused, prose: ``orchestra.nodes.structured``), shown the
+reply it corrects. Every verdict is recorded; no valid first plan fails the run
+(``invalid_plan``). A plan
 proposed past ``max_rounds`` is not run. Planning stops without a model call when the
 team's budget is spent or the last round produced no new accepted result. With
 ``orchestrator.review: false`` there is no review: the first plan is the only one.
@@ -12,7 +15,7 @@ team's budget is spent or the last round produced no new accepted result. With
 from __future__ import annotations
 
 import time
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
@@ -33,9 +36,7 @@ from orchestra.nodes.prompts import (
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
 from orchestra.nodes.steps import (
-    AskModel,
     Attempt,
-    ModelStep,
     adrive,
     amodel_directly,
     atool_directly,
@@ -43,6 +44,7 @@ from orchestra.nodes.steps import (
     model_directly,
     tool_directly,
 )
+from orchestra.nodes.structured import StructuredModel, asking, correction
 from orchestra.nodes.usage import Spend, budget_lines, team_exhausted, team_left
 from orchestra.state import PendingPlan, Plan, TeamContext, TeamState, Verdict, plan_model
 
@@ -55,9 +57,7 @@ class Orchestrator:
     def __init__(self, team: ResolvedTeam) -> None:
         self.spec = team.spec
         self.schema = plan_model(team.spec.specialist_names)
-        self.structured = PerModel(
-            lambda chat: chat.with_structured_output(self.schema, include_raw=True)
-        )
+        self.structured = PerModel(lambda chat: StructuredModel(chat, self.schema))
 
     def stop_early(self, state: TeamState) -> OrchestratorRoute | None:
         """End planning without a model call: budget spent, or no progress."""
@@ -162,7 +162,12 @@ class Orchestrator:
         if review.rationale is None:
             update["notes"] += [f"round {round_no}: {p}" for p in review.problems]
             if round_no == 1:
-                update["failure"] = failure("invalid_plan")
+                tries = len(verdicts)
+                last = review.problems[-1] if review.problems else "no plan"
+                why = f"no valid plan after {tries} attempt(s): {last}"
+                update["failure"] = failure("invalid_plan", why)
+            elif len(verdicts) > limits.max_plan_revisions:
+                update["caps"] = ["max_plan_revisions"]  # the work so far is answered
             return Command(update=update, goto="synthesizer")
         update["rationale"] = review.rationale
         update["notes"] += review.refusals
@@ -210,15 +215,23 @@ class Orchestrator:
         conversation, spend = self.messages(state), Spend.for_team(self.spec)
         config = with_call(self.call_info(state))
         verdicts: list[Verdict] = []
+        notes: list[str] = []
         for attempt in range(self.spec.limits.max_plan_revisions + 1):
-            step = cast(ModelStep, (yield AskModel(chat, conversation, config)))
-            spend.record(step["reply"], latency_s=step["latency_s"])
-            review, verdict = self.judge(state, step["reply"], attempt)
+            steps = yield from asking(chat, conversation, config)
+            for step in steps:
+                spend.record(step["reply"], latency_s=step["latency_s"])
+            if len(steps) > 1:
+                notes.append(asked_again(steps[0]["reply"]))
+            reply = steps[-1]["reply"]
+            review, verdict = self.judge(state, reply, attempt)
             verdicts.append(verdict)
             if not self.retry_with(state, verdict, spend, attempt):
                 break
-            conversation = [*conversation, HumanMessage(plan_problems(review.problems))]
-        return self.decide(state, review, spend, verdicts)
+            conversation = [*conversation, *correction(reply, plan_problems(review.problems))]
+        route = self.decide(state, review, spend, verdicts)
+        if notes and isinstance(route.update, dict):
+            route.update["notes"] = notes + route.update["notes"]
+        return route
 
     def run(self, state: TeamState, runtime: Runtime[TeamContext]) -> OrchestratorRoute:
         """Plan, synchronously."""
@@ -233,6 +246,14 @@ class Orchestrator:
             return early
         planning = self.planning(state, self.model(runtime))
         return self.announce(await adrive(planning, amodel_directly, atool_directly), runtime)
+
+
+def asked_again(reply: dict[str, Any]) -> str:
+    """The note of a reply asked again through tool calling."""
+    return (
+        f"orchestrator: {reply.get('parsing_error')}; asked again through tool calling, "
+        "which this model uses from now on"
+    )
 
 
 def make_orchestrator(team: ResolvedTeam) -> Node[TeamState, OrchestratorRoute]:

@@ -15,6 +15,7 @@ text for people (``reason``). Precedence, first match wins::
     exhausted                     budget_exhausted / budget_exhausted
     caps                          cap_reached      / cap_reached
     no_progress                   no_progress      / no_progress
+    the synthesis fell back       partial          / synthesis_fallback
     a subtask did not succeed     partial          / subtasks_missing
     nothing planned               completed        / nothing_planned
     otherwise                     completed        / all_accepted
@@ -78,10 +79,12 @@ def out_of_budget(result: WorkerResult) -> bool:
     return result["status"] == "exhausted" or result.get("reason_code") == "budget_exhausted"
 
 
-def decide(state: TeamState, *, spent: str | None = None) -> Outcome:
+def decide(state: TeamState, *, spent: str | None = None, fallback: str | None = None) -> Outcome:
     """The run's final status from the facts in ``state``.
 
-    ``spent`` names a budget that ran out before the synthesis could call its model.
+    ``spent`` names a budget that ran out before the synthesis could call its model;
+    ``fallback`` says why the synthesizer's model gave no readable answer (the answer is
+    then the framework's list of the accepted results, not a synthesis).
     """
     _, missing = split_results(state)
     exhausted = list(dict.fromkeys([*state.get("exhausted", []), *([spent] if spent else [])]))
@@ -106,6 +109,11 @@ def decide(state: TeamState, *, spent: str | None = None) -> Outcome:
     if stalled := state.get("no_progress"):
         return Outcome(status="no_progress", reason_code="no_progress", reason=stalled)
     total = len(state["plan"])
+    if fallback:
+        why = f"fallback synthesis: {fallback}"
+        if missing:
+            why += f"; {len(missing)} of {total} subtasks did not succeed"
+        return Outcome(status="partial", reason_code="synthesis_fallback", reason=why)
     if missing:
         listed = ", ".join(f"{r['subtask_id']} {r['status']}" for r in missing)
         why = f"{len(missing)} of {total} subtasks did not succeed: {listed}"

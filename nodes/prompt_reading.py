@@ -82,7 +82,9 @@ def _inputs(text: str) -> tuple[InputInfo, ...]:
 def call_from_prompt(messages: list[BaseMessage], tools: Sequence[BoundTool]) -> CallInfo | None:
     """The call a role's messages describe, or ``None`` when they are not a role's."""
     names = {t.name for t in tools}
-    human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
+    humans = [m for m in reversed(messages) if isinstance(m, HumanMessage)]
+    # A correction turn ends with its request; the role's data is in the message before.
+    human = next((m for m in humans if "Task" in sections(m.text)), humans[0] if humans else None)
     blocks = sections(human.text if human else "")
     if Plan.__name__ in names:
         limit = re.search(r"max_subtasks:\s*(\d+)", blocks.get("Limits", ""))

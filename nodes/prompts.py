@@ -161,6 +161,21 @@ def plan_problems(problems: list[str]) -> str:
     return f"Your plan has problems:\n{listed}\nReturn a corrected plan."
 
 
+def reply_not_accepted() -> str:
+    """The answer to a structured-output call repeated in a correction turn."""
+    return "Not accepted: see the problems below."
+
+
+def json_reply_instructions(name: str, schema: str) -> str:
+    """How to answer in JSON mode, where the schema is not sent as a parameter."""
+    return f"Answer with one JSON object, a `{name}`, and nothing else. Its JSON schema:\n{schema}"
+
+
+def synthesis_problems(error: str) -> str:
+    """The synthesizer's correction request after its reply could not be read."""
+    return f"Your answer could not be read: {error}\nReturn the Synthesis again, complete."
+
+
 def plan_rejected(reason: str) -> str:
     """The block telling the orchestrator a human rejected its last plan."""
     return section("Feedback", f"A human rejected your last plan: {reason}")

@@ -4,12 +4,16 @@ The status itself is decided in ``orchestra.nodes.outcome``, from the facts in t
 
 It cites only subtasks that were accepted, and any subtask that did not succeed is
 named in the answer, added by the framework if the model left it out: a partial answer
-never passes for a complete one.
+never passes for a complete one. A reply that cannot be read as a ``Synthesis`` (cut
+off, refused, prose: ``orchestra.nodes.structured``) gets one correction turn, within the
+budget; then the answer is a fallback built from the accepted results, labelled as such
+in the answer, the notes and the run's reason (``partial`` / ``synthesis_fallback``).
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+import time
+from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
@@ -18,13 +22,16 @@ from orchestra.nodes.call_info import CallInfo, result_info, with_call
 from orchestra.nodes.chat_models import PerModel, resolve_model
 from orchestra.nodes.events import emit
 from orchestra.nodes.outcome import decide, split_results
-from orchestra.nodes.prompts import SYNTHESIZER_PROMPT, result_block, synthesizer_message
+from orchestra.nodes.prompts import (
+    SYNTHESIZER_PROMPT,
+    result_block,
+    synthesis_problems,
+    synthesizer_message,
+)
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
 from orchestra.nodes.steps import (
-    AskModel,
     Attempt,
-    ModelStep,
     adrive,
     amodel_directly,
     atool_directly,
@@ -32,7 +39,8 @@ from orchestra.nodes.steps import (
     model_directly,
     tool_directly,
 )
-from orchestra.nodes.usage import Spend, team_exhausted
+from orchestra.nodes.structured import StructuredModel, asking, correction
+from orchestra.nodes.usage import Spend, team_exhausted, team_left
 from orchestra.state import (
     Synthesis,
     TeamContext,
@@ -67,16 +75,34 @@ def digest_of(state: TeamState, team: ResolvedTeam) -> tuple[dict[str, Any] | No
         return None, [f"the synthesizer's digest raised {type(exc).__name__}: {exc}"]
 
 
+SYNTHESIS_CORRECTIONS = 1
+"""Correction turns for a synthesizer reply that could not be read, before the fallback."""
+
+
+def fallback_answer(state: TeamState, error: str | None, spent: str | None) -> str:
+    """The framework's answer when no synthesis could be had: the accepted results, listed."""
+    accepted, _ = split_results(state)
+    results = state["results"]
+    if spent:
+        head = f"The budget ({spent}) ran out before a synthesis. Accepted results:"
+    else:
+        head = f"Fallback synthesis (the model's reply could not be read: {error}). "
+        head += "The accepted results, as the specialists reported them:"
+    listed = [f"- [{sid}] {results[sid]['summary']}" for sid in accepted] or ["- none"]
+    return "\n".join([head, *listed])
+
+
 def synthesis_update(
     state: TeamState,
     reply: dict[str, Any],
     digest: dict[str, Any] | None = None,
     spent: str | None = None,
 ) -> dict[str, Any]:
-    """The state update from the synthesizer model's ``include_raw`` reply."""
+    """The state update from the synthesizer model's structured reply."""
     accepted, missing = split_results(state)
     synthesis = reply.get("parsed")
     notes: list[str] = []
+    fallback = None
     if isinstance(synthesis, Synthesis):
         answer = synthesis.answer.strip()
         citations = [c for c in dict.fromkeys(synthesis.citations) if c in accepted]
@@ -84,27 +110,51 @@ def synthesis_update(
         if stray:
             notes.append(f"synthesizer cited subtasks that were not accepted: {stray}")
     else:
-        found = "; ".join(f"[{sid}] {state['results'][sid]['summary']}" for sid in accepted)
         if spent:
             notes.append(f"{spent} is spent: the answer was composed without a model call")
-            answer = f"The budget ({spent}) ran out before a synthesis. Accepted results: "
         else:
-            error = reply.get("parsing_error") or "no synthesis in the reply"
-            notes.append(f"the synthesizer's reply was not a valid Synthesis: {error}")
-            answer = "The synthesizer gave no usable answer. Accepted results: "
-        answer += found or "none"
+            fallback = reply.get("parsing_error") or "no synthesis in the reply"
+            notes.append(
+                f"fallback synthesis: the synthesizer's reply could not be read: {fallback}"
+            )
+        answer = fallback_answer(state, fallback, spent)
         citations = accepted
     unnamed = [r for r in missing if r["subtask_id"] not in answer]
     if unnamed:
         answer += "\n\nNot completed: " + "; ".join(map(_gap, unnamed))
     update: dict[str, Any] = {"digest": digest} if digest is not None else {}
     return update | {
-        **decide(state, spent=spent),
+        **decide(state, spent=spent, fallback=fallback),
         "answer": answer,
         "citations": citations,
         "notes": notes,
         "model_calls": 1,
     }
+
+
+def synthesizing(
+    chat: Any, conversation: list[BaseMessage], config: Any, spend: Spend, left: Any
+) -> Attempt[tuple[dict[str, Any], list[str]]]:
+    """Steps: ask for the synthesis, correcting an unreadable reply once within ``left``.
+
+    Returns the last reply and the notes of replies asked again through tool calling.
+    """
+    notes: list[str] = []
+    for attempt in range(SYNTHESIS_CORRECTIONS + 1):
+        steps = yield from asking(chat, conversation, config)
+        for step in steps:
+            spend.record(step["reply"], latency_s=step["latency_s"])
+        if len(steps) > 1:
+            error = steps[0]["reply"].get("parsing_error")
+            notes.append(f"synthesizer: {error}; asked again through tool calling")
+        reply: dict[str, Any] = steps[-1]["reply"]
+        if isinstance(reply.get("parsed"), Synthesis) or attempt == SYNTHESIS_CORRECTIONS:
+            break
+        if spend.over(left, time.time()) is not None:
+            break  # a correction would break the budget's promise: fall back now
+        request = synthesis_problems(str(reply.get("parsing_error")))
+        conversation = [*conversation, *correction(reply, request)]
+    return reply, notes
 
 
 def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
@@ -139,7 +189,7 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
             digest=digest,
         )
 
-    structured = PerModel(lambda chat: chat.with_structured_output(Synthesis, include_raw=True))
+    structured = PerModel(lambda chat: StructuredModel(chat, Synthesis))
 
     def model(runtime: Runtime[TeamContext]) -> Any:
         return structured(
@@ -168,9 +218,15 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
         state: TeamState, reply: Any, spend: Spend, digest: Any, notes: list[str]
     ) -> dict[str, Any]:
         update = synthesis_update(state, reply, digest)
-        entry = {"synthesizer": spend.entry("synthesizer")}
+        entry = {"synthesizer": spend.entry("synthesizer", revision=spend.calls - 1)}
         usage = totals(merge_ledger(state.get("ledger", {}), entry))
-        return update | {"notes": notes + update["notes"], "ledger": entry, "usage": usage}
+        notes = notes + update["notes"]
+        return update | {
+            "notes": notes,
+            "ledger": entry,
+            "usage": usage,
+            "model_calls": spend.calls,
+        }
 
     def synthesis(state: TeamState, runtime: Runtime[TeamContext]) -> Attempt[dict[str, Any]]:
         digest, notes = digest_of(state, team)
@@ -178,10 +234,10 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
             return without_model(state, digest, notes, spent)
         spend = Spend.for_team(spec)
         config = with_call(call_info(state, digest))
-        asked = AskModel(model(runtime), messages(state, digest), config)
-        step = cast(ModelStep, (yield asked))
-        spend.record(step["reply"], latency_s=step["latency_s"])
-        return close(state, step["reply"], spend, digest, notes)
+        chat, conversation = model(runtime), messages(state, digest)
+        left = team_left(state, spec)
+        reply, asked_again = yield from synthesizing(chat, conversation, config, spend, left)
+        return close(state, reply, spend, digest, notes + asked_again)
 
     def run(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
         return told(runtime, drive(synthesis(state, runtime), model_directly, tool_directly))

@@ -4,8 +4,11 @@ The output type is bound as one more tool (the model "calls" it to finish); the 
 allowed step binds only that tool and forces it. Calls to tools the specialist does not
 have are refused with a tool message and never executed; a tool that raises answers
 with its error so the model can adapt. Invalid output gets the validation error back
-and another step, within ``max_steps``. A specialist out of budget hands on a partial
-output the framework fills from its tool results (``orchestra.nodes.partial_output``).
+and another step, within ``max_steps``. A reply in text whose JSON validates as the
+output is taken as the output (a model that ignored ``tool_choice``, as Ollama does); one
+that ignores the forced last step otherwise ends the attempt as out of steps, saying so.
+A specialist out of budget hands on a partial output the framework fills from its tool
+results (``orchestra.nodes.partial_output``).
 
 ``WorkerLoop.attempt`` yields its model and tool steps; ``orchestra.nodes.steps`` drives
 it. Each model step carries a ``CallInfo`` (``orchestra.nodes.call_info``) in its config.
@@ -34,6 +37,7 @@ from orchestra.nodes.prompts import (
     specialist_message,
     specialist_system,
 )
+from orchestra.nodes.reply_reading import parse_text
 from orchestra.nodes.resolve import ResolvedSpecialist
 from orchestra.nodes.steps import AskModel, Attempt, ModelStep, RunTool, ToolStep
 from orchestra.nodes.tool_approval import PendingCall, ToolDecision
@@ -76,7 +80,9 @@ class WorkerLoop:
     invalid_output: str | None = None
     """The last reply's output validation error, if its output call was invalid."""
     notes: list[str] = field(default_factory=list)
-    """Human decisions on this attempt's tool calls."""
+    """Human decisions on this attempt's tool calls, and outputs read from text."""
+    unforced: str | None = None
+    """How the last reply ignored the forced output call (``None``: it did not)."""
     run: RunContext[Any] | None = None
     """The run context handed to tools that declare ``RunData``; its stop is honoured."""
 
@@ -132,15 +138,31 @@ class WorkerLoop:
             output_tool=self.worker.output.__name__,
         )
 
+    @property
+    def forced(self) -> bool:
+        """Whether this step forces the output call (the last step, or no tools at all)."""
+        return self.steps == self.worker.spec.max_steps - 1 or not self.worker.tools
+
     def bound(self, chat: BaseChatModel) -> Any:
         """The model with this step's tools bound (call it with ``trace`` as its config)."""
-        last = self.steps == self.worker.spec.max_steps - 1
-        if last or not self.worker.tools:
-            return self.bindings.finish(chat)
-        return self.bindings.every(chat)
+        return self.bindings.finish(chat) if self.forced else self.bindings.every(chat)
+
+    def _from_text(self, reply: BaseMessage, forced: bool) -> bool:
+        """Take the output from a reply's text JSON; else note how a forced call was ignored."""
+        name = self.worker.output.__name__
+        parsed, _, _ = parse_text(str(reply.text), self.worker.output)
+        if parsed is not None:
+            self.output = parsed
+            where = f"{self.task['subtask']['id']} ({self.worker.name})"
+            self.notes.append(f"{where}: the {name} was read from the reply's text (no tool call)")
+            return True
+        if forced:
+            self.unforced = f"the model answered in text when {name} was forced"
+        return False
 
     def take(self, reply: BaseMessage) -> Calls:
         """Record a model reply; return the tool calls to execute."""
+        forced, self.unforced = self.forced, None
         self.steps += 1
         self.messages.append(reply)
         calls = reply.tool_calls if isinstance(reply, AIMessage) else []
@@ -162,7 +184,7 @@ class WorkerLoop:
         if not calls:
             if broken:
                 self.invalid_output = "the reply's tool-call arguments were not valid JSON"
-            else:
+            elif not self._from_text(reply, forced):
                 self.invalid_output = "the reply called no tool"
                 self.messages.append(HumanMessage(finish_reminder(name)))
             return []
@@ -193,6 +215,9 @@ class WorkerLoop:
                         status="error",
                     )
                 )
+        if forced and self.output is None and self.invalid_output is None:
+            called = ", ".join(c["name"] for c in calls)
+            self.unforced = f"the model called {called} when {name} was forced"
         return [] if self.output is not None else to_run
 
     def answer(self, call_id: str, result: object, *, ok: bool = True) -> None:
@@ -263,8 +288,12 @@ class WorkerLoop:
         update: dict[str, Any] = {"model_calls": self.steps}
         if self.notes:
             update["notes"] = self.notes
+        out_of_steps = f"max_steps ({self.steps} of {self.worker.spec.max_steps})"
+        if self.output is None and self.unforced and not self.exhausted:
+            # A server that ignores tool_choice (Ollama): no output call will come.
+            self.exhausted = f"{out_of_steps}: {self.unforced}"
         if self.output is None and not self.exhausted and not self.invalid_output:
-            self.exhausted = f"max_steps ({self.steps} of {self.worker.spec.max_steps})"
+            self.exhausted = out_of_steps
         if self.output is None and self.exhausted:
             # Out of budget: hand over what the work so far supports, marked as partial.
             salvaged = partial_output(self.messages, self.worker.output)

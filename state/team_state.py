@@ -38,6 +38,7 @@ RunReason = Literal[
     "budget_exhausted",
     "cap_reached",
     "no_progress",
+    "synthesis_fallback",
     "invalid_plan",
     "empty_plan",
     "plan_rejected",

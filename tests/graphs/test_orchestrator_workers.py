@@ -252,10 +252,12 @@ def test_max_steps_bounds_a_specialist_that_never_finishes() -> None:
     state = compiled(team).invoke({"task": "t"}, run_config(), context=context(model))
 
     result = state["results"]["s1"]
-    assert result["status"] == "failed"
+    # out of steps, like a specialist that keeps calling tools: the partial path, saying why
+    assert result["status"] == "exhausted"
     assert result["steps"] == 3
-    assert result["reason"].endswith(
-        "no valid SpecialistOutput after 3 attempt(s): the reply called no tool"
+    assert result["reason"] == (
+        "budget_exhausted: max_steps (3 of 3): "
+        "the model answered in text when SpecialistOutput was forced"
     )
     assert result["raw"] == "still thinking"
     assert len(model.calls_for("alpha")) == 3
@@ -266,7 +268,8 @@ def test_max_steps_bounds_a_specialist_that_never_finishes() -> None:
 def test_a_dependency_that_fails_skips_its_dependents_with_the_reason() -> None:
     team = make_team("alpha", "beta", limits={"max_revisions": 0}, alpha_spec={"max_steps": 1})
     plan = plan_of(("s1", "alpha", "a"), ("s2", "beta", "b", ["s1"]), ("s3", "beta", "c", ["s2"]))
-    model = ScriptedChatModel(respond=team_script(plan=plan, workers={"alpha": lambda c: "no"}))
+    wrong = AIMessage("", tool_calls=[tool_call("SpecialistOutput", {"no": "summary"})])
+    model = ScriptedChatModel(respond=team_script(plan=plan, workers={"alpha": lambda c: wrong}))
     state = compiled(team).invoke({"task": "t"}, run_config(), context=context(model))
 
     assert state["results"]["s2"]["status"] == "skipped"
@@ -349,8 +352,8 @@ def test_async_invocation_matches_sync() -> None:
 def test_an_unparseable_first_plan_fails_the_run_with_a_reason() -> None:
     model = ScriptedChatModel(respond=lambda messages, tools: "I refuse to plan")
     state = compiled(make_team("alpha")).invoke({"task": "t"}, run_config(), context=context(model))
-    assert state["status"] == "failed"
-    assert state["reason"] == "invalid_plan"
+    assert state["status"] == "failed" and state["reason_code"] == "invalid_plan"
+    assert state["reason"].startswith("no valid plan after 3 attempt(s)")
     assert any("not a valid plan" in n for n in state["notes"])
 
 

@@ -63,7 +63,8 @@ def test_a_plan_that_stays_bad_fails_the_run_after_the_plan_revision_cap() -> No
     plan, seen = plans_in_turn("no plan", "still no plan", "nope")
     state, model = run(plan, limits={"max_plan_revisions": 2})
     assert [c.role for c in model.calls] == ["orchestrator"] * 3 + ["synthesizer"]
-    assert state["status"] == "failed" and state["reason"] == "invalid_plan"
+    assert state["status"] == "failed" and state["reason_code"] == "invalid_plan"
+    assert state["reason"].startswith("no valid plan after 3 attempt(s)")
     assert plan_verdicts(state) == [
         ("plan:r1", 0, False),
         ("plan:r1", 1, False),

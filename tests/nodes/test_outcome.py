@@ -70,6 +70,23 @@ def test_decide_follows_its_precedence(
     assert decided["reason"]  # always a text for people beside the code
 
 
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"plan": PLAN, "results": DONE}, ("partial", "synthesis_fallback")),
+        ({"plan": PLAN, "results": HALF}, ("partial", "synthesis_fallback")),
+        ({"plan": PLAN, "results": HALF, "caps": ["max_revisions"]}, ("cap_reached",) * 2),
+    ],
+)
+def test_a_fallback_synthesis_makes_a_run_partial_unless_a_limit_stopped_it(
+    values: dict[str, Any], expected: tuple[str, str]
+) -> None:
+    decided = decide(state(**values), fallback="the reply was cut off")
+    assert (decided["status"], decided["reason_code"]) == expected
+    if expected[1] == "synthesis_fallback":
+        assert decided["reason"].startswith("fallback synthesis: the reply was cut off")
+
+
 def gather_status(missing: WorkerResult) -> str:
     team = resolve_team(make_team("alpha", "beta", pattern="fan_out", fan_out={"join": "all"}))
     values = state(plan=PLAN, results={"s1": result("s1", "accepted"), "s2": missing})

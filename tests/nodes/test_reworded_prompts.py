@@ -58,6 +58,9 @@ TEXT_BUILDERS = [
     "finish_reminder",
     "plan_problems",
     "plan_rejected",
+    "synthesis_problems",
+    "reply_not_accepted",
+    "json_reply_instructions",
 ]
 
 

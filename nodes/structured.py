@@ -1,0 +1,242 @@
+"""Structured output that works on every server and never raises on a bad reply.
+
+``StructuredModel(chat, schema)`` stands where ``chat.with_structured_output(schema,
+include_raw=True)`` stood, and answers in its shape (``orchestra.nodes.reply_reading``).
+LangChain's version raises inside the call on a truncated, filtered, refused or
+unparsable reply, so ``include_raw`` never gets to report it (langchain-ai/langchain#29700,
+#32977); here every bad reply comes back with ``parsing_error`` set, for the role's
+repair loop. Errors of the call itself — rate limits, timeouts, 5xx (the retry layer's),
+401/404 (fatal) — still raise.
+
+The method comes from the role's settings (``call_settings(chat).structured_output``);
+``auto`` is strict ``json_schema`` on OpenAI's chat completions, else tool calling. On
+OpenAI, ``response_format`` is sent in the request body as it is but not through the
+SDK's ``parse()``, which is what raises (``LengthFinishReasonError``) and drops the reply.
+A server that ignores ``response_format`` (Anthropic's OpenAI-compatible endpoint) answers
+in prose: the reply says ``ask_again`` and this model uses tool calling from then on;
+``asking`` makes that second step. Each step is one model call, metered as one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal, cast
+
+from langchain_core.exceptions import ModelRefusalError, OutputParserException
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.runnables import Runnable, RunnableConfig
+from langgraph.errors import GraphBubbleUp
+from pydantic import BaseModel, ValidationError
+
+from orchestra.nodes.chat_models import call_settings
+from orchestra.nodes.prompts import json_reply_instructions, reply_not_accepted
+from orchestra.nodes.reply_reading import StructuredReply, parse_text, read_reply, reply_of
+from orchestra.nodes.retry import is_transient
+from orchestra.nodes.steps import AskModel, Attempt, ModelStep
+
+Method = Literal["json_schema", "function_calling", "json_mode"]
+METHODS: tuple[Method, ...] = ("json_schema", "function_calling", "json_mode")
+
+
+def _chat_completions(chat: BaseChatModel) -> bool:
+    """Whether ``chat`` is langchain-openai's client on the chat-completions API."""
+    cls = type(chat)
+    openai = cls.__module__.startswith("langchain_openai") and any(
+        c.__name__ == "BaseChatOpenAI" for c in cls.__mro__
+    )
+    return openai and not getattr(chat, "use_responses_api", None)
+
+
+def chosen_method(chat: BaseChatModel) -> Method:
+    """The structured-output method the role's settings ask for (``auto`` resolved).
+
+    Example:
+        >>> from orchestra.nodes.offline import OfflineChatModel
+        >>> chosen_method(OfflineChatModel())
+        'function_calling'
+    """
+    wanted = call_settings(chat).structured_output
+    for method in METHODS:
+        if wanted == method:
+            return method
+    return "json_schema" if _chat_completions(chat) else "function_calling"
+
+
+def _strict_format(schema: type[BaseModel]) -> dict[str, Any]:
+    """OpenAI's strict ``json_schema`` response format for ``schema``."""
+    from openai import pydantic_function_tool  # present with langchain-openai
+
+    function = pydantic_function_tool(schema)["function"]
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": function["name"], "schema": function["parameters"], "strict": True},
+    }
+
+
+class StructuredModel(Runnable[Any, StructuredReply]):
+    """``chat`` answering with a ``schema`` object, or with why it could not be read.
+
+    Example:
+        >>> from langchain_core.messages import HumanMessage
+        >>> from orchestra.nodes.offline import OfflineChatModel
+        >>> from orchestra.state import SpecialistOutput
+        >>> model = StructuredModel(OfflineChatModel(), SpecialistOutput)
+        >>> reply = model.invoke([HumanMessage("Summarize: SQLite is a file.")])
+        >>> reply["parsing_error"] is None, type(reply["parsed"]).__name__
+        (True, 'SpecialistOutput')
+    """
+
+    def __init__(self, chat: BaseChatModel, schema: type[BaseModel]) -> None:
+        self.chat, self.schema = chat, schema
+        self.method: Method = chosen_method(chat)
+        """The method of the next call; switched for good when a server ignores one."""
+        self._bound: dict[Method, Runnable[Any, Any]] = {}
+
+    def bound(self, method: Method) -> Runnable[Any, Any]:
+        """The chat model bound to ask for ``schema`` by ``method`` (made once)."""
+        if method not in self._bound:
+            self._bound[method] = self._bind(method)
+        return self._bound[method]
+
+    def _bind(self, method: Method) -> Runnable[Any, Any]:
+        chat, name = self.chat, self.schema.__name__
+        openai = _chat_completions(chat)
+        if method == "function_calling":
+            extra = {"parallel_tool_calls": False} if openai else {}
+            return chat.bind_tools([self.schema], tool_choice=name, **extra)
+        if openai:
+            # In the body, not as ``response_format=``: that routes through the SDK's parse().
+            wanted = _strict_format(self.schema) if method == "json_schema" else None
+            body = {**(getattr(chat, "extra_body", None) or {})}
+            body["response_format"] = wanted or {"type": "json_object"}
+            return chat.bind(extra_body=body)
+        try:
+            return chat.with_structured_output(self.schema, method=method, include_raw=True)
+        except (NotImplementedError, ValueError, TypeError):
+            self.method = "function_calling"  # this client has no such method
+            return self.bound("function_calling")
+
+    def _messages(self, given: Any, method: Method) -> Any:
+        """JSON mode needs the schema in the prompt (OpenAI refuses it without "JSON")."""
+        if method != "json_mode" or not isinstance(given, list):
+            return given
+        schema = json.dumps(self.schema.model_json_schema(), ensure_ascii=False)
+        note = json_reply_instructions(self.schema.__name__, schema)
+        if given and isinstance(given[0], SystemMessage):
+            return [SystemMessage(f"{given[0].text}\n\n{note}"), *given[1:]]
+        return [SystemMessage(note), *given]
+
+    def invoke(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> StructuredReply:
+        """Ask once; a bad reply is returned with ``parsing_error``, never raised."""
+        bound = self.bound(self.method)
+        method = self.method  # after binding: a client without the method falls back
+        try:
+            answer = bound.invoke(self._messages(input, method), config, **kwargs)
+        except Exception as exc:
+            return self._failed(exc, method)
+        return self._read(answer, method)
+
+    async def ainvoke(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> StructuredReply:
+        """``invoke`` without blocking a thread."""
+        bound = self.bound(self.method)
+        method = self.method  # after binding: a client without the method falls back
+        try:
+            answer = await bound.ainvoke(self._messages(input, method), config, **kwargs)
+        except Exception as exc:
+            return self._failed(exc, method)
+        return self._read(answer, method)
+
+    def _read(self, answer: Any, method: Method) -> StructuredReply:
+        if isinstance(answer, dict):  # a provider's own with_structured_output(include_raw)
+            raw, parsed = answer.get("raw"), answer.get("parsed")
+            if isinstance(parsed, self.schema) and isinstance(raw, BaseMessage):
+                return reply_of(raw, parsed)
+            if not isinstance(raw, BaseMessage):
+                return reply_of(None, error=str(answer.get("parsing_error")), problem="bad_json")
+            answer = raw
+        reply = read_reply(answer, self.schema)
+        if reply["problem"] == "no_json" and method == "json_schema":
+            self.method = "function_calling"  # the server ignored response_format
+            reply["ask_again"] = True
+        return reply
+
+    def _failed(self, exc: Exception, method: Method) -> StructuredReply:
+        """A bad reply raised inside the client, as a reply; any other error raised again."""
+        if isinstance(exc, GraphBubbleUp) or is_transient(exc):
+            raise exc
+        kind = type(exc).__name__
+        if kind in ("LengthFinishReasonError", "ContentFilterFinishReasonError"):
+            return read_reply(_from_completion(getattr(exc, "completion", None), kind), self.schema)
+        if isinstance(exc, ModelRefusalError):
+            raw = getattr(exc, "raw_message", None)
+            return reply_of(raw if isinstance(raw, BaseMessage) else None, None,
+                            f"the model refused: {exc}", "refused")  # fmt: skip
+        if isinstance(exc, OutputParserException):
+            parsed, error, problem = parse_text(str(exc.llm_output or ""), self.schema)
+            raw = AIMessage(str(exc.llm_output or ""))
+            return reply_of(raw, parsed) if parsed else reply_of(raw, None, error, problem)
+        if isinstance(exc, ValidationError | json.JSONDecodeError):
+            return reply_of(None, error=f"the reply could not be read: {exc}", problem="schema")
+        refused_format = getattr(exc, "status_code", None) == 400 and "response_format" in str(exc)
+        if refused_format and method != "function_calling":
+            self.method = "function_calling"  # the server does not take response_format
+            reply = reply_of(None, None, f"the server refused response_format: {exc}", "no_json")
+            reply["ask_again"] = True
+            return reply
+        raise exc
+
+
+def _from_completion(completion: Any, kind: str) -> AIMessage:
+    """The message of an OpenAI ``ChatCompletion`` an SDK error carried (usage kept)."""
+    reason = "length" if kind.startswith("Length") else "content_filter"
+    choices = getattr(completion, "choices", None) or []
+    text = (getattr(choices[0].message, "content", None) or "") if choices else ""
+    message = AIMessage(text, response_metadata={"finish_reason": reason})
+    usage = getattr(completion, "usage", None)
+    if usage is not None:
+        tokens_in, tokens_out = int(usage.prompt_tokens), int(usage.completion_tokens)
+        message.usage_metadata = {
+            "input_tokens": tokens_in,
+            "output_tokens": tokens_out,
+            "total_tokens": tokens_in + tokens_out,
+        }
+        message.response_metadata["model_name"] = str(getattr(completion, "model", ""))
+    return message
+
+
+def asking(
+    model: Runnable[Any, Any], messages: list[BaseMessage], config: RunnableConfig
+) -> Attempt[list[ModelStep]]:
+    """Steps: one structured ask, made once more when the model ignored its method."""
+    step = cast(ModelStep, (yield AskModel(model, messages, config)))
+    steps = [step]
+    reply = step["reply"]
+    if isinstance(reply, dict) and reply.get("ask_again"):
+        steps.append(cast(ModelStep, (yield AskModel(model, messages, config))))
+    return steps
+
+
+def correction(reply: Any, request: str) -> list[BaseMessage]:
+    """A correction turn: the reply being corrected, as the model gave it, then ``request``.
+
+    A reply with tool calls is repeated with them, each answered (a provider refuses an
+    unanswered call); a reply in text is repeated as text; no reply, only the request.
+    """
+    raw = reply.get("raw") if isinstance(reply, dict) else None
+    if not isinstance(raw, AIMessage):
+        return [HumanMessage(request)]
+    calls = [c | {"id": c["id"] or f"call_{i}"} for i, c in enumerate(raw.tool_calls)]
+    broken = [c | {"id": c["id"] or f"call_b{i}"} for i, c in enumerate(raw.invalid_tool_calls)]
+    if not calls and not broken:
+        return [AIMessage(raw.text or "(an empty reply)"), HumanMessage(request)]
+    again = AIMessage(raw.text, tool_calls=calls, invalid_tool_calls=broken)
+    answers = [
+        ToolMessage(reply_not_accepted(), tool_call_id=str(c["id"]), status="error")
+        for c in [*calls, *broken]
+    ]
+    return [again, *answers, HumanMessage(request)]
