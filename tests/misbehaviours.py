@@ -1,10 +1,11 @@
 """What real models and servers do wrong, injected into the loopback server's answers.
 
-A misbehaviour is chosen per request, either for the next N requests it applies to
-(``Injector.inject(kind, times)``) or at a rate with a seeded random generator
-(``Injector(rates={"invalid_tool_json": 0.25}, seed=7)``: at most one kind per request,
-so the rates add up). A kind that does not fit the reply (invalid tool-call JSON on a
-reply without tool calls) leaves it alone and, when pending, waits for one it fits.
+A misbehaviour is chosen per request, either for the next N requests it fits
+(``Injector.inject(kind, times)``: a pending kind waits for a reply it fits, such as one
+with tool calls for ``invalid_tool_json``) or at a rate with a seeded random generator
+(``Injector(rates={"invalid_tool_json": 0.1, "truncate": 0.15}, seed=7)``): the rates'
+sum is the share of requests that misbehave, and each such request gets one of the kinds
+that fit it, in proportion to their rates.
 
 Kinds, each after a behaviour seen in the wild:
   ``invalid_tool_json``  tool-call arguments cut off (weak models; cut-off replies)
@@ -50,7 +51,8 @@ class Injector:
         if unknown:
             raise ValueError(f"unknown misbehaviours: {sorted(unknown)} (known: {KINDS})")
         self.rates = dict(rates or {})
-        self._random = random.Random(seed)
+        self._seed = seed
+        self._seen: dict[str, int] = {}
         self._pending: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -69,24 +71,36 @@ class Injector:
         with self._lock:
             self._pending[kind] = times
 
-    def draw(self) -> str | None:
-        """The rate-drawn kind for one request (one draw per request, kept in order)."""
-        with self._lock:
-            roll, edge = self._random.random(), 0.0
-            for kind in KINDS:
-                edge += self.rates.get(kind, 0.0)
-                if roll < edge:
-                    return kind
-        return None
+    def draw(self, fingerprint: str) -> tuple[float, float]:
+        """One request's two random numbers: whether it misbehaves, and how.
 
-    def take(self, drawn: str | None, fits: set[str]) -> str | None:
-        """The kind this request gets: a pending one it fits first, else the drawn one."""
+        They follow from the seed, the request's ``fingerprint`` and how often that
+        fingerprint was seen, not from the order requests arrive in: parallel branches
+        misbehave the same way on every run, and a retried request draws anew.
+        """
+        with self._lock:
+            seen = self._seen[fingerprint] = self._seen.get(fingerprint, 0) + 1
+        drawn = random.Random(f"{self._seed}/{fingerprint}/{seen}")
+        return drawn.random(), drawn.random()
+
+    def take(self, drawn: tuple[float, float], fits: set[str]) -> str | None:
+        """The kind this request gets: a pending one it fits first, else a drawn one."""
         with self._lock:
             for kind in KINDS:
                 if kind in fits and self._pending.get(kind, 0) > 0:
                     self._pending[kind] -= 1
                     return kind
-        return drawn if drawn in fits else None
+        roll, pick = drawn
+        if roll >= sum(self.rates.values()):
+            return None
+        fitting = [(k, self.rates[k]) for k in KINDS if k in fits and self.rates.get(k, 0) > 0]
+        weight = sum(rate for _, rate in fitting)
+        edge = 0.0
+        for kind, rate in fitting:
+            edge += rate / weight
+            if pick < edge:
+                return kind
+        return fitting[-1][0] if fitting else None
 
 
 def failure(profile: Profile, kind: str, index: int, retry_after_s: float) -> Refusal:

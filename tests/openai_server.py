@@ -22,10 +22,11 @@ reported (a streamed answer is billed even when its usage was not asked for).
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -87,6 +88,24 @@ def _is_json(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# Tool-call ids and hex run ids, which the framework may quote in prompts and tool messages.
+_IDS = re.compile(r"(call_|toolu_01|chatcmpl-tool-)\w+|\b[0-9a-f]{8,}\b")
+
+
+def _fingerprint(request: dict[str, Any], volatile: tuple[str, ...] = ()) -> str:
+    """What a request asks, without what differs between runs (tool-call ids, ``volatile``)."""
+    turns = [
+        (m.get("role"), m.get("content"),
+         [(c["function"]["name"], c["function"]["arguments"]) for c in m.get("tool_calls") or []])
+        for m in request["messages"]
+    ]  # fmt: skip
+    tools = [t["function"]["name"] for t in request.get("tools", [])]
+    text = json.dumps([request.get("model"), turns, tools, request.get("response_format")])
+    for part in volatile:
+        text = text.replace(part, "<volatile>")
+    return _IDS.sub("<id>", text)
 
 
 def _prose(value: Any) -> str:
@@ -272,7 +291,7 @@ class _Handler(BaseHTTPRequestHandler):
             server.note(Exchange(index, refused.status, "refused", stream=bool(body.get("stream"))))
             self._send_error(refused)
             return
-        drawn = server.injector.draw()
+        drawn = server.injector.draw(_fingerprint(body, server.volatile))
         with server.counting():
             if server.delay:
                 time.sleep(server.delay)
@@ -343,9 +362,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(LoopbackServer):
     def __init__(
-        self, profile: Profile, injector: Injector, hang_s: float, retry_after_s: float
+        self,
+        profile: Profile,
+        injector: Injector,
+        hang_s: float,
+        retry_after_s: float,
+        volatile: tuple[str, ...],
     ) -> None:
         super().__init__(_Handler)
+        self.volatile = volatile
+        """Text left out of the misbehaviour draws (a temporary folder's path)."""
         self.profile = profile
         self.injector = injector
         self.hang_s = hang_s
@@ -434,11 +460,14 @@ def openai_server(
     seed: int = 0,
     hang_s: float = 2.0,
     retry_after_s: float = 0.05,
+    volatile: Sequence[str] = (),
 ) -> AbstractContextManager[_Server]:
     """Serve on a free loopback port as ``profile``'s server; ``server.base_url`` tells where.
 
-    ``misbehave`` maps misbehaviours to the share of requests that get them (drawn with
-    ``seed``).
+    ``misbehave`` maps misbehaviours to the share of requests that get them, drawn from
+    ``seed`` and what each request asks, less the ``volatile`` text (temporary paths), so
+    a run misbehaves the same way each time.
     """
     chosen = PROFILES[profile] if isinstance(profile, str) else profile
-    return serving(_Server(chosen, Injector(misbehave, seed), hang_s, retry_after_s))
+    injector = Injector(misbehave, seed)
+    return serving(_Server(chosen, injector, hang_s, retry_after_s, tuple(volatile)))
