@@ -488,3 +488,29 @@ def test_anthropic_words_the_tool_result_rule_its_own_way() -> None:
         "`tool_use` ids were found without `tool_result` blocks immediately after: toolu_1"
         in (error_of(raised)["message"])
     )
+
+
+def test_an_answer_the_client_gave_up_on_is_billed_all_the_same() -> None:
+    with openai_server("openai", hang_s=0.6) as server:
+        server.inject("hang")
+        with pytest.raises(openai.APITimeoutError):
+            client(server.base_url, timeout=0.2).chat.completions.create(
+                model="gpt-test", messages=ASK
+            )
+        deadline = time.monotonic() + 5
+        while not server.log and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert [e.kind for e in server.log] == ["hang"] and len(server.billed_usage) == 1
+
+
+def test_draws_follow_what_a_request_asks_not_when_it_arrives() -> None:
+    asks = [[{"role": "user", "content": f"Look up topic {i}"}] for i in range(8)]
+    kinds = []
+    for order in (asks, asks[::-1]):
+        with openai_server("openai", misbehave={"refusal": 0.5}, seed=11) as server:
+            api = client(server.base_url).chat.completions
+            for messages in order:
+                api.create(model="gpt-test", messages=messages)
+        by_ask = {json.dumps(server.requests[e.index]["messages"]): e.kind for e in server.log}
+        kinds.append(by_ask)
+    assert kinds[0] == kinds[1] and set(kinds[0].values()) == {None, "refusal"}
