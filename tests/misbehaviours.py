@@ -14,7 +14,8 @@ Kinds, each after a behaviour seen in the wild:
   ``fenced_json``        JSON content in a Markdown code fence
   ``refusal``            a refusal: OpenAI's ``message.refusal`` on structured output,
                          plain refusal text elsewhere and on other servers
-  ``content_filter``     no content, ``finish_reason: "content_filter"``
+  ``content_filter``     no content, ``finish_reason: "content_filter"`` (OpenAI only: the
+                         others have no content filter that answers this way)
   ``text_before_tools``  prose content alongside the tool calls
   ``parallel_tools``     the first tool call made twice in one reply (unless the request
                          sets ``parallel_tool_calls: false`` and the server obeys it)
@@ -132,7 +133,9 @@ def failure(profile: Profile, kind: str, index: int, retry_after_s: float) -> Re
 
 def fits(message: dict[str, Any], request: dict[str, Any], profile: Profile) -> set[str]:
     """The kinds that can change this reply (the before-answer kinds fit everything)."""
-    kinds = set(BEFORE_ANSWER) | {"truncate", "refusal", "content_filter"}
+    kinds = set(BEFORE_ANSWER) | {"truncate", "refusal"}
+    if profile.name == "openai":
+        kinds.add("content_filter")
     if message.get("tool_calls"):
         kinds |= {"invalid_tool_json", "text_before_tools"}
         if (

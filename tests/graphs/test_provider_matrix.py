@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openai_server import openai_server
@@ -70,6 +72,12 @@ def seed_of(*parts: str) -> int:
     return zlib.crc32("/".join(parts).encode())
 
 
+def seen(server: Any) -> str:
+    """What the server did, for a failing cell's message: misbehaviours and refusals."""
+    kinds = ", ".join(f"{k} x{n}" for k, n in sorted(Counter(server.injected).items()))
+    return f"injected: {kinds or 'none'}; refused by the rules: {len(server.refused)}"
+
+
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.name)
 @pytest.mark.parametrize("profile", PROFILES)
 def test_a_team_ends_with_a_named_status_through_a_misbehaving_server(
@@ -89,7 +97,9 @@ def test_a_team_ends_with_a_named_status_through_a_misbehaving_server(
                 team, target.task, saver=saver, model="openai:gpt-test", pattern=target.pattern
             )
     first_error = (result.error or "").splitlines()[:1]
-    assert result.status in NAMED, f"{result.status} ({result.reason_code}): {first_error}"
+    assert result.status in NAMED, (
+        f"{result.status} ({result.reason_code}): {first_error}; {seen(server)}"
+    )
     assert result.reason and result.reason_code not in ("error", "unrecorded", "unfinished")
     assert server.refused == [], f"{len(server.refused)} requests broke the {profile} rules"
 
@@ -117,5 +127,7 @@ def test_the_audit_ends_with_a_named_status_through_a_misbehaving_server(
     out, err = capsys.readouterr()
     assert out.strip(), f"exit {code}, no JSON: {err.strip().splitlines()[-1:]}"
     document = json.loads(out)
-    assert document["status"] in NAMED, f"{document['status']}: {document['reason']}"
+    assert document["status"] in NAMED, (
+        f"{document['status']}: {document['reason']}; {seen(server)}"
+    )
     assert server.refused == [], f"{len(server.refused)} requests broke the {profile} rules"
