@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -81,7 +82,13 @@ class _Handler(BaseHTTPRequestHandler):
         with server.counting():
             if server.delay:
                 time.sleep(server.delay)
-            answer = replies.answer(body, profile)
+            try:
+                answer = replies.answer(body, profile)
+            except Exception:  # a bug of this server, not the client's: say so loudly
+                server.crashes.append(traceback.format_exc())
+                server.note(Exchange(index, 500, "crash", stream=bool(body.get("stream"))))
+                self._send_error(failure(profile, "server_error", 0, 0))
+                return
             replies.cap(answer, replies.token_limit(body, profile))
             kind = server.injector.take(drawn, fits(answer["choices"][0]["message"], body, profile))
             if kind in ("server_error", "rate_limit"):
@@ -173,6 +180,8 @@ class _Server(LoopbackServer):
         """Requests the profile's rules refuse (HTTP 400), e.g. a broken tool-message order."""
         self.garbled: list[str] = []
         """The ids of the tool calls whose arguments were cut off."""
+        self.crashes: list[str] = []
+        """Tracebacks of requests this server failed to answer (its own bugs: answered 500)."""
         self.log: list[Exchange] = []
         """One entry per request, in the order they were answered."""
         self.closing = threading.Event()
@@ -204,7 +213,7 @@ class _Server(LoopbackServer):
     @property
     def injected(self) -> list[str]:
         """The misbehaviours injected, one per request that got one."""
-        return [e.kind for e in self.log if e.kind not in (None, "refused")]
+        return [e.kind for e in self.log if e.kind not in (None, "refused", "crash")]
 
     @property
     def billed_usage(self) -> list[Usage]:

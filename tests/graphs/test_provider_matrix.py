@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langgraph.checkpoint.memory import InMemorySaver
 from openai_server import openai_server
 from provider_profiles import ProfileName
 
+from orchestra.graphs import compile_team
 from orchestra.graphs.cli import main
 from orchestra.graphs.runner import open_checkpointer, run_team
 from orchestra.graphs.team_files import example_teams
-from orchestra.state import PatternName, load_team
+from orchestra.state import PatternName, TeamContext, load_team
 
 PROFILES: tuple[ProfileName, ...] = ("openai", "ollama", "vllm", "anthropic")
 MISBEHAVIOUR = {
@@ -96,6 +98,7 @@ def test_a_team_ends_with_a_named_status_through_a_misbehaving_server(
             result = run_team(
                 team, target.task, saver=saver, model="openai:gpt-test", pattern=target.pattern
             )
+    assert server.crashes == [], server.crashes[0]  # the test server's bug, not orchestra's
     first_error = (result.error or "").splitlines()[:1]
     assert result.status in NAMED, (
         f"{result.status} ({result.reason_code}): {first_error}; {seen(server)}"
@@ -124,10 +127,43 @@ def test_the_audit_ends_with_a_named_status_through_a_misbehaving_server(
             ["audit", str(folder), "--policy", str(folder / "policy.toml"), "--json",
              "--db", ":memory:", "--model", "openai:gpt-test"]
         )  # fmt: skip
+    assert server.crashes == [], server.crashes[0]  # the test server's bug, not orchestra's
     out, err = capsys.readouterr()
     assert out.strip(), f"exit {code}, no JSON: {err.strip().splitlines()[-1:]}"
     document = json.loads(out)
     assert document["status"] in NAMED, (
         f"{document['status']}: {document['reason']}; {seen(server)}"
+    )
+    assert server.refused == [], f"{len(server.refused)} requests broke the {profile} rules"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_streamed_run_ends_with_a_named_status_through_a_misbehaving_server(
+    profile: ProfileName, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = load_team(example_teams()["research"])
+    final: dict[str, Any] = {}
+    seed = seed_of(profile, "streamed")
+    with openai_server(profile, misbehave=MISBEHAVIOUR, seed=seed, hang_s=1.0) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+        graph = compile_team(team, checkpointer=InMemorySaver())
+        try:
+            for mode, item in graph.stream(
+                {"task": "Compare SQLite and PostgreSQL checkpointers"},
+                {"configurable": {"thread_id": "streamed"}},
+                context=TeamContext(model="openai:gpt-test"),
+                stream_mode=["messages", "values"],
+            ):
+                if mode == "values":
+                    final = item
+        except Exception as exc:  # the run stopped: report it as the cell's failure
+            pytest.fail(
+                f"interrupted: {type(exc).__name__}: {str(exc).splitlines()[0]}; {seen(server)}"
+            )
+    assert server.crashes == [], server.crashes[0]
+    assert all(r.get("stream") for r in server.requests)
+    assert final.get("status") in NAMED, (
+        f"{final.get('status')}: {final.get('reason')}; {seen(server)}"
     )
     assert server.refused == [], f"{len(server.refused)} requests broke the {profile} rules"
