@@ -6,11 +6,19 @@ server-sent events (``"stream": true``: ``data: {chunk}`` lines, then ``data: [D
 It records every request and the most requests it had in flight at once; ``delay``
 holds each answer back so that concurrent requests overlap measurably.
 
-Like OpenAI's API, it refuses (HTTP 400, OpenAI's error body and wording) a request
-whose assistant ``tool_calls`` are not each answered by a following ``tool`` message, or
-whose ``tool`` message answers no preceding call; refused requests are kept in
-``refused``. ``garble_tool_calls`` cuts off the arguments of the next N replies' tool
-calls, as a weak model or a truncated reply does.
+``openai_server(profile)`` serves as one kind of server does (``provider_profiles``):
+``openai`` (the default) refuses what OpenAI refuses (strict-schema rules, the
+tool-message rule, ...) with OpenAI's 400 bodies; ``ollama`` ignores ``tool_choice``;
+``vllm`` refuses tool requests without ``--enable-auto-tool-choice``; ``anthropic``
+ignores ``response_format``. Requests a profile refuses are kept in ``refused``. The
+replies themselves (ids, usage fields, stream chunks per server) are built in
+``wire_replies``.
+
+Misbehaviours (``misbehaviours``) are injected at a seeded rate (``misbehave={"truncate":
+0.2}, seed=3``) or for the next N requests (``server.inject("rate_limit", 2)``;
+``garble_tool_calls = N`` is ``invalid_tool_json`` N times). ``log`` has one ``Exchange``
+per request: its status, the misbehaviour, the usage the server billed and the usage it
+reported (a streamed answer is billed even when its usage was not asked for).
 """
 
 from __future__ import annotations
@@ -18,126 +26,43 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+import traceback
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from langchain_core.messages import convert_to_messages
+import wire_replies as replies
 from loopback import LoopbackServer, serving
+from misbehaviours import BEFORE_ANSWER, Injector, Kind, failure, fits, misbehave
+from provider_profiles import PROFILES, Profile, ProfileName, Refusal, ordering_problem, refusal
 
-from orchestra.nodes import OfflineChatModel
-from orchestra.nodes.function_model import BoundTool
+__all__ = ["Exchange", "openai_server", "ordering_problem", "total"]
 
-
-def _readable_call(call: dict[str, Any]) -> dict[str, Any]:
-    try:
-        json.loads(call["function"]["arguments"])
-    except ValueError:
-        return call | {"function": call["function"] | {"arguments": "{}"}}
-    return call
+Usage = replies.Usage
 
 
-def _readable(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The history with unreadable tool-call arguments as ``{}``: OpenAI takes any string
-    there, but LangChain's converter (which the offline policy reads through) parses it."""
-    readable = []
-    for message in messages:
-        if message.get("tool_calls"):
-            message = message | {"tool_calls": [_readable_call(c) for c in message["tool_calls"]]}
-        readable.append(message)
-    return readable
+@dataclass
+class Exchange:
+    """One request and what the server did with it."""
+
+    index: int
+    status: int
+    kind: str | None = None
+    """The misbehaviour injected, or ``"refused"`` for a request the profile's rules refuse."""
+    billed: Usage | None = None
+    """The usage of a request the server answered (what a user is billed for)."""
+    reported: Usage | None = None
+    """The usage sent to the client (a stream sends it only when asked; a client that gave
+    up at a timeout may never have read it)."""
+    stream: bool = False
 
 
-def _answer(request: dict[str, Any]) -> dict[str, Any]:
-    messages = convert_to_messages(_readable(request["messages"]))
-    tools = [
-        BoundTool(
-            t["function"]["name"],
-            t["function"].get("description", ""),
-            t["function"].get("parameters", {}),
-        )
-        for t in request.get("tools", [])
-    ]
-    choice = request.get("tool_choice")
-    forced = choice["function"]["name"] if isinstance(choice, dict) else None
-    schema = (request.get("response_format") or {}).get("json_schema")
-    if schema:
-        # Structured output: answer as the policy would call a tool of that name, but in content.
-        tools = [BoundTool(schema["name"], "", schema["schema"])]
-        forced = schema["name"]
-    reply = OfflineChatModel().reply(messages, tools, forced)
-    message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
-    if schema:
-        message["content"] = json.dumps(reply.tool_calls[0]["args"])
-    elif reply.tool_calls:
-        message["tool_calls"] = [
-            {
-                "id": f"call_{i}_{time.monotonic_ns()}",
-                "type": "function",
-                "function": {"name": c["name"], "arguments": json.dumps(c["args"])},
-            }
-            for i, c in enumerate(reply.tool_calls)
-        ]
-    finish = "tool_calls" if message.get("tool_calls") else "stop"
-    return {
-        "id": "chatcmpl-local",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": request.get("model", "local"),
-        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
-    }
-
-
-def ordering_problem(messages: list[dict[str, Any]]) -> str | None:
-    """OpenAI's 400 message for a broken tool-call/tool-message sequence, if it is broken."""
-    open_ids: list[str] = []
-    for index, message in enumerate(messages):
-        role = message.get("role")
-        if role == "tool":
-            if message.get("tool_call_id") not in open_ids:
-                return (
-                    "Invalid parameter: messages with role 'tool' must be a response to a "
-                    f"preceeding message with 'tool_calls'. (messages.[{index}])"
-                )
-            open_ids.remove(message["tool_call_id"])
-            continue
-        if open_ids:
-            return (
-                "An assistant message with 'tool_calls' must be followed by tool messages "
-                "responding to each 'tool_call_id'. The following tool_call_ids did not have "
-                f"response messages: {', '.join(open_ids)}"
-            )
-        if role == "assistant":
-            open_ids = [call["id"] for call in message.get("tool_calls") or []]
-    return None
-
-
-def _pieces(text: str, size: int = 8) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)]
-
-
-def _chunks(answer: dict[str, Any], include_usage: bool) -> Iterator[dict[str, Any]]:
-    """The streamed form of ``answer``: role, content pieces, tool-call pieces, finish."""
-    message = answer["choices"][0]["message"]
-    base = {k: answer[k] for k in ("id", "created", "model")} | {"object": "chat.completion.chunk"}
-
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        return base | {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-
-    yield chunk({"role": "assistant", "content": ""})
-    for piece in _pieces(message["content"] or ""):
-        yield chunk({"content": piece})
-    for index, call in enumerate(message.get("tool_calls", [])):
-        head = {"id": call["id"], "type": "function"}
-        function = {"name": call["function"]["name"], "arguments": ""}
-        yield chunk({"tool_calls": [{"index": index, **head, "function": function}]})
-        for piece in _pieces(call["function"]["arguments"]):
-            yield chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
-    yield chunk({}, answer["choices"][0]["finish_reason"])
-    if include_usage:
-        yield base | {"choices": [], "usage": answer["usage"]}
+def total(usages: list[Usage]) -> dict[str, int]:
+    """The summed token counts of ``usages``."""
+    keys = ("prompt_tokens", "completion_tokens", "total_tokens")
+    return {k: sum(int(u[k]) for u in usages) for k in keys}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -145,37 +70,81 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.requests.append(body)
-        if (problem := ordering_problem(body["messages"])) is not None:
-            self.server.refused.append(body)
-            error = {"message": problem, "type": "invalid_request_error", "param": "messages"}
-            self._send(400, {"error": error | {"code": None}})
+        server = self.server
+        index = server.record(body)
+        profile = server.profile
+        if (refused := refusal(profile, body)) is not None:
+            server.refused.append(body)
+            server.note(Exchange(index, refused.status, "refused", stream=bool(body.get("stream"))))
+            self._send_error(refused)
             return
-        with self.server.counting():
-            if self.server.delay:
-                time.sleep(self.server.delay)
-            answer = _answer(body)
-        self.server.garble(answer)
-        if body.get("stream"):
-            self._stream(answer, bool((body.get("stream_options") or {}).get("include_usage")))
-            return
-        self._send(200, answer)
+        drawn = server.injector.draw(replies.fingerprint(body, server.volatile))
+        with server.counting():
+            if server.delay:
+                time.sleep(server.delay)
+            try:
+                answer = replies.answer(body, profile)
+            except Exception:  # a bug of this server, not the client's: say so loudly
+                server.crashes.append(traceback.format_exc())
+                server.note(Exchange(index, 500, "crash", stream=bool(body.get("stream"))))
+                self._send_error(failure(profile, "server_error", 0, 0))
+                return
+            replies.cap(answer, replies.token_limit(body, profile))
+            kind = server.injector.take(drawn, fits(answer["choices"][0]["message"], body, profile))
+            if kind in ("server_error", "rate_limit"):
+                failed = failure(profile, kind, index, server.retry_after_s)
+                server.note(Exchange(index, failed.status, kind, stream=bool(body.get("stream"))))
+                self._send_error(failed)
+                return
+            if kind == "hang" and server.closing.wait(server.hang_s):
+                return  # the server is shutting down: the connection just closes
+        if kind is not None and kind not in BEFORE_ANSWER:
+            server.garbled.extend(misbehave(kind, answer, profile, body))
+        usage = replies.usage_of(body, answer, profile)
+        stream = bool(body.get("stream"))
+        reported = usage if not stream or replies.wants_usage(body, profile) else None
+        server.note(Exchange(index, 200, kind, usage, reported, stream))
+        try:
+            if stream:
+                self._stream(answer, profile, reported)
+            else:
+                self._send(200, answer | {"usage": usage})
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout); the answer is billed all the same
 
-    def _send(self, status: int, document: dict[str, Any]) -> None:
-        payload = json.dumps(document).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+    def _send_error(self, refused: Refusal) -> None:
+        if isinstance(refused.body, str):
+            self._send(refused.status, refused.body, "text/html", refused.headers)
+        else:
+            self._send(refused.status, refused.body, headers=refused.headers)
 
-    def _stream(self, answer: dict[str, Any], include_usage: bool) -> None:
+    def _send(
+        self,
+        status: int,
+        document: dict[str, Any] | str,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        text = document if isinstance(document, str) else json.dumps(document)
+        payload = text.encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _stream(self, answer: dict[str, Any], profile: Profile, usage: Usage | None) -> None:
         # HTTP/1.0 without Content-Length: the body ends when the connection closes.
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.end_headers()
-        for event in _chunks(answer, include_usage):
+        for event in replies.chunks(answer, profile, usage):
             self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
             self.wfile.flush()
         self.wfile.write(b"data: [DONE]\n\n")
@@ -185,21 +154,76 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(LoopbackServer):
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        injector: Injector,
+        hang_s: float,
+        retry_after_s: float,
+        volatile: tuple[str, ...],
+    ) -> None:
         super().__init__(_Handler)
+        self.volatile = volatile
+        """Text left out of the misbehaviour draws (a temporary folder's path)."""
+        self.profile = profile
+        self.injector = injector
+        self.hang_s = hang_s
+        """Seconds an injected hang holds its answer back."""
+        self.retry_after_s = retry_after_s
+        """The wait an injected 429 asks for (``Retry-After`` rounded up to 1 s)."""
         self.requests: list[dict[str, Any]] = []
         self.delay = 0.0
         """Seconds each request is held before it is answered."""
         self.max_in_flight = 0
         """The most requests that were being answered at the same moment."""
         self.refused: list[dict[str, Any]] = []
-        """Requests answered with HTTP 400 for breaking the tool-message rule."""
-        self.garble_tool_calls = 0
-        """How many more replies with tool calls get their arguments cut off."""
+        """Requests the profile's rules refuse (HTTP 400), e.g. a broken tool-message order."""
         self.garbled: list[str] = []
         """The ids of the tool calls whose arguments were cut off."""
+        self.crashes: list[str] = []
+        """Tracebacks of requests this server failed to answer (its own bugs: answered 500)."""
+        self.log: list[Exchange] = []
+        """One entry per request, in the order they were answered."""
+        self.closing = threading.Event()
         self._in_flight = 0
         self._lock = threading.Lock()
+
+    def record(self, body: dict[str, Any]) -> int:
+        with self._lock:
+            self.requests.append(body)
+            return len(self.requests) - 1
+
+    def note(self, exchange: Exchange) -> None:
+        with self._lock:
+            self.log.append(exchange)
+
+    def inject(self, kind: Kind, times: int = 1) -> None:
+        """Misbehave this way on the next ``times`` requests it fits."""
+        self.injector.inject(kind, times)
+
+    @property
+    def garble_tool_calls(self) -> int:
+        """How many more replies with tool calls get their arguments cut off."""
+        return self.injector.pending("invalid_tool_json")
+
+    @garble_tool_calls.setter
+    def garble_tool_calls(self, times: int) -> None:
+        self.injector.set_pending("invalid_tool_json", times)
+
+    @property
+    def injected(self) -> list[str]:
+        """The misbehaviours injected, one per request that got one."""
+        return [e.kind for e in self.log if e.kind not in (None, "refused", "crash")]
+
+    @property
+    def billed_usage(self) -> list[Usage]:
+        """The usage of every answered request: what a user would be billed for."""
+        return [e.billed for e in self.log if e.billed is not None]
+
+    @property
+    def reported_usage(self) -> list[Usage]:
+        """The usage the clients were told of (streams only when they asked)."""
+        return [e.reported for e in self.log if e.reported is not None]
 
     @contextmanager
     def counting(self) -> Iterator[None]:
@@ -213,16 +237,9 @@ class _Server(LoopbackServer):
             with self._lock:
                 self._in_flight -= 1
 
-    def garble(self, answer: dict[str, Any]) -> None:
-        """Cut off the arguments of ``answer``'s tool calls, while ``garble_tool_calls`` lasts."""
-        calls = answer["choices"][0]["message"].get("tool_calls")
-        with self._lock:
-            if not calls or self.garble_tool_calls <= 0:
-                return
-            self.garble_tool_calls -= 1
-        for call in calls:
-            call["function"]["arguments"] = call["function"]["arguments"][:-2]
-            self.garbled.append(call["id"])
+    def shutdown(self) -> None:
+        self.closing.set()  # wake hung answers first, so stopping does not wait for them
+        super().shutdown()
 
     @property
     def base_url(self) -> str:
@@ -231,6 +248,21 @@ class _Server(LoopbackServer):
         return f"http://{host!s}:{port}/v1"
 
 
-def openai_server() -> AbstractContextManager[_Server]:
-    """Serve on a free loopback port; ``server.server_address`` tells where."""
-    return serving(_Server())
+def openai_server(
+    profile: ProfileName | Profile = "openai",
+    *,
+    misbehave: dict[str, float] | None = None,
+    seed: int = 0,
+    hang_s: float = 2.0,
+    retry_after_s: float = 0.05,
+    volatile: Sequence[str] = (),
+) -> AbstractContextManager[_Server]:
+    """Serve on a free loopback port as ``profile``'s server; ``server.base_url`` tells where.
+
+    ``misbehave`` maps misbehaviours to the share of requests that get them, drawn from
+    ``seed`` and what each request asks, less the ``volatile`` text (temporary paths), so
+    a run misbehaves the same way each time.
+    """
+    chosen = PROFILES[profile] if isinstance(profile, str) else profile
+    injector = Injector(misbehave, seed)
+    return serving(_Server(chosen, injector, hang_s, retry_after_s, tuple(volatile)))
