@@ -12,8 +12,8 @@ killed worker's billed calls are counted once, on the run that finishes it.
 The model step retries its own transient errors (``orchestra.nodes.model_call``), so a
 task has no retry policy, and neither may the node that runs them: LangGraph numbers a
 node's tasks by call order across attempts, so a node retried after one of its tasks
-failed reads a cached result into the wrong call. Outside a graph (a node called on its
-own) the steps are made directly.
+failed reads a cached result into the wrong call. Where nothing can be resumed (a node
+called on its own, a graph without a checkpointer) the steps are made directly.
 (A task's parameter must not be named ``config``: LangGraph passes its own by that name.)
 """
 
@@ -27,6 +27,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 from langchain_core.messages import AIMessage, BaseMessage
 from langgraph.config import get_config
+from langgraph.constants import CONF, CONFIG_KEY_CHECKPOINTER
 from langgraph.func import task
 
 from orchestra.nodes.steps import (
@@ -66,12 +67,17 @@ def _atask(func: Callable[P, Awaitable[T]], name: str) -> Callable[P, Future[T]]
 
 
 def in_graph() -> bool:
-    """Whether a graph runs the caller (so tasks can be made), not a test calling a node."""
+    """Whether a graph with a checkpointer runs the caller, so that steps can be durable.
+
+    Without one (a node called on its own, a graph compiled without a checkpointer) a
+    step's result has nowhere to be kept and no run to be resumed, so tasks would only
+    cost time: about half a millisecond per step (BENCHMARKS.md).
+    """
     try:
-        get_config()  # a runnable context: inside a graph, the one that runs this node
-    except RuntimeError:
+        config = get_config()
+    except RuntimeError:  # no runnable context: a test calling the node
         return False
-    return True
+    return config.get(CONF, {}).get(CONFIG_KEY_CHECKPOINTER) is not None
 
 
 STEP_TASKS = ("model_call:", "tool_call:")
