@@ -8,6 +8,10 @@ one that takes longer is abandoned and counted as a transient error. Out of time
 call raises ``OutOfTime`` and the node ends with what it has (a budget ran out). A
 permanent error (401, 400, 404, ...) is raised at once, marked ``from_model``.
 
+Every reply that came back is metered (a callback on the model run): when the call then
+fails anyway (a reply that failed parsing inside the runnable), the error carries those
+billed replies (``billed_before``), so the node that records the failure counts them.
+
 A sync request runs in a daemon thread with the caller's context variables, so a hung
 request neither holds the node past its timeout nor keeps the interpreter from exiting;
 the wait also ends once the run's ``StopSignal`` is requested (Ctrl-C).
@@ -22,7 +26,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage
+from langchain_core.outputs import LLMResult
 from langchain_core.runnables import (
     Runnable,
     RunnableBinding,
@@ -30,6 +37,7 @@ from langchain_core.runnables import (
     RunnableSequence,
     RunnableWithFallbacks,
 )
+from langchain_core.runnables.config import RunnableConfig, ensure_config, merge_configs
 from langgraph.errors import GraphBubbleUp
 
 from orchestra.nodes.call_bounds import CallBounds, current_bounds
@@ -59,11 +67,33 @@ class OutOfTime(OrchestraError):
 
 
 _MARK = "_orchestra_from_model"
+_BILLED = "_orchestra_billed"
 
 
 def from_model(exc: BaseException) -> bool:
     """Whether ``exc`` is a permanent error a model call raised (its provider's refusal)."""
     return bool(getattr(exc, _MARK, False))
+
+
+def billed_before(exc: BaseException) -> list[AIMessage]:
+    """The replies that came back (and were billed) in the model call that raised ``exc``."""
+    found = getattr(exc, _BILLED, None)
+    return list(found) if isinstance(found, list) else []
+
+
+class _Meter(BaseCallbackHandler):
+    """Keeps every reply of a model run that reported usage."""
+
+    def __init__(self) -> None:
+        self.replies: list[AIMessage] = []
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        """Keep the reply's message, usage and model name with it."""
+        for generations in response.generations:
+            for generation in generations:
+                message = getattr(generation, "message", None)
+                if isinstance(message, AIMessage) and message.usage_metadata:
+                    self.replies.append(message)
 
 
 def chat_in(runnable: object) -> BaseChatModel | None:
@@ -156,11 +186,14 @@ async def _wait_in_task(call: Awaitable[T], timeout_s: float | None, bounds: Cal
 class _Tries:
     """The bookkeeping of one model call's requests, shared by the sync and async loops."""
 
-    def __init__(self, bound: Runnable[Any, Any]) -> None:
+    def __init__(self, bound: Runnable[Any, Any], config: RunnableConfig | None) -> None:
         self.bounds = current_bounds()
         self.timeout_s, self.retries = _limits(bound, self.bounds)
         self.requests = 0
         self.started = time.monotonic()
+        self.meter = _Meter()
+        # Merged into the node's callbacks (tracing, token streaming), not replacing them.
+        self.config = merge_configs(ensure_config(config), {"callbacks": [self.meter]})
 
     def next_timeout(self) -> float | None:
         """The timeout of the next request; raises ``OutOfTime`` when no time is left."""
@@ -179,6 +212,7 @@ class _Tries:
             raise OutOfTime(self.bounds.limit, "time ran out waiting for a reply") from exc
         if not is_transient(exc):
             setattr(exc, _MARK, True)
+            setattr(exc, _BILLED, self.meter.replies)
             raise exc
         if self.requests > self.retries:
             exc.add_note(f"orchestra gave up after {self.requests} requests")
@@ -207,13 +241,17 @@ class _Tries:
                 raise RunStopped(self.bounds.stop.reason)
 
 
-def call_model(bound: Runnable[Any, Any], messages: Any, config: Any) -> tuple[Any, float, int]:
+def call_model(
+    bound: Runnable[Any, Any], messages: Any, config: RunnableConfig | None
+) -> tuple[Any, float, int]:
     """The reply of ``bound``, its latency (waits included) and the requests it took."""
-    tries = _Tries(bound)
+    tries = _Tries(bound, config)
     while True:
         timeout = tries.next_timeout()
         try:
-            reply = _wait_in_thread(lambda: bound.invoke(messages, config), timeout, tries.bounds)
+            reply = _wait_in_thread(
+                lambda: bound.invoke(messages, tries.config), timeout, tries.bounds
+            )
         except Exception as exc:
             tries.pause(tries.failed(exc, timeout))
         else:
@@ -221,14 +259,15 @@ def call_model(bound: Runnable[Any, Any], messages: Any, config: Any) -> tuple[A
 
 
 async def acall_model(
-    bound: Runnable[Any, Any], messages: Any, config: Any
+    bound: Runnable[Any, Any], messages: Any, config: RunnableConfig | None
 ) -> tuple[Any, float, int]:
     """``call_model`` for async code."""
-    tries = _Tries(bound)
+    tries = _Tries(bound, config)
     while True:
         timeout = tries.next_timeout()
         try:
-            reply = await _wait_in_task(bound.ainvoke(messages, config), timeout, tries.bounds)
+            call = bound.ainvoke(messages, tries.config)
+            reply = await _wait_in_task(call, timeout, tries.bounds)
         except Exception as exc:
             await tries.apause(tries.failed(exc, timeout))
         else:

@@ -22,7 +22,7 @@ from langgraph.types import Command
 
 from orchestra.nodes.call_bounds import CallBounds, calls_within, team_bounds
 from orchestra.nodes.events import emit
-from orchestra.nodes.model_call import OutOfTime, from_model
+from orchestra.nodes.model_call import OutOfTime, billed_before, from_model
 from orchestra.nodes.outcome import failure
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
@@ -38,6 +38,8 @@ def _entry(team: ResolvedTeam, role: Role, exc: Exception, bounds: CallBounds) -
     spend = Spend.for_team(team.spec)
     for step in answered_before(exc):
         spend.record(step["reply"], latency_s=step["latency_s"])
+    for reply in billed_before(exc):  # came back, then failed (parsing) inside the call
+        spend.record(reply, latency_s=0.0)
     entry = spend.entry(role)
     if bounds.tally.retries:
         entry["retries"] = bounds.tally.retries

@@ -27,7 +27,7 @@ from orchestra.nodes.call_bounds import CallBounds, calls_within
 from orchestra.nodes.chat_models import resolve_model
 from orchestra.nodes.durable import DurableSteps
 from orchestra.nodes.events import emit, emit_result
-from orchestra.nodes.model_call import OutOfTime, from_model
+from orchestra.nodes.model_call import OutOfTime, billed_before, from_model
 from orchestra.nodes.resolve import ResolvedSpecialist, ResolvedTeam
 from orchestra.nodes.retry import backoff_for
 from orchestra.nodes.run_data import of_runtime, run_context
@@ -127,8 +127,11 @@ def counted(update: dict[str, Any], bounds: CallBounds) -> dict[str, Any]:
 def failed(loop: WorkerLoop, exc: Exception) -> dict[str, Any]:
     """The attempt's update when a model call failed for good.
 
-    The subtask fails with the provider's message; the calls answered before are spent.
+    The subtask fails with the provider's message; the calls answered before are spent,
+    and so is a reply that came back before the call failed (one that failed parsing).
     """
+    for reply in billed_before(exc):
+        loop.spend.record(reply, latency_s=0.0)
     record = loop.task["subtask"]
     result = WorkerResult(
         subtask_id=record["id"],
@@ -150,7 +153,7 @@ def failed(loop: WorkerLoop, exc: Exception) -> dict[str, Any]:
         status="failed",
     )
     return {
-        "model_calls": loop.steps,
+        "model_calls": loop.spend.calls,
         "results": {record["id"]: result},
         "ledger": {record["id"]: entry},
     }

@@ -16,13 +16,14 @@ import pytest
 from conftest import compiled, context, make_team, run_config
 from flaky_proxy import flaky_proxy, is_planner
 from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
 
 from orchestra.graphs.runner import open_checkpointer, run_team
 from orchestra.nodes import Backoff, ScriptedChatModel, WorkerCall, plan_of, team_script, tool_call
 from orchestra.nodes.call_bounds import CallBounds, calls_within
-from orchestra.nodes.model_call import acall_model, call_model
+from orchestra.nodes.model_call import acall_model, billed_before, call_model, from_model
 from orchestra.nodes.retry import retry_after_s
 from orchestra.state import SpecialistOutput, TransientModelError
 
@@ -202,3 +203,18 @@ def test_the_backoff_between_retries_grows_but_never_passes_the_deadline() -> No
     assert time.monotonic() - started < 4
     assert state["status"] == "budget_exhausted"
     assert all(r["status"] == "exhausted" for r in state["results"].values())
+
+
+def test_a_reply_that_came_back_then_failed_parsing_is_billed_on_the_error() -> None:
+    def parse(message: AIMessage) -> Any:
+        raise ValueError("the reply was cut off (finish_reason: length)")
+
+    model = ScriptedChatModel(respond=lambda messages, tools: "half a pla")
+    with calls_within(fast(3)), pytest.raises(ValueError) as raised:
+        call_model(model | RunnableLambda(parse), [HumanMessage("plan")], {})
+    assert from_model(raised.value)  # permanent: not retried
+    assert model.call_count == 1
+    (billed,) = billed_before(raised.value)
+    assert (
+        billed.usage_metadata and billed.usage_metadata["total_tokens"] == model.tokens_per_call[0]
+    )
