@@ -192,8 +192,9 @@ class _Tries:
         self.requests = 0
         self.started = time.monotonic()
         self.meter = _Meter()
-        # Merged into the node's callbacks (tracing, token streaming), not replacing them.
-        self.config = merge_configs(ensure_config(config), {"callbacks": [self.meter]})
+        # Added to the node's callbacks (tracing, token streaming), not replacing them.
+        callbacks = merge_configs(ensure_config(), {"callbacks": [self.meter]})["callbacks"]
+        self.config: RunnableConfig = {**(config or {}), "callbacks": callbacks}
 
     def next_timeout(self) -> float | None:
         """The timeout of the next request; raises ``OutOfTime`` when no time is left."""
