@@ -8,9 +8,10 @@ one that takes longer is abandoned and counted as a transient error. Out of time
 call raises ``OutOfTime`` and the node ends with what it has (a budget ran out). A
 permanent error (401, 400, 404, ...) is raised at once, marked ``from_model``.
 
-Every reply that came back is metered (a callback on the model run): when the call then
-fails anyway (a reply that failed parsing inside the runnable), the error carries those
-billed replies (``billed_before``), so the node that records the failure counts them.
+A reply that came back and then failed inside the call (the SDK's parse of a truncated
+structured reply raises with the completion, usage included) is billed: ``billed_before``
+reads it off the error, so the node that records the failure counts it. (Not a callback
+on every model run: that costs a third of the orchestration time at 100 workers.)
 
 A sync request runs in a daemon thread with the caller's context variables, so a hung
 request neither holds the node past its timeout nor keeps the interpreter from exiting;
@@ -26,10 +27,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
-from langchain_core.outputs import LLMResult
 from langchain_core.runnables import (
     Runnable,
     RunnableBinding,
@@ -37,7 +36,7 @@ from langchain_core.runnables import (
     RunnableSequence,
     RunnableWithFallbacks,
 )
-from langchain_core.runnables.config import RunnableConfig, ensure_config, merge_configs
+from langchain_core.runnables.config import RunnableConfig
 from langgraph.errors import GraphBubbleUp
 
 from orchestra.nodes.call_bounds import CallBounds, current_bounds
@@ -67,7 +66,6 @@ class OutOfTime(OrchestraError):
 
 
 _MARK = "_orchestra_from_model"
-_BILLED = "_orchestra_billed"
 
 
 def from_model(exc: BaseException) -> bool:
@@ -76,24 +74,35 @@ def from_model(exc: BaseException) -> bool:
 
 
 def billed_before(exc: BaseException) -> list[AIMessage]:
-    """The replies that came back (and were billed) in the model call that raised ``exc``."""
-    found = getattr(exc, _BILLED, None)
-    return list(found) if isinstance(found, list) else []
+    """The reply that came back (and was billed) before ``exc`` ended its model call.
 
+    OpenAI's SDK raises ``LengthFinishReasonError`` and ``ContentFilterFinishReasonError``
+    with the ``completion``; its usage is what the provider billed.
 
-class _Meter(BaseCallbackHandler):
-    """Keeps every reply of a model run that reported usage."""
-
-    def __init__(self) -> None:
-        self.replies: list[AIMessage] = []
-
-    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
-        """Keep the reply's message, usage and model name with it."""
-        for generations in response.generations:
-            for generation in generations:
-                message = getattr(generation, "message", None)
-                if isinstance(message, AIMessage) and message.usage_metadata:
-                    self.replies.append(message)
+    Example:
+        >>> billed_before(ValueError("no reply in it"))
+        []
+    """
+    completion = getattr(exc, "completion", None)
+    usage = getattr(completion, "usage", None)
+    prompt, answer = (
+        getattr(usage, "prompt_tokens", None),
+        getattr(usage, "completion_tokens", None),
+    )
+    if not isinstance(prompt, int) or not isinstance(answer, int):
+        return []
+    model = str(getattr(completion, "model", "") or "")
+    return [
+        AIMessage(
+            content="",
+            usage_metadata={
+                "input_tokens": prompt,
+                "output_tokens": answer,
+                "total_tokens": prompt + answer,
+            },
+            response_metadata={"model_name": model},
+        )
+    ]
 
 
 def chat_in(runnable: object) -> BaseChatModel | None:
@@ -186,15 +195,11 @@ async def _wait_in_task(call: Awaitable[T], timeout_s: float | None, bounds: Cal
 class _Tries:
     """The bookkeeping of one model call's requests, shared by the sync and async loops."""
 
-    def __init__(self, bound: Runnable[Any, Any], config: RunnableConfig | None) -> None:
+    def __init__(self, bound: Runnable[Any, Any]) -> None:
         self.bounds = current_bounds()
         self.timeout_s, self.retries = _limits(bound, self.bounds)
         self.requests = 0
         self.started = time.monotonic()
-        self.meter = _Meter()
-        # Added to the node's callbacks (tracing, token streaming), not replacing them.
-        callbacks = merge_configs(ensure_config(), {"callbacks": [self.meter]})["callbacks"]
-        self.config: RunnableConfig = {**(config or {}), "callbacks": callbacks}
 
     def next_timeout(self) -> float | None:
         """The timeout of the next request; raises ``OutOfTime`` when no time is left."""
@@ -213,7 +218,6 @@ class _Tries:
             raise OutOfTime(self.bounds.limit, "time ran out waiting for a reply") from exc
         if not is_transient(exc):
             setattr(exc, _MARK, True)
-            setattr(exc, _BILLED, self.meter.replies)
             raise exc
         if self.requests > self.retries:
             exc.add_note(f"orchestra gave up after {self.requests} requests")
@@ -246,13 +250,11 @@ def call_model(
     bound: Runnable[Any, Any], messages: Any, config: RunnableConfig | None
 ) -> tuple[Any, float, int]:
     """The reply of ``bound``, its latency (waits included) and the requests it took."""
-    tries = _Tries(bound, config)
+    tries = _Tries(bound)
     while True:
         timeout = tries.next_timeout()
         try:
-            reply = _wait_in_thread(
-                lambda: bound.invoke(messages, tries.config), timeout, tries.bounds
-            )
+            reply = _wait_in_thread(lambda: bound.invoke(messages, config), timeout, tries.bounds)
         except Exception as exc:
             tries.pause(tries.failed(exc, timeout))
         else:
@@ -263,11 +265,11 @@ async def acall_model(
     bound: Runnable[Any, Any], messages: Any, config: RunnableConfig | None
 ) -> tuple[Any, float, int]:
     """``call_model`` for async code."""
-    tries = _Tries(bound, config)
+    tries = _Tries(bound)
     while True:
         timeout = tries.next_timeout()
         try:
-            call = bound.ainvoke(messages, tries.config)
+            call = bound.ainvoke(messages, config)
             reply = await _wait_in_task(call, timeout, tries.bounds)
         except Exception as exc:
             await tries.apause(tries.failed(exc, timeout))

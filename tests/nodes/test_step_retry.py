@@ -19,6 +19,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
+from openai.types.chat import ChatCompletion
 
 from orchestra.graphs.runner import open_checkpointer, run_team
 from orchestra.nodes import Backoff, ScriptedChatModel, WorkerCall, plan_of, team_script, tool_call
@@ -206,15 +207,30 @@ def test_the_backoff_between_retries_grows_but_never_passes_the_deadline() -> No
 
 
 def test_a_reply_that_came_back_then_failed_parsing_is_billed_on_the_error() -> None:
+    completion = ChatCompletion.model_validate(
+        {
+            "id": "c",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "gpt-4o-mini",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "length",
+                    "message": {"role": "assistant", "content": '{"a'},
+                }
+            ],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+        }
+    )
+
     def parse(message: AIMessage) -> Any:
-        raise ValueError("the reply was cut off (finish_reason: length)")
+        raise openai.LengthFinishReasonError(completion=completion)
 
     model = ScriptedChatModel(respond=lambda messages, tools: "half a pla")
-    with calls_within(fast(3)), pytest.raises(ValueError) as raised:
+    with calls_within(fast(3)), pytest.raises(openai.LengthFinishReasonError) as raised:
         call_model(model | RunnableLambda(parse), [HumanMessage("plan")], {})
-    assert from_model(raised.value)  # permanent: not retried
-    assert model.call_count == 1
+    assert from_model(raised.value) and model.call_count == 1  # permanent: not retried
     (billed,) = billed_before(raised.value)
-    assert (
-        billed.usage_metadata and billed.usage_metadata["total_tokens"] == model.tokens_per_call[0]
-    )
+    assert billed.usage_metadata == {"input_tokens": 11, "output_tokens": 7, "total_tokens": 18}
+    assert billed.response_metadata["model_name"] == "gpt-4o-mini"
