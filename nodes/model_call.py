@@ -13,9 +13,10 @@ structured reply raises with the completion, usage included) is billed: ``billed
 reads it off the error, so the node that records the failure counts it. (Not a callback
 on every model run: that costs a third of the orchestration time at 100 workers.)
 
-A sync request runs in a daemon thread with the caller's context variables, so a hung
-request neither holds the node past its timeout nor keeps the interpreter from exiting;
-the wait also ends once the run's ``StopSignal`` is requested (Ctrl-C).
+A sync request runs in a daemon thread (``orchestra.nodes.daemon_pool``) with the
+caller's context variables, so a hung request neither holds the node past its timeout
+nor keeps the interpreter from exiting; the wait also ends once the run's
+``StopSignal`` is requested (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from langgraph.errors import GraphBubbleUp
 
 from orchestra.nodes.call_bounds import CallBounds, current_bounds
 from orchestra.nodes.chat_models import call_settings
+from orchestra.nodes.daemon_pool import DaemonPool
 from orchestra.nodes.retry import is_transient
 from orchestra.state import OrchestraError, RunStopped
 
@@ -48,6 +50,8 @@ T = TypeVar("T")
 
 _POLL_S = 0.05
 """How often a waiting call looks whether the run was asked to stop."""
+
+_REQUESTS = DaemonPool("orchestra-model-call")
 
 
 class CallTimedOut(TimeoutError):
@@ -156,7 +160,7 @@ def _wait_in_thread(call: Callable[[], T], timeout_s: float | None, bounds: Call
         finally:
             done.set()
 
-    threading.Thread(target=target, name="orchestra-model-call", daemon=True).start()
+    _REQUESTS.submit(target)
     end = None if timeout_s is None else time.monotonic() + timeout_s
     while True:
         wait = _POLL_S if end is None else max(0.0, min(_POLL_S, end - time.monotonic()))
