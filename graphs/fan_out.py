@@ -19,12 +19,11 @@ from orchestra.nodes import (
     make_synthesizer,
     make_validator,
     resolve_team,
-    retry_policy_for,
-    worker_retry_policy,
 )
 from orchestra.nodes.fan_out import make_branch_plan, make_gather
 from orchestra.nodes.guard import guard_branch
 from orchestra.nodes.resolve import ResolvedTeam
+from orchestra.nodes.role_calls import bounded_synthesizer
 from orchestra.state import TeamContext, TeamInput, TeamSpec, TeamState, WorkerInput
 
 
@@ -50,7 +49,7 @@ def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
     used = [settings.map] if settings.map else settings.branches or list(resolved.specialists)
     # fail_fast lets a branch's error end the run; every other policy records it per branch.
     fail_fast = settings.join == "fail_fast"
-    retry = retry_policy_for(resolved.spec)
+    # No node retries: each model step retries itself (see orchestrator_workers.build).
     graph: TeamGraph = StateGraph(TeamState, context_schema=TeamContext, input_schema=TeamInput)
     graph.add_node("scatter", make_branch_plan(resolved), metadata={"role": "planner"})
     graph.add_node(
@@ -65,7 +64,6 @@ def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
             name,
             worker if fail_fast else guard_branch(worker, name),
             input_schema=WorkerInput,
-            retry_policy=worker_retry_policy(resolved.spec, name),
             metadata={"role": "specialist", "specialist": name},
         )
         graph.add_edge(name, "validator")
@@ -78,8 +76,7 @@ def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
     )
     graph.add_node(
         "synthesizer",
-        make_synthesizer(resolved),
-        retry_policy=retry,
+        bounded_synthesizer(make_synthesizer(resolved), resolved),
         metadata={"role": "synthesizer"},
     )
     graph.add_edge(START, "scatter")

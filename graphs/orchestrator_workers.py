@@ -24,12 +24,11 @@ from orchestra.nodes import (
     make_synthesizer,
     make_validator,
     resolve_team,
-    retry_policy_for,
-    worker_retry_policy,
 )
 from orchestra.nodes.approval import make_plan_approval
 from orchestra.nodes.guard import guard_branch
 from orchestra.nodes.resolve import ResolvedTeam
+from orchestra.nodes.role_calls import bounded_orchestrator, bounded_synthesizer
 from orchestra.nodes.runnable import Node
 from orchestra.state import TeamContext, TeamInput, TeamSpec, TeamSpecError, TeamState, WorkerInput
 
@@ -69,12 +68,12 @@ def build(
         )
     names = tuple(resolved.specialists)
     approval = resolved.spec.approval.plan
-    retry = retry_policy_for(resolved.spec)
+    # No node retries: each model step retries itself (orchestra.nodes.model_call), and a
+    # worker's steps are durable tasks that a node retry would misnumber (nodes.durable).
     graph: TeamGraph = StateGraph(TeamState, context_schema=TeamContext, input_schema=TeamInput)
     graph.add_node(
         "orchestrator",
-        make_orchestrator(resolved),
-        retry_policy=retry,
+        bounded_orchestrator(make_orchestrator(resolved), resolved),
         destinations=("approve_plan", "synthesizer") if approval else ("dispatch", "synthesizer"),
         metadata={"role": "orchestrator"},
     )
@@ -100,16 +99,13 @@ def build(
             name,
             guard_branch(node, name),
             input_schema=WorkerInput,
-            # A sub-team's own nodes retried already; retrying the team would restart it.
-            retry_policy=None if name in given else worker_retry_policy(resolved.spec, name),
             metadata={"role": "specialist", "specialist": name},
         )
         graph.add_edge(name, "validator")
     graph.add_node("validator", make_validator(resolved), metadata={"role": "validator"})
     graph.add_node(
         "synthesizer",
-        make_synthesizer(resolved),
-        retry_policy=retry,
+        bounded_synthesizer(make_synthesizer(resolved), resolved),
         metadata={"role": "synthesizer"},
     )
     graph.add_edge(START, "orchestrator")

@@ -12,13 +12,7 @@ from __future__ import annotations
 from langgraph.graph import END, START, StateGraph
 
 from orchestra.graphs.orchestrator_workers import TeamGraph
-from orchestra.nodes import (
-    make_specialist,
-    make_synthesizer,
-    resolve_team,
-    retry_policy_for,
-    worker_retry_policy,
-)
+from orchestra.nodes import make_specialist, make_synthesizer, resolve_team
 from orchestra.nodes.pipeline import (
     make_finish,
     make_pipeline_plan,
@@ -27,6 +21,7 @@ from orchestra.nodes.pipeline import (
     stage_names,
 )
 from orchestra.nodes.resolve import ResolvedTeam
+from orchestra.nodes.role_calls import bounded_synthesizer
 from orchestra.state import TeamContext, TeamInput, TeamSpec, TeamState
 
 
@@ -50,7 +45,7 @@ def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
     resolved = team if isinstance(team, ResolvedTeam) else resolve_team(team)
     stages = stage_names(resolved)
     end = "synthesizer" if resolved.spec.pipeline.answer == "synthesis" else "finish"
-    retry = retry_policy_for(resolved.spec)
+    # No node retries: each model step retries itself (see orchestrator_workers.build).
     graph: TeamGraph = StateGraph(TeamState, context_schema=TeamContext, input_schema=TeamInput)
     graph.add_node("pipeline", make_pipeline_plan(resolved), metadata={"role": "planner"})
     for k, name in enumerate(stages):
@@ -58,7 +53,6 @@ def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
         graph.add_node(
             name,
             make_stage(name, worker, resolved),
-            retry_policy=worker_retry_policy(resolved.spec, name),
             metadata={"role": "specialist", "specialist": name},
         )
         following = stages[k + 1] if k + 1 < len(stages) else end
@@ -70,9 +64,8 @@ def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
         )
         graph.add_edge(name, f"validate_{name}")
     if end == "synthesizer":
-        graph.add_node(
-            end, make_synthesizer(resolved), retry_policy=retry, metadata={"role": "synthesizer"}
-        )
+        synthesizer = bounded_synthesizer(make_synthesizer(resolved), resolved)
+        graph.add_node(end, synthesizer, metadata={"role": "synthesizer"})
     else:
         graph.add_node(end, make_finish(resolved), metadata={"role": "finish"})
     graph.add_edge(START, "pipeline")

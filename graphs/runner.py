@@ -23,6 +23,7 @@ from orchestra.graphs.checkpoints import open_checkpointer, stored_input, stored
 from orchestra.graphs.orchestrator_workers import CompiledTeam
 from orchestra.graphs.patterns import compile_team, output_types, resolved_in
 from orchestra.graphs.run_result import RunResult, result_of
+from orchestra.nodes.durable import is_step
 from orchestra.nodes.model_check import check_models
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.state import (
@@ -111,7 +112,8 @@ def _invoke(
                     on_event(cast(ProgressEvent, chunk))
                 elif mode == "updates" and on_update is not None:
                     for node, update in cast(dict[str, Any], chunk).items():
-                        on_update(node, update)
+                        if not is_step(node):  # a worker's durable step, not a node
+                            on_update(node, update)
     except GraphRecursionError as exc:
         stopped_by, caught = "recursion_limit", exc
         limit = team.spec.limits.recursion_limit

@@ -16,13 +16,7 @@ from orchestra.nodes.resolve import (
     import_ref,
     resolve_team,
 )
-from orchestra.nodes.retry import (
-    TransientModelError,
-    is_transient,
-    model_retry_policy,
-    retry_policy_for,
-    worker_retry_policy,
-)
+from orchestra.nodes.retry import Backoff, TransientModelError, backoff_for, is_transient
 from orchestra.nodes.runnable import Node
 from orchestra.nodes.scripted import CallRecord, ScriptedChatModel, WorkerCall, plan_of, team_script
 from orchestra.nodes.specialist import make_specialist
@@ -30,6 +24,7 @@ from orchestra.nodes.synthesizer import make_synthesizer
 from orchestra.nodes.validator import judge, make_validator, problems_of, verdict_update
 
 __all__ = [
+    "Backoff",
     "BoundTool",
     "CallRecord",
     "Check",
@@ -44,6 +39,7 @@ __all__ = [
     "TransientModelError",
     "WorkerCall",
     "check_models",
+    "backoff_for",
     "check_plan",
     "default_model_ref",
     "import_ref",
@@ -54,15 +50,12 @@ __all__ = [
     "make_synthesizer",
     "judge",
     "make_validator",
-    "model_retry_policy",
     "plan_of",
     "problems_of",
     "ready_sends",
     "resolve_model",
     "resolve_team",
     "decide",
-    "retry_policy_for",
-    "worker_retry_policy",
     "structured_reply",
     "team_script",
     "tool_call",

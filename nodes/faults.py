@@ -1,7 +1,7 @@
 """A fault-injection model: another local model's answers, with provider faults mixed in.
 
 Test how your team copes with a bad provider day. Each call draws from a seeded random
-sequence and, at the configured rates, raises a transient error (the node retries it),
+sequence and, at the configured rates, raises a transient error (the model step retries it),
 answers with malformed text where a tool call or JSON was expected, calls the right tool
 with arguments of the wrong schema, or calls a tool that is not bound. Otherwise the
 wrapped model answers. Every injected fault is recorded. A wrong-schema answer goes to

@@ -1,8 +1,9 @@
 """Per-worker failure: a worker that fails for good fails its subtask, not the super-step.
 
 LangGraph fails a whole super-step when one task raises. For a worker, that is right
-only for transient errors — the node's retry policy retries them, and if they outlast
-it the run stops with its state kept, and a resume retries only that worker. A
+only for transient errors — its model step retried them already (no node retries), and
+if they outlasted that the run stops with its state kept, and a resume retries only
+that worker's unfinished step. A
 permanent error (a bug in a tool's caller, a provider's 4xx) is recorded as the
 subtask's failure with the reason, and the siblings' results stand.
 """
@@ -51,7 +52,7 @@ def guard_branch(
     ) -> dict[str, Any]:
         """``exc`` as the subtask's failure, or raised again for LangGraph to handle."""
         if isinstance(exc, GraphBubbleUp | RunStopped) or is_transient(exc):
-            raise exc  # control flow (interrupts, a stop), or retried by the node's policy
+            raise exc  # control flow (interrupts, a stop), or an outage a resume retries
         failed = _failed(payload, exc)
         for result in failed["results"].values():
             emit_result(runtime, name, result)

@@ -1,21 +1,28 @@
-"""Which errors are worth retrying, and the retry policy of every model-calling node.
+"""Which model errors are worth retrying, and how long to wait before the next request.
 
-LangGraph's default ``retry_on`` skips ``OSError``, ``ValueError`` and friends, which
-is where many provider SDKs put timeouts and resets; this predicate names them instead.
+orchestra owns the only retry layer: each model step retries its own transient errors
+(``orchestra.nodes.model_call``) and no graph node retries a model call again, so one
+model call makes at most ``1 + retries`` requests. LangGraph's default ``retry_on`` skips
+``OSError``, ``ValueError`` and friends, which is where many provider SDKs put timeouts
+and resets; ``is_transient`` names them instead.
 """
 
 from __future__ import annotations
 
-from langgraph.types import RetryPolicy
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 
 from orchestra.state import TeamSpec, TransientModelError
 
 __all__ = [
+    "Backoff",
     "TransientModelError",  # re-exported: it lives in orchestra.state.errors
+    "backoff_for",
     "is_transient",
-    "model_retry_policy",
-    "retry_policy_for",
-    "worker_retry_policy",
+    "retry_after_s",
 ]
 
 _TRANSIENT_NAMES = frozenset(
@@ -34,6 +41,9 @@ _TRANSIENT_NAMES = frozenset(
     }
 )
 
+MAX_WAIT_S = 60.0
+"""The longest wait between two requests: long enough to outlast a rate-limit window."""
+
 
 def is_transient(exc: BaseException) -> bool:
     """True for rate limits, 5xx, timeouts and connection errors from any provider SDK."""
@@ -42,32 +52,76 @@ def is_transient(exc: BaseException) -> bool:
     status = getattr(exc, "status_code", None)
     if status is None:
         status = getattr(getattr(exc, "response", None), "status_code", None)
-    if isinstance(status, int) and (status == 429 or 500 <= status < 600):
+    if isinstance(status, int) and (status in (408, 409, 429) or 500 <= status < 600):
         return True
     return any(cls.__name__ in _TRANSIENT_NAMES for cls in type(exc).__mro__)
 
 
-def retry_policy_for(team: TeamSpec) -> RetryPolicy:
-    """The retry policy of ``team``'s model-calling nodes, from its limits."""
-    return model_retry_policy(team.limits.retry_attempts, team.limits.retry_initial_s)
+def _header(headers: object, name: str) -> str | None:
+    if not isinstance(headers, Mapping):
+        return None
+    found = headers.get(name)  # httpx.Headers is case-insensitive; a plain dict may not be
+    if found is None:
+        found = next((v for k, v in headers.items() if str(k).lower() == name), None)
+    return None if found is None else str(found)
 
 
-def worker_retry_policy(team: TeamSpec, name: str) -> RetryPolicy | None:
-    """The node retry policy of specialist ``name``: none for one that pauses for approvals.
+def retry_after_s(exc: BaseException) -> float | None:
+    """The wait a provider asked for in its error's ``retry-after-ms`` / ``retry-after`` header.
 
-    Such a worker's model calls are durable steps that retry themselves (``orchestra.nodes.durable``
-    says why the node must not).
+    Example:
+        >>> class Response:
+        ...     headers = {"retry-after": "2"}
+        >>> class RateLimited(Exception):
+        ...     response = Response()
+        >>> retry_after_s(RateLimited())
+        2.0
     """
-    return None if name in team.approval.tool_calls else retry_policy_for(team)
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    if (ms := _header(headers, "retry-after-ms")) is not None:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    if (value := _header(headers, "retry-after")) is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:  # an HTTP date
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
 
 
-def model_retry_policy(max_attempts: int = 4, initial_s: float = 0.5) -> RetryPolicy:
-    """Exponential backoff with jitter for nodes that call models."""
-    return RetryPolicy(
-        initial_interval=initial_s,
-        backoff_factor=2.0,
-        max_interval=20.0,
-        max_attempts=max_attempts,
-        jitter=True,
-        retry_on=is_transient,
-    )
+@dataclass(frozen=True)
+class Backoff:
+    """How a model step retries: how often, and how long it waits before each retry."""
+
+    retries: int = 4
+    """Requests after the first one (so at most ``1 + retries`` per model call)."""
+    initial_s: float = 0.5
+    """The first wait's upper bound; each later one doubles it (full jitter below it)."""
+    cap_s: float = MAX_WAIT_S
+    """The longest single wait, a provider's ``Retry-After`` included."""
+
+    def wait_s(self, retry: int, exc: BaseException) -> float:
+        """Seconds to wait before retry number ``retry`` (0 first) after ``exc``.
+
+        A ``Retry-After`` the provider sent is honoured; otherwise exponential backoff with
+        full jitter, so that many workers hit by one rate limit do not return together.
+
+        Example:
+            >>> 0 <= Backoff(initial_s=1).wait_s(2, TimeoutError()) <= 4
+            True
+        """
+        hinted = retry_after_s(exc)
+        if hinted is not None:
+            return min(hinted, self.cap_s)
+        return random.uniform(0, min(self.cap_s, self.initial_s * 2**retry))
+
+
+def backoff_for(team: TeamSpec) -> Backoff:
+    """The backoff of ``team``'s model calls, from its limits."""
+    return Backoff(team.limits.retry_attempts, team.limits.retry_initial_s)

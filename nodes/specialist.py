@@ -3,8 +3,14 @@
 The attempt is one generator that yields its model and tool steps;
 ``orchestra.nodes.steps`` drives it in sync or async code. A specialist listed in
 ``approval.tool_calls`` asks a human before running each reply's tool calls
-(``orchestra.nodes.tool_approval``), and its steps are made as durable tasks
-(``orchestra.nodes.durable``) so that resuming after the pause repeats none of them.
+(``orchestra.nodes.tool_approval``). Every worker's steps are made as durable tasks
+(``orchestra.nodes.durable``): resuming after a pause, a kill or a failed step repeats
+none of the steps that finished, and the node has no retry policy (each model step
+retries its own transient errors, within the worker's deadline).
+
+A model call out of time ends the attempt as a budget does (a partial result,
+``budget_exhausted``); a permanent model error (401, 400, 404) fails the subtask with
+the provider's message. Either way the spend of the calls answered before is recorded.
 """
 
 from __future__ import annotations
@@ -17,27 +23,21 @@ from langgraph.errors import GraphInterrupt
 from langgraph.runtime import Runtime
 
 from orchestra.nodes.bindings import Bindings
+from orchestra.nodes.call_bounds import CallBounds, calls_within
 from orchestra.nodes.chat_models import resolve_model
 from orchestra.nodes.durable import DurableSteps
 from orchestra.nodes.events import emit, emit_result
+from orchestra.nodes.model_call import OutOfTime, billed_before, from_model
 from orchestra.nodes.resolve import ResolvedSpecialist, ResolvedTeam
-from orchestra.nodes.retry import retry_policy_for
+from orchestra.nodes.retry import backoff_for
 from orchestra.nodes.run_data import of_runtime, run_context
 from orchestra.nodes.runnable import Node
-from orchestra.nodes.steps import (
-    Attempt,
-    adrive,
-    amodel_directly,
-    atool_directly,
-    drive,
-    model_directly,
-    tool_directly,
-)
+from orchestra.nodes.steps import Attempt, adrive, drive
 from orchestra.nodes.tool_approval import ask, tool_question
 from orchestra.nodes.turns import taking_turns
 from orchestra.nodes.usage import Spend
 from orchestra.nodes.worker_loop import Approved, Calls, WorkerLoop
-from orchestra.state import TeamContext, WorkerInput
+from orchestra.state import TeamContext, WorkerInput, WorkerResult
 
 
 def make_specialist(
@@ -60,27 +60,103 @@ def make_specialist(
 
     bindings = Bindings(worker)
     approving = worker.name in team.spec.approval.tool_calls
-    if approving:
-        durable = DurableSteps(retry_policy_for(team.spec))
-        made, amade = (durable.model, durable.tool), (durable.amodel, durable.atool)
-    else:
-        made, amade = (model_directly, tool_directly), (amodel_directly, atool_directly)
+    steps = DurableSteps()
 
-    def attempt(task: WorkerInput, runtime: Runtime[TeamContext]) -> Attempt[dict[str, Any]]:
+    def start(
+        task: WorkerInput, runtime: Runtime[TeamContext]
+    ) -> tuple[WorkerLoop, Attempt[dict[str, Any]], CallBounds]:
         spend = Spend.for_team(team.spec)
         run = run_context(of_runtime(runtime), task["subtask"], task["dependencies"])
         loop = WorkerLoop(worker, task, bindings, team=team.spec.name, spend=spend, run=run)
         approve = partial(ask_human, team=team.spec.name, runtime=runtime)
-        return loop.attempt(chat(runtime), approve if approving else run_all)
+        bounds = CallBounds(
+            deadline=deadline_of(loop),
+            backoff=backoff_for(team.spec),
+            stop=runtime.context.stop,
+        )
+        return loop, loop.attempt(chat(runtime), approve if approving else run_all), bounds
+
+    def ended(loop: WorkerLoop, attempt: Attempt[Any], exc: Exception) -> dict[str, Any]:
+        attempt.close()
+        if isinstance(exc, OutOfTime):
+            loop.exhausted = f"{exc.limit} (time is up)"
+            return loop.result()
+        if from_model(exc):
+            return failed(loop, exc)
+        raise exc
 
     def run(task: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        return announce(runtime, drive(attempt(task, runtime), *made))
+        loop, attempt, bounds = start(task, runtime)
+        with calls_within(bounds):
+            try:
+                update = drive(attempt, steps.model, steps.tool)
+            except Exception as exc:
+                update = ended(loop, attempt, exc)
+        return announce(runtime, counted(update, bounds))
 
     async def arun(task: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        return announce(runtime, await adrive(attempt(task, runtime), *amade))
+        loop, attempt, bounds = start(task, runtime)
+        with calls_within(bounds):
+            try:
+                update = await adrive(attempt, steps.amodel, steps.atool)
+            except Exception as exc:
+                update = ended(loop, attempt, exc)
+        return announce(runtime, counted(update, bounds))
 
     turns = team.spec.name, team.spec.limits.max_concurrency
     return taking_turns(Node(worker.name, run, arun), *turns)
+
+
+def deadline_of(loop: WorkerLoop) -> float | None:
+    """When the worker's time is up: its envelope's deadline, else its own ``timeout_s``."""
+    envelope = loop.task.get("envelope")
+    if envelope is not None:
+        return envelope.get("deadline")
+    timeout = loop.worker.spec.budget.timeout_s
+    return None if timeout is None else loop.started_at + timeout
+
+
+def counted(update: dict[str, Any], bounds: CallBounds) -> dict[str, Any]:
+    """``update`` with the retried requests of its model calls in its ledger entry."""
+    if bounds.tally.retries:
+        for entry in update.get("ledger", {}).values():
+            entry["retries"] = entry.get("retries", 0) + bounds.tally.retries
+    return update
+
+
+def failed(loop: WorkerLoop, exc: Exception) -> dict[str, Any]:
+    """The attempt's update when a model call failed for good.
+
+    The subtask fails with the provider's message; the calls answered before are spent,
+    and so is a reply that came back before the call failed (one that failed parsing).
+    """
+    for reply in billed_before(exc):
+        loop.spend.record(reply, latency_s=0.0)
+    record = loop.task["subtask"]
+    result = WorkerResult(
+        subtask_id=record["id"],
+        specialist=loop.worker.name,
+        status="failed",
+        revision=loop.task["revision"],
+        output=None,
+        summary="",
+        steps=loop.steps,
+        tool_calls=loop.tools_used,
+        reason=f"{type(exc).__name__}: {exc}",
+        reason_code="error",
+    )
+    entry = loop.spend.entry(
+        "specialist",
+        revision=loop.task["revision"],
+        specialist=loop.worker.name,
+        subtask_id=record["id"],
+        status="failed",
+    )
+    return {
+        "model_calls": loop.spend.calls,
+        "results": {record["id"]: result},
+        "ledger": {record["id"]: entry},
+    }
 
 
 def run_all(loop: WorkerLoop, calls: Calls) -> Approved:

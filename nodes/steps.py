@@ -4,14 +4,16 @@ A role's work — a specialist's attempt, the orchestrator's planning, the synth
 a generator: it yields the step it needs next and is sent the outcome. One body thus
 serves sync and async runs, with the steps made directly or as durable tasks
 (``orchestra.nodes.durable``); the drivers here hold the only ``invoke``/``ainvoke`` difference.
+
+Every model call of every role passes through ``model_directly``/``amodel_directly``,
+which bound it in time and retry its transient errors (``orchestra.nodes.model_call``).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NotRequired, TypeVar
 
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig
@@ -19,6 +21,7 @@ from langchain_core.tools import BaseTool
 from langgraph.errors import GraphBubbleUp
 from typing_extensions import TypedDict
 
+from orchestra.nodes.model_call import acall_model, call_model
 from orchestra.nodes.run_data import injected
 from orchestra.state import RunContext, RunStopped
 
@@ -31,6 +34,9 @@ class ModelStep(TypedDict):
     reply: Any
     """A message, or ``{"raw": message, "parsed": ...}`` from a structured-output model."""
     latency_s: float
+    """Seconds from the first request to the reply, waits between retries included."""
+    requests: NotRequired[int]
+    """Requests the call took (1, plus its retries); only the last one was answered."""
 
 
 class ToolStep(TypedDict):
@@ -74,17 +80,15 @@ def raised(tool: str, exc: Exception) -> str:
 
 
 def model_directly(step: AskModel) -> ModelStep:
-    """Make a model step in this thread."""
-    started = time.monotonic()
-    reply = step.bound.invoke(step.messages, step.trace)
-    return ModelStep(reply=reply, latency_s=time.monotonic() - started)
+    """Make a model step from this thread (bounded in time, transient errors retried)."""
+    reply, latency, requests = call_model(step.bound, step.messages, step.trace)
+    return ModelStep(reply=reply, latency_s=latency, requests=requests)
 
 
 async def amodel_directly(step: AskModel) -> ModelStep:
     """Make a model step without blocking a thread."""
-    started = time.monotonic()
-    reply = await step.bound.ainvoke(step.messages, step.trace)
-    return ModelStep(reply=reply, latency_s=time.monotonic() - started)
+    reply, latency, requests = await acall_model(step.bound, step.messages, step.trace)
+    return ModelStep(reply=reply, latency_s=latency, requests=requests)
 
 
 def tool_directly(step: RunTool) -> ToolStep:
@@ -109,19 +113,41 @@ async def atool_directly(step: RunTool) -> ToolStep:
         return ToolStep(ok=False, text=raised(step.tool.name, exc))
 
 
+_ANSWERED = "_orchestra_answered"
+
+
+def answered_before(exc: BaseException) -> list[ModelStep]:
+    """The model steps answered before ``exc`` ended a driven attempt (their usage was billed)."""
+    found = getattr(exc, _ANSWERED, None)
+    return list(found) if isinstance(found, list) else []
+
+
 def drive(
     attempt: Attempt[R],
     model: Callable[[AskModel], ModelStep],
     tool: Callable[[RunTool], ToolStep],
 ) -> R:
-    """Run ``attempt`` to its end, making each step it yields with ``model`` or ``tool``."""
+    """Run ``attempt`` to its end, making each step it yields with ``model`` or ``tool``.
+
+    An error that ends it carries the model steps answered so far (``answered_before``),
+    so that the node that records the failure can record their spend too.
+    """
+    answered: list[ModelStep] = []
     try:
         step = next(attempt)
         while True:
-            step = attempt.send(model(step) if isinstance(step, AskModel) else tool(step))
+            if isinstance(step, AskModel):
+                reply = model(step)
+                answered.append(reply)
+                step = attempt.send(reply)
+            else:
+                step = attempt.send(tool(step))
     except StopIteration as done:
         result: R = done.value
         return result
+    except Exception as exc:
+        setattr(exc, _ANSWERED, answered_before(exc) or answered)
+        raise
 
 
 async def adrive(
@@ -130,11 +156,19 @@ async def adrive(
     tool: Callable[[RunTool], Awaitable[ToolStep]],
 ) -> R:
     """``drive`` for async code."""
+    answered: list[ModelStep] = []
     try:
         step = next(attempt)
         while True:
-            made = await (model(step) if isinstance(step, AskModel) else tool(step))
-            step = attempt.send(made)
+            if isinstance(step, AskModel):
+                reply = await model(step)
+                answered.append(reply)
+                step = attempt.send(reply)
+            else:
+                step = attempt.send(await tool(step))
     except StopIteration as done:
         result: R = done.value
         return result
+    except Exception as exc:
+        setattr(exc, _ANSWERED, answered_before(exc) or answered)
+        raise

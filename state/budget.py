@@ -98,6 +98,9 @@ class LedgerEntry(TypedDict):
     """Times this role or worker ran (a revision is another attempt)."""
     revisions: int
     status: NotRequired[str]
+    retries: NotRequired[int]
+    """Requests that failed (a transient error, or no reply in time) and were made again;
+    nothing was billed for them. ``model_calls`` counts the answered ones."""
 
 
 _SUMMED = ("model_calls", "input_tokens", "output_tokens", "cost_usd", "latency_s", "attempts")
@@ -116,6 +119,8 @@ def merge_ledger(
         for name in _SUMMED:
             combined[name] = combined[name] + entry[name]  # type: ignore[literal-required]
         combined["revisions"] = max(combined["revisions"], entry["revisions"])
+        if "retries" in entry:
+            combined["retries"] = combined.get("retries", 0) + entry["retries"]
         if "status" in entry:
             combined["status"] = entry["status"]
         merged[key] = combined

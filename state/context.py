@@ -54,6 +54,10 @@ class StopSignal:
         """Whether a stop was asked for."""
         return self._event.is_set()
 
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a stop; whether one was requested."""
+        return self._event.wait(timeout)
+
     def raise_if_requested(self) -> None:
         """Raise ``RunStopped`` once a stop was asked for (call it between units of work)."""
         if self._event.is_set():

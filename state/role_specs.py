@@ -124,9 +124,11 @@ class Limits(Spec):
     max_concurrency: Annotated[int, Field(ge=1, le=1024)] = 16
     """Workers of this team that run at once (sync and async); the others wait their turn."""
     retry_attempts: Annotated[int, Field(ge=1, le=20)] = 4
-    """Tries of a model-calling node on transient provider errors (429, 5xx, timeouts)."""
+    """Retries of one model call on transient provider errors (429, 5xx, timeouts): at
+    most ``1 + retry_attempts`` requests per call (a role's ``max_retries`` overrides it)."""
     retry_initial_s: Annotated[float, Field(ge=0, le=60)] = 0.5
-    """First backoff; each retry waits twice as long (with jitter), at most 20 s."""
+    """First backoff's bound; each retry's doubles (full jitter), at most 60 s per wait;
+    a provider's ``Retry-After`` is honoured instead."""
     max_depth: Annotated[int, Field(ge=1, le=10)] = 3
     """Levels of nested teams, this one included (1: no specialist may be a team)."""
 

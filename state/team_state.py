@@ -44,14 +44,16 @@ RunReason = Literal[
     "plan_rejected",
     "join_failed",
     "quorum_not_met",
+    "model_error",
 ]
 """Why a run ended as it did, as a code (``reason`` beside it is the text for people)."""
 
 FailureCode = Literal[
-    "invalid_plan", "empty_plan", "plan_rejected", "join_failed", "quorum_not_met"
+    "invalid_plan", "empty_plan", "plan_rejected", "join_failed", "quorum_not_met", "model_error"
 ]
 """The facts that fail a run: the first plan was invalid or empty, a human rejected the
-plan for good, a fan-out's join policy was not met."""
+plan for good, a fan-out's join policy was not met, the orchestrator's or synthesizer's
+model refused a call for good (a 401, 400 or 404: ``detail`` has the provider's message)."""
 
 SubtaskReason = Literal[
     "budget_exhausted",

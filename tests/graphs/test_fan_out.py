@@ -12,7 +12,14 @@ from langchain_core.messages import AIMessage
 from langchain_core.tools import tool
 
 from orchestra.graphs.runner import open_checkpointer, resume_run, run_team
-from orchestra.nodes import ScriptedChatModel, WorkerCall, team_script, tool_call
+from orchestra.nodes import (
+    ScriptedChatModel,
+    TransientModelError,
+    WorkerCall,
+    team_script,
+    tool_call,
+)
+from orchestra.nodes.durable import is_step
 from orchestra.state import SpecialistOutput
 
 BRANCHES = ("north", "south", "east")
@@ -28,10 +35,10 @@ def out(summary: str) -> SpecialistOutput:
     return SpecialistOutput(summary=summary, key_points=[])
 
 
-def failing(names: set[str]) -> Any:
+def failing(names: set[str], error: type[Exception] = RuntimeError) -> Any:
     def work(call: WorkerCall) -> SpecialistOutput:
         if call.specialist in names:
-            raise RuntimeError(f"{call.specialist} is down")
+            raise error(f"{call.specialist} is down")
         return out(f"{call.specialist} ok")
 
     return work
@@ -51,7 +58,7 @@ def test_branches_run_concurrently_in_one_superstep() -> None:
     for chunk in graph.stream(
         {"task": "t"}, run_config(), context=context(model), stream_mode="debug"
     ):
-        if chunk["type"] == "task":
+        if chunk["type"] == "task" and not is_step(chunk["payload"]["name"]):
             steps.setdefault(chunk["step"], []).append(chunk["payload"]["name"])
     assert sorted(BRANCHES) in [sorted(names) for names in steps.values()]
     assert graph.get_state(run_config()).values["status"] == "completed"
@@ -118,17 +125,35 @@ def test_fail_fast_ends_the_run_and_a_resume_redoes_only_the_unfinished_branch(
     tmp_path: Path,
 ) -> None:
     down = {"south"}
-    model = ScriptedChatModel(respond=team_script(workers=dict.fromkeys(BRANCHES, failing(down))))
-    team = make_team(*BRANCHES, pattern="fan_out", fan_out={"join": "fail_fast"})
+    work = failing(down, TransientModelError)
+    model = ScriptedChatModel(respond=team_script(workers=dict.fromkeys(BRANCHES, work)))
+    team = make_team(
+        *BRANCHES,
+        pattern="fan_out",
+        fan_out={"join": "fail_fast"},
+        limits={"retry_attempts": 1, "retry_initial_s": 0.001},
+    )
     with open_checkpointer(tmp_path / "db.sqlite") as saver:
         first = run_team(team, "t", saver=saver, thread_id="ff", model=model)
-        assert first.status == "interrupted"
-        assert first.error == "RuntimeError: south is down"
+        assert first.status == "interrupted"  # a provider outage outlasted the retries
+        assert first.error == "TransientModelError: south is down"
         assert first.pending == ("south",)
         down.clear()
         resumed = resume_run("ff", saver=saver, model=model)
     assert resumed.status == "completed"
-    assert {n: len(model.calls_for(n)) for n in BRANCHES} == {"north": 1, "south": 2, "east": 1}
+    assert {n: len(model.calls_for(n)) for n in BRANCHES} == {"north": 1, "south": 3, "east": 1}
+
+
+def test_fail_fast_fails_the_run_on_a_branchs_permanent_model_error() -> None:
+    model = ScriptedChatModel(
+        respond=team_script(workers=dict.fromkeys(BRANCHES, failing({"south"})))
+    )
+    team = make_team(*BRANCHES, pattern="fan_out", fan_out={"join": "fail_fast"})
+    state = compiled(team).invoke({"task": "t"}, run_config(), context=context(model))
+    assert state["results"]["south"]["status"] == "failed"
+    assert state["results"]["south"]["reason"] == "RuntimeError: south is down"
+    assert state["status"] == "failed"
+    assert len(model.calls_for("south")) == 1  # a permanent error is not retried
 
 
 def test_a_branch_rejected_at_the_cap_fails_a_fail_fast_run() -> None:

@@ -14,6 +14,7 @@ from langchain_core.tools import tool
 from pydantic import BaseModel
 
 from orchestra.nodes import ScriptedChatModel, WorkerCall, plan_of, team_script, tool_call
+from orchestra.nodes.durable import is_step
 from orchestra.state import Plan, SpecialistOutput, TeamContext
 
 
@@ -27,7 +28,7 @@ def steps_of(
     """Node names by super-step, from LangGraph's debug stream."""
     steps: dict[int, list[str]] = defaultdict(list)
     for chunk in graph.stream(payload, config, context=ctx, stream_mode="debug"):
-        if chunk["type"] == "task":
+        if chunk["type"] == "task" and not is_step(chunk["payload"]["name"]):
             steps[chunk["step"]].append(chunk["payload"]["name"])
     return dict(steps)
 

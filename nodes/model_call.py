@@ -1,0 +1,281 @@
+"""One model call: its requests, each bounded in time, its transient errors retried.
+
+This is the only retry layer of a model call (provider SDK retries are off, no graph
+node retries a model call): at most ``1 + retries`` requests, waiting between them as
+``Backoff`` says (a provider's ``Retry-After`` honoured), never past the node's deadline.
+Each request waits at most the role's ``timeout_s`` and what is left until the deadline;
+one that takes longer is abandoned and counted as a transient error. Out of time, the
+call raises ``OutOfTime`` and the node ends with what it has (a budget ran out). A
+permanent error (401, 400, 404, ...) is raised at once, marked ``from_model``.
+
+A reply that came back and then failed inside the call (the SDK's parse of a truncated
+structured reply raises with the completion, usage included) is billed: ``billed_before``
+reads it off the error, so the node that records the failure counts it. (Not a callback
+on every model run: that costs a third of the orchestration time at 100 workers.)
+
+A sync request runs in a daemon thread (``orchestra.nodes.daemon_pool``) with the
+caller's context variables, so a hung request neither holds the node past its timeout
+nor keeps the interpreter from exiting; the wait also ends once the run's
+``StopSignal`` is requested (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage
+from langchain_core.runnables import (
+    Runnable,
+    RunnableBinding,
+    RunnableParallel,
+    RunnableSequence,
+    RunnableWithFallbacks,
+)
+from langchain_core.runnables.config import RunnableConfig
+from langgraph.errors import GraphBubbleUp
+
+from orchestra.nodes.call_bounds import CallBounds, current_bounds
+from orchestra.nodes.chat_models import call_settings
+from orchestra.nodes.daemon_pool import DaemonPool
+from orchestra.nodes.retry import is_transient
+from orchestra.state import OrchestraError, RunStopped
+
+T = TypeVar("T")
+
+_POLL_S = 0.05
+"""How often a waiting call looks whether the run was asked to stop."""
+
+_REQUESTS = DaemonPool("orchestra-model-call")
+
+
+class CallTimedOut(TimeoutError):
+    """A request got no reply within its timeout; it was abandoned (a transient error)."""
+
+
+class OutOfTime(OrchestraError):
+    """The node's deadline came before the model call could be answered.
+
+    ``limit`` names the budget (``timeout_s``, ``team timeout_s``) for the node's reason.
+    """
+
+    def __init__(self, limit: str, detail: str) -> None:
+        super().__init__(f"{limit}: {detail}")
+        self.limit = limit
+
+
+_MARK = "_orchestra_from_model"
+
+
+def from_model(exc: BaseException) -> bool:
+    """Whether ``exc`` is a permanent error a model call raised (its provider's refusal)."""
+    return bool(getattr(exc, _MARK, False))
+
+
+def billed_before(exc: BaseException) -> list[AIMessage]:
+    """The reply that came back (and was billed) before ``exc`` ended its model call.
+
+    OpenAI's SDK raises ``LengthFinishReasonError`` and ``ContentFilterFinishReasonError``
+    with the ``completion``; its usage is what the provider billed.
+
+    Example:
+        >>> billed_before(ValueError("no reply in it"))
+        []
+    """
+    completion = getattr(exc, "completion", None)
+    usage = getattr(completion, "usage", None)
+    prompt, answer = (
+        getattr(usage, "prompt_tokens", None),
+        getattr(usage, "completion_tokens", None),
+    )
+    if not isinstance(prompt, int) or not isinstance(answer, int):
+        return []
+    model = str(getattr(completion, "model", "") or "")
+    return [
+        AIMessage(
+            content="",
+            usage_metadata={
+                "input_tokens": prompt,
+                "output_tokens": answer,
+                "total_tokens": prompt + answer,
+            },
+            response_metadata={"model_name": model},
+        )
+    ]
+
+
+def chat_in(runnable: object) -> BaseChatModel | None:
+    """The chat model inside a bound runnable (tools bound, structured output), if any.
+
+    Example:
+        >>> from orchestra.nodes.offline import OfflineChatModel
+        >>> chat = OfflineChatModel()
+        >>> chat_in(chat.bind_tools([])) is chat
+        True
+    """
+    if isinstance(runnable, BaseChatModel):
+        return runnable
+    inner: list[object] = []
+    if isinstance(runnable, RunnableBinding):
+        inner = [runnable.bound]
+    elif isinstance(runnable, RunnableSequence):
+        inner = list(runnable.steps)
+    elif isinstance(runnable, RunnableParallel):
+        inner = list(runnable.steps__.values())
+    elif isinstance(runnable, RunnableWithFallbacks):
+        inner = [runnable.runnable]
+    return next((found for r in inner if (found := chat_in(r)) is not None), None)
+
+
+def _limits(bound: Runnable[Any, Any], bounds: CallBounds) -> tuple[float | None, int]:
+    """The per-request timeout and the retries of a call of ``bound``."""
+    chat = chat_in(bound)
+    settings = call_settings(chat) if chat is not None else None
+    timeout = settings.timeout_s if settings is not None else None
+    own = getattr(settings, "max_retries", None)  # a role's own setting, where it has one
+    return timeout, own if isinstance(own, int) else bounds.backoff.retries
+
+
+def _timeout(role_s: float | None, left_s: float | None) -> float | None:
+    given = [t for t in (role_s, left_s) if t is not None]
+    return min(given) if given else None
+
+
+def _wait_in_thread(call: Callable[[], T], timeout_s: float | None, bounds: CallBounds) -> T:
+    """``call()`` in a daemon thread; abandoned after ``timeout_s`` or once the run stops."""
+    outcome: list[tuple[bool, Any]] = []
+    done = threading.Event()
+    context = contextvars.copy_context()
+
+    def target() -> None:
+        try:
+            outcome.append((True, context.run(call)))
+        except BaseException as exc:  # handed to the waiting thread
+            outcome.append((False, exc))
+        finally:
+            done.set()
+
+    _REQUESTS.submit(target)
+    end = None if timeout_s is None else time.monotonic() + timeout_s
+    while True:
+        wait = _POLL_S if end is None else max(0.0, min(_POLL_S, end - time.monotonic()))
+        if done.wait(wait):
+            break
+        if bounds.stop is not None and bounds.stop.requested:
+            raise RunStopped(bounds.stop.reason)
+        if end is not None and time.monotonic() >= end:
+            raise CallTimedOut(f"no reply within {timeout_s:.1f}s: the request was abandoned")
+    ok, value = outcome[0]
+    if ok:
+        result: T = value
+        return result
+    raise value
+
+
+async def _wait_in_task(call: Awaitable[T], timeout_s: float | None, bounds: CallBounds) -> T:
+    """``await call``; cancelled after ``timeout_s`` or once the run stops."""
+    pending = asyncio.ensure_future(call)
+    loop = asyncio.get_running_loop()
+    end = None if timeout_s is None else loop.time() + timeout_s
+    try:
+        while True:
+            wait = _POLL_S if end is None else max(0.0, min(_POLL_S, end - loop.time()))
+            if (await asyncio.wait({pending}, timeout=wait))[0]:
+                return pending.result()
+            if bounds.stop is not None and bounds.stop.requested:
+                raise RunStopped(bounds.stop.reason)
+            if end is not None and loop.time() >= end:
+                raise CallTimedOut(f"no reply within {timeout_s:.1f}s: the request was abandoned")
+    finally:
+        if not pending.done():
+            pending.cancel()
+
+
+class _Tries:
+    """The bookkeeping of one model call's requests, shared by the sync and async loops."""
+
+    def __init__(self, bound: Runnable[Any, Any]) -> None:
+        self.bounds = current_bounds()
+        self.timeout_s, self.retries = _limits(bound, self.bounds)
+        self.requests = 0
+        self.started = time.monotonic()
+
+    def next_timeout(self) -> float | None:
+        """The timeout of the next request; raises ``OutOfTime`` when no time is left."""
+        left = self.bounds.left_s()
+        if left is not None and left <= 0:
+            raise OutOfTime(self.bounds.limit, "time is up before the model call")
+        self.requests += 1
+        return _timeout(self.timeout_s, left)
+
+    def failed(self, exc: Exception, timeout_s: float | None) -> float:
+        """After a failed request: the wait before the next, or raise what ends the call."""
+        if isinstance(exc, GraphBubbleUp | RunStopped | OutOfTime):
+            raise exc
+        left = self.bounds.left_s()
+        if isinstance(exc, CallTimedOut) and left is not None and left <= 0.01:
+            raise OutOfTime(self.bounds.limit, "time ran out waiting for a reply") from exc
+        if not is_transient(exc):
+            setattr(exc, _MARK, True)
+            raise exc
+        if self.requests > self.retries:
+            exc.add_note(f"orchestra gave up after {self.requests} requests")
+            raise exc
+        wait = self.bounds.backoff.wait_s(self.requests - 1, exc)
+        if left is not None and wait >= left:
+            detail = f"no time left for a retry after {type(exc).__name__}: {exc}"
+            raise OutOfTime(self.bounds.limit, detail) from exc
+        self.bounds.tally.retries += 1
+        return wait
+
+    def pause(self, wait: float) -> None:
+        """Sleep ``wait`` seconds, unless the run is stopped first."""
+        stop = self.bounds.stop
+        if stop is None:
+            time.sleep(wait)
+        elif stop.wait(wait):
+            raise RunStopped(stop.reason)
+
+    async def apause(self, wait: float) -> None:
+        """``pause`` without blocking the event loop."""
+        end = time.monotonic() + wait
+        while (left := end - time.monotonic()) > 0:
+            await asyncio.sleep(min(_POLL_S, left) if self.bounds.stop is not None else left)
+            if self.bounds.stop is not None and self.bounds.stop.requested:
+                raise RunStopped(self.bounds.stop.reason)
+
+
+def call_model(
+    bound: Runnable[Any, Any], messages: Any, config: RunnableConfig | None
+) -> tuple[Any, float, int]:
+    """The reply of ``bound``, its latency (waits included) and the requests it took."""
+    tries = _Tries(bound)
+    while True:
+        timeout = tries.next_timeout()
+        try:
+            reply = _wait_in_thread(lambda: bound.invoke(messages, config), timeout, tries.bounds)
+        except Exception as exc:
+            tries.pause(tries.failed(exc, timeout))
+        else:
+            return reply, time.monotonic() - tries.started, tries.requests
+
+
+async def acall_model(
+    bound: Runnable[Any, Any], messages: Any, config: RunnableConfig | None
+) -> tuple[Any, float, int]:
+    """``call_model`` for async code."""
+    tries = _Tries(bound)
+    while True:
+        timeout = tries.next_timeout()
+        try:
+            call = bound.ainvoke(messages, config)
+            reply = await _wait_in_task(call, timeout, tries.bounds)
+        except Exception as exc:
+            await tries.apause(tries.failed(exc, timeout))
+        else:
+            return reply, time.monotonic() - tries.started, tries.requests
