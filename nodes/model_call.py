@@ -120,6 +120,8 @@ def chat_in(runnable: object) -> BaseChatModel | None:
     """
     if isinstance(runnable, BaseChatModel):
         return runnable
+    if isinstance(held := getattr(runnable, "chat", None), BaseChatModel):
+        return held  # a wrapper keeping its model (``orchestra.nodes.structured.StructuredModel``)
     inner: list[object] = []
     if isinstance(runnable, RunnableBinding):
         inner = [runnable.bound]

@@ -13,8 +13,11 @@ The method comes from the role's settings (``call_settings(chat).structured_outp
 OpenAI, ``response_format`` is sent in the request body as it is but not through the
 SDK's ``parse()``, which is what raises (``LengthFinishReasonError``) and drops the reply.
 A server that ignores ``response_format`` (Anthropic's OpenAI-compatible endpoint) answers
-in prose: the reply says ``ask_again`` and this model uses tool calling from then on;
-``asking`` makes that second step. Each step is one model call, metered as one.
+in prose: the reply says ``ask_again``, and the other method (tool calling) is tried;
+the model keeps it if it brought JSON. A server that ignores ``tool_choice`` (Ollama) is
+tried the other way round, and a model that answers in prose either way (a refusal)
+keeps its first method and goes to the role's correction turn. ``asking`` makes the
+second step. Each step is one model call, metered as one.
 """
 
 from __future__ import annotations
@@ -91,6 +94,10 @@ class StructuredModel(Runnable[Any, StructuredReply]):
         self.chat, self.schema = chat, schema
         self.method: Method = chosen_method(chat)
         """The method of the next call; switched for good when a server ignores one."""
+        self._trying: Method | None = None
+        """The other method, while a re-ask tries it; kept only if it gets JSON."""
+        self._settled = False
+        """Both methods were tried: prose is the model's own doing, not a server's quirk."""
         self._bound: dict[Method, Runnable[Any, Any]] = {}
 
     def bound(self, method: Method) -> Runnable[Any, Any]:
@@ -160,10 +167,25 @@ class StructuredModel(Runnable[Any, StructuredReply]):
                 return reply_of(None, error=str(answer.get("parsing_error")), problem="bad_json")
             answer = raw
         reply = read_reply(answer, self.schema)
-        if reply["problem"] == "no_json" and method == "json_schema":
-            self.method = "function_calling"  # the server ignored response_format
+        if self._trying == method:
+            self._trying, self._settled = None, True
+            if reply["problem"] == "no_json":
+                self.method = _other(method)  # no better either way: keep the first method
+        elif reply["problem"] == "no_json" and not self._settled and self._has_other(method):
+            # Prose under one method may be a server ignoring it (Anthropic ignores
+            # response_format, Ollama tool_choice) or a model refusing: the other method
+            # tells which, and stays only if it gets JSON.
+            self.method = self._trying = _other(method)
             reply["ask_again"] = True
         return reply
+
+    def _has_other(self, method: Method) -> bool:
+        """Whether another method than ``method`` is worth a re-ask.
+
+        A format goes as ``response_format`` only to OpenAI-style servers; elsewhere a
+        forced tool call is the surest method, so there is nothing to fall back to.
+        """
+        return method != "function_calling" or _chat_completions(self.chat)
 
     def _failed(self, exc: Exception, method: Method) -> StructuredReply:
         """A bad reply raised inside the client, as a reply; any other error raised again."""
@@ -189,6 +211,11 @@ class StructuredModel(Runnable[Any, StructuredReply]):
             reply["ask_again"] = True
             return reply
         raise exc
+
+
+def _other(method: Method) -> Method:
+    """The method to try when ``method`` got prose: tools for a format, a format for tools."""
+    return "function_calling" if method != "function_calling" else "json_schema"
 
 
 def _from_completion(completion: Any, kind: str) -> AIMessage:

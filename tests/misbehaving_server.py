@@ -16,10 +16,15 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from loopback import LoopbackServer, serving
-from openai_server import _answer, _chunks, ordering_problem
+from provider_profiles import PROFILES, ordering_problem
+from wire_replies import answer as _reply
+from wire_replies import chunks, usage_of
 
 Misbehave = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any] | None]
 """Rewrites an answer in place; returning an error body answers HTTP 400 with it instead."""
+
+
+OPENAI = PROFILES["openai"]
 
 
 def kind(request: dict[str, Any]) -> str:
@@ -84,7 +89,9 @@ class _Handler(BaseHTTPRequestHandler):
             error = {"message": problem, "type": "invalid_request_error", "code": None}
             self._send(400, {"error": error})
             return
-        answer = _answer(body)
+        answer = _reply(body, OPENAI)
+        answer["usage"] = usage_of(body, answer, OPENAI)
+        self.server.usages.append(answer["usage"])
         if (error := self.server.misbehave(body, answer)) is not None:
             self._send(400, {"error": error})
             return
@@ -98,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
-        for event in _chunks(answer, include_usage):
+        for event in chunks(answer, OPENAI, answer["usage"] if include_usage else None):
             self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
         self.wfile.write(b"data: [DONE]\n\n")
 
@@ -118,6 +125,7 @@ class MisbehavingServer(LoopbackServer):
     """The offline policy over HTTP, each answer rewritten by ``misbehave``."""
 
     def __init__(self, misbehave: Misbehave) -> None:
+        self.usages: list[dict[str, Any]] = []  # what each answer billed
         super().__init__(_Handler)
         self.misbehave = misbehave
         self.requests: list[dict[str, Any]] = []

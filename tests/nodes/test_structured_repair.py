@@ -161,7 +161,7 @@ def test_over_the_wire_a_truncated_reply_is_caught_where_langchain_raises() -> N
     assert reply["problem"] == "truncated"
     raw = reply["raw"]
     assert isinstance(raw, AIMessage) and raw.usage_metadata is not None
-    assert raw.usage_metadata["total_tokens"] == 15
+    assert raw.usage_metadata["total_tokens"] == server.usages[-1]["total_tokens"]  # billed
     assert server.requests[-1]["response_format"]["json_schema"]["strict"] is True
 
 
@@ -183,6 +183,36 @@ def test_a_server_ignoring_response_format_is_asked_again_through_tools_and_reme
     assert asked == ["Synthesis", "Synthesis", "Synthesis"]
     assert "response_format" in server.requests[0]
     assert all("response_format" not in r and r["tool_choice"] for r in server.requests[1:])
+
+
+def test_a_server_ignoring_tool_choice_is_asked_through_response_format_and_kept() -> None:
+    def ignore_tool_choice(request: dict[str, Any], answer: dict[str, Any]) -> None:
+        if request.get("tool_choice"):  # Ollama: the forced call is not forced
+            prose(answer)
+
+    question = [HumanMessage("## Task\nWhat is SQLite?\n## Results\n(none)\n")]
+    with misbehaving_server(ignore_tool_choice) as server:
+        model = StructuredModel(chat(server.base_url), Synthesis)
+        model.method = "function_calling"  # as after a prose reply to response_format
+        steps = drive(asking(model, question, {}), model_directly, tool_directly)
+        later = model.invoke(question)
+    assert isinstance(steps[-1]["reply"]["parsed"], Synthesis)
+    assert isinstance(later["parsed"], Synthesis) and model.method == "json_schema"
+    assert [("response_format" in r) for r in server.requests] == [False, True, True]
+
+
+def test_prose_under_both_methods_is_the_model_not_the_server_and_keeps_the_first() -> None:
+    def refuse_in_prose(request: dict[str, Any], answer: dict[str, Any]) -> None:
+        prose(answer, "I'm sorry, but I can't help with that request.")
+
+    question = [HumanMessage("## Task\nWhat is SQLite?\n## Results\n(none)\n")]
+    with misbehaving_server(refuse_in_prose) as server:
+        model = StructuredModel(chat(server.base_url), Synthesis)
+        steps = drive(asking(model, question, {}), model_directly, tool_directly)
+        later = model.invoke(question)
+    assert [s["reply"]["problem"] for s in steps] == ["no_json", "no_json"]
+    assert model.method == "json_schema" and not later["ask_again"]  # to the correction turn
+    assert [("response_format" in r) for r in server.requests] == [True, False, True]
 
 
 def test_a_server_refusing_response_format_is_asked_again_through_tools() -> None:
