@@ -97,6 +97,7 @@ class OutputAsked(Runnable[Any, AIMessage]):
     """
 
     def __init__(self, chat: BaseChatModel, schema: type[BaseModel]) -> None:
+        self.chat = chat  # where the retry layer reads the role's timeout (``chat_in``)
         self.structured = StructuredModel(chat, schema, strict=False)
         if self.structured.method == "function_calling":  # the method that was ignored
             self.structured.method = "json_schema"

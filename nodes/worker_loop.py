@@ -268,14 +268,13 @@ class WorkerLoop:
         name = self.worker.output.__name__
         parsed, error, _ = parse_text(self.raw, self.worker.output)
         quirks_of(chat).ignores_tool_choice = parsed is not None
+        where = f"{self.task['subtask']['id']} ({self.worker.name})"
         if parsed is None:
             why = reply.response_metadata.get("parsing_error") or error
             self.invalid_output = f"the {name} asked for as JSON could not be read: {why}"
-            if self.unforced:
-                self.unforced += f"; asked for as JSON, {why}"
+            self.notes.append(f"{where}: {self.invalid_output}")
             return False
         self.output, self.unforced, self.invalid_output = parsed, None, None
-        where = f"{self.task['subtask']['id']} ({self.worker.name})"
         self.notes.append(
             f"{where}: the {name} was asked for through structured output "
             "(the model did not make the forced output call)"
