@@ -29,7 +29,7 @@ from orchestra.nodes.chat_models import PerModel, call_settings
 from orchestra.nodes.model_quirks import quirks_of, refuses_auto_tool_choice
 from orchestra.nodes.reply_reading import StructuredReply
 from orchestra.nodes.resolve import ResolvedSpecialist
-from orchestra.nodes.structured import StructuredModel
+from orchestra.nodes.structured import StructuredModel, chat_completions
 
 
 class Bindings:
@@ -101,6 +101,19 @@ class OutputAsked(Runnable[Any, AIMessage]):
         self.structured = StructuredModel(chat, schema, strict=False)
         if self.structured.method == "function_calling":  # the method that was ignored
             self.structured.method = "json_schema"
+
+    @property
+    def another_way(self) -> bool:
+        """Whether this asks otherwise than by a forced tool call (the way just ignored).
+
+        A client with no structured output but tool calling (a local model) has none.
+        """
+        chat = self.chat
+        own = type(chat).with_structured_output is not BaseChatModel.with_structured_output
+        if not (own or chat_completions(chat)):
+            return False  # LangChain's default structured output is a forced tool call
+        self.structured.bound(self.structured.method)  # binding finds what the client has
+        return self.structured.method != "function_calling"
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AIMessage:
         """The output's JSON as a message (never raises on a bad reply)."""

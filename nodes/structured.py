@@ -53,7 +53,7 @@ Method = Literal["json_schema", "function_calling", "json_mode"]
 METHODS: tuple[Method, ...] = ("json_schema", "function_calling", "json_mode")
 
 
-def _chat_completions(chat: BaseChatModel) -> bool:
+def chat_completions(chat: BaseChatModel) -> bool:
     """Whether ``chat`` is langchain-openai's client on the chat-completions API."""
     cls = type(chat)
     openai = cls.__module__.startswith("langchain_openai") and any(
@@ -74,7 +74,7 @@ def chosen_method(chat: BaseChatModel) -> Method:
     for method in METHODS:
         if wanted == method:
             return method
-    return "json_schema" if _chat_completions(chat) else "function_calling"
+    return "json_schema" if chat_completions(chat) else "function_calling"
 
 
 def _strict_format(schema: type[BaseModel]) -> dict[str, Any]:
@@ -133,7 +133,7 @@ class StructuredModel(Runnable[Any, StructuredReply]):
 
     def _bind(self, method: Method) -> Runnable[Any, Any]:
         chat, name = self.chat, self.schema.__name__
-        openai = _chat_completions(chat)
+        openai = chat_completions(chat)
         if method == "function_calling":
             extra = {"parallel_tool_calls": False} if openai else {}
             return chat.bind_tools([self.schema], tool_choice=name, **extra)
@@ -212,7 +212,7 @@ class StructuredModel(Runnable[Any, StructuredReply]):
         A format goes as ``response_format`` only to OpenAI-style servers; elsewhere a
         forced tool call is the surest method, so there is nothing to fall back to.
         """
-        return method != "function_calling" or _chat_completions(self.chat)
+        return method != "function_calling" or chat_completions(self.chat)
 
     def _failed(self, exc: Exception, method: Method) -> StructuredReply:
         """A bad reply raised inside the client, as a reply; any other error raised again."""

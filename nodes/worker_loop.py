@@ -11,12 +11,12 @@ another step, within ``max_steps``.
 A reply in text whose JSON validates as the output is taken as the output (a model that
 ignored ``tool_choice``, as Ollama does). A forced output call ignored otherwise is asked
 for once more through structured output (``Bindings.asked``: JSON schema, which Ollama
-honours) — one model call beyond ``max_steps`` at most per attempt, metered and within
-the budgets (``reasks``). When that works the model is noted as ignoring ``tool_choice``
-(``orchestra.nodes.model_quirks``) and its later forced steps ask that way at once; when
-it does not, the attempt ends as out of steps, saying so. A specialist out of budget
-hands on a partial output the framework fills from its tool results
-(``orchestra.nodes.partial_output``).
+honours; not for a client whose only way is a tool call) — one model call beyond
+``max_steps`` at most per attempt, metered and within the budgets (``reasks``). When
+that works the model is noted as ignoring ``tool_choice`` (``orchestra.nodes.model_quirks``)
+and its later forced steps ask that way at once; when it does not, the attempt ends as
+out of steps, saying so. A specialist out of budget hands on a partial output the
+framework fills from its tool results (``orchestra.nodes.partial_output``).
 
 ``WorkerLoop.attempt`` yields its model and tool steps; ``orchestra.nodes.steps`` drives
 it. Each model step carries a ``CallInfo`` (``orchestra.nodes.call_info``) in its config.
@@ -123,12 +123,11 @@ class WorkerLoop:
         self.exhausted = self.spend.over(envelope, self.started_at)
         return self.exhausted is not None
 
-    @property
-    def may_ask_again(self) -> bool:
-        """Whether an ignored forced output call is asked for once more (and budget allows)."""
+    def may_ask_again(self, chat: BaseChatModel) -> bool:
+        """Whether an ignored forced output call is asked for once more, another way."""
         if self.output is not None or self.unforced is None or self.reasks:
             return False
-        return not self._over_budget()
+        return self.bindings.asked(chat).another_way and not self._over_budget()
 
     @property
     def trace(self) -> RunnableConfig:
@@ -340,7 +339,7 @@ class WorkerLoop:
                 done = cast(ToolStep, (yield RunTool(tool, args, self.trace, self.run)))
                 note = f"(arguments edited by a human to {args})\n" if edited else ""
                 self.answer(call_id, note + done["text"], ok=done["ok"])
-            if self.may_ask_again:
+            if self.may_ask_again(chat):
                 # The forced output call was ignored: once, ask for it as JSON instead.
                 self.reasks += 1
                 asked = AskModel(self.bindings.asked(chat), self.output_asked(), config)
