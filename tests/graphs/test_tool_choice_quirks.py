@@ -10,19 +10,24 @@ through the loopback server.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langchain_core.messages import HumanMessage
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_openai import ChatOpenAI
 from openai_server import openai_server
 from pydantic import BaseModel, SecretStr
 
 from orchestra.graphs.runner import RunResult, open_checkpointer, run_team
+from orchestra.nodes.bindings import ToolSteps
+from orchestra.nodes.model_quirks import refuses_auto_tool_choice
 from orchestra.nodes.structured import StructuredModel
-from orchestra.state import SpecialistSpec, TeamSpec, load_team
+from orchestra.nodes.toolkit import search_notes
+from orchestra.state import SpecialistOutput, SpecialistSpec, TeamSpec, load_team
 
 AUTO_REFUSED = '"auto" tool choice requires --enable-auto-tool-choice'
 
@@ -166,3 +171,21 @@ def test_structured_output_goes_back_to_json_schema_when_a_forced_tool_is_ignore
         third = model.invoke(asked)
     assert isinstance(third["parsed"], Verdict)
     assert "tool_choice" in server.requests[1] and "response_format" in server.requests[2]
+
+
+def test_async_tool_steps_fall_back_too_and_every_binding_of_the_model_knows() -> None:
+    tools = [convert_to_openai_tool(search_notes), convert_to_openai_tool(SpecialistOutput)]
+    asked = [HumanMessage("Find notes on SQLite checkpoints.")]
+    with openai_server("vllm") as server:
+        chat = ChatOpenAI(
+            model="gpt-test", base_url=server.base_url, api_key=SecretStr("k"), max_retries=0
+        )
+        with pytest.raises(Exception) as refused:  # what the server says to tools alone
+            chat.bind_tools(tools).invoke(asked)
+        first = asyncio.run(ToolSteps(chat, tools).ainvoke(asked))
+        other = ToolSteps(chat, tools[1:])  # another specialist on the same model object
+        second = other.invoke(asked)
+    assert first.tool_calls and second.tool_calls
+    assert refuses_auto_tool_choice(refused.value) and AUTO_REFUSED in str(refused.value)
+    assert len(server.refused) == 2  # tools alone, then ToolSteps' one probe
+    assert [r.get("tool_choice") for r in server.requests] == [None, None, "required", "required"]
