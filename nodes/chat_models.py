@@ -24,6 +24,7 @@ from orchestra.nodes.offline import OfflineChatModel
 from orchestra.nodes.providers import DEFAULT_TIMEOUT_S, provider_key, provider_model
 from orchestra.nodes.resolve import import_ref
 from orchestra.state import ModelConfigError, ModelSettings, StructuredOutput, model_choice
+from orchestra.state.model_settings import ToolChoice
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 
@@ -47,6 +48,8 @@ class CallSettings:
     max_output_tokens: int | None = None
     max_retries: int | None = None
     """Orchestra's retries of one failed call; ``None``: the team's ``retry_attempts``."""
+    tool_choice: ToolChoice = "auto"
+    """What a specialist's tool steps send: ``auto`` (no value) or ``required``."""
 
     @classmethod
     def of(cls, settings: ModelSettings) -> CallSettings:
@@ -60,6 +63,7 @@ class CallSettings:
             context_window=settings.context_window,
             max_output_tokens=settings.max_output_tokens,
             max_retries=settings.max_retries,
+            tool_choice=settings.tool_choice,
         )
 
 

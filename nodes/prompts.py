@@ -146,13 +146,24 @@ def finish_reminder(output_name: str) -> str:
     return f"Call `{output_name}` with your result to finish."
 
 
-def invalid_arguments(tool_name: str, error: str | None) -> str:
-    """The answer to a tool call whose arguments could not be read (not valid JSON)."""
+def invalid_arguments(tool_name: str, error: str | None, given: str | None = None) -> str:
+    """The answer to a tool call whose arguments could not be read (not valid JSON).
+
+    ``given`` is what the model sent, quoted shortened: the conversation keeps the call
+    with ``{}`` for arguments, which a server accepts, so this is where the model sees it.
+    """
     why = f" ({error})" if error else ""
+    flat = " ".join((given or "").split())
+    quoted = f" They read: {flat if len(flat) <= 200 else flat[:197] + '...'!r}." if flat else ""
     return (
-        f"Not run: the arguments of this `{tool_name}` call are not valid JSON{why}. "
+        f"Not run: the arguments of this `{tool_name}` call are not valid JSON{why}.{quoted} "
         "Call it again with complete JSON arguments."
     )
+
+
+def output_request(output_name: str) -> str:
+    """What a specialist is asked when its output is asked for as JSON, not as a tool call."""
+    return f"Answer now with your `{output_name}` as one JSON object, and nothing else."
 
 
 def plan_problems(problems: list[str]) -> str:

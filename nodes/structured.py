@@ -23,12 +23,23 @@ second step. Each step is one model call, metered as one.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, Literal, cast
 
 from langchain_core.exceptions import ModelRefusalError, OutputParserException
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    InvalidToolCall,
+    SystemMessage,
+    ToolCall,
+    ToolMessage,
+)
+from langchain_core.messages.tool import tool_call
 from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.errors import GraphBubbleUp
 from pydantic import BaseModel, ValidationError
 
@@ -42,7 +53,7 @@ Method = Literal["json_schema", "function_calling", "json_mode"]
 METHODS: tuple[Method, ...] = ("json_schema", "function_calling", "json_mode")
 
 
-def _chat_completions(chat: BaseChatModel) -> bool:
+def chat_completions(chat: BaseChatModel) -> bool:
     """Whether ``chat`` is langchain-openai's client on the chat-completions API."""
     cls = type(chat)
     openai = cls.__module__.startswith("langchain_openai") and any(
@@ -63,7 +74,7 @@ def chosen_method(chat: BaseChatModel) -> Method:
     for method in METHODS:
         if wanted == method:
             return method
-    return "json_schema" if _chat_completions(chat) else "function_calling"
+    return "json_schema" if chat_completions(chat) else "function_calling"
 
 
 def _strict_format(schema: type[BaseModel]) -> dict[str, Any]:
@@ -74,6 +85,15 @@ def _strict_format(schema: type[BaseModel]) -> dict[str, Any]:
     return {
         "type": "json_schema",
         "json_schema": {"name": function["name"], "schema": function["parameters"], "strict": True},
+    }
+
+
+def _loose_format(schema: type[BaseModel]) -> dict[str, Any]:
+    """A ``json_schema`` response format without ``strict``: the tool call's own schema."""
+    function = convert_to_openai_tool(schema)["function"]
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": function["name"], "schema": function["parameters"]},
     }
 
 
@@ -90,8 +110,13 @@ class StructuredModel(Runnable[Any, StructuredReply]):
         (True, 'SpecialistOutput')
     """
 
-    def __init__(self, chat: BaseChatModel, schema: type[BaseModel]) -> None:
+    def __init__(
+        self, chat: BaseChatModel, schema: type[BaseModel], *, strict: bool = True
+    ) -> None:
         self.chat, self.schema = chat, schema
+        self.strict = strict
+        """Whether ``json_schema`` on OpenAI's API is strict (off: any schema is taken,
+        the reply is only checked here; for user-defined types outside the strict subset)."""
         self.method: Method = chosen_method(chat)
         """The method of the next call; switched for good when a server ignores one."""
         self._trying: Method | None = None
@@ -108,13 +133,15 @@ class StructuredModel(Runnable[Any, StructuredReply]):
 
     def _bind(self, method: Method) -> Runnable[Any, Any]:
         chat, name = self.chat, self.schema.__name__
-        openai = _chat_completions(chat)
+        openai = chat_completions(chat)
         if method == "function_calling":
             extra = {"parallel_tool_calls": False} if openai else {}
             return chat.bind_tools([self.schema], tool_choice=name, **extra)
         if openai:
             # In the body, not as ``response_format=``: that routes through the SDK's parse().
-            wanted = _strict_format(self.schema) if method == "json_schema" else None
+            wanted = None
+            if method == "json_schema":
+                wanted = _strict_format(self.schema) if self.strict else _loose_format(self.schema)
             body = {**(getattr(chat, "extra_body", None) or {})}
             body["response_format"] = wanted or {"type": "json_object"}
             return chat.bind(extra_body=body)
@@ -185,7 +212,7 @@ class StructuredModel(Runnable[Any, StructuredReply]):
         A format goes as ``response_format`` only to OpenAI-style servers; elsewhere a
         forced tool call is the surest method, so there is nothing to fall back to.
         """
-        return method != "function_calling" or _chat_completions(self.chat)
+        return method != "function_calling" or chat_completions(self.chat)
 
     def _failed(self, exc: Exception, method: Method) -> StructuredReply:
         """A bad reply raised inside the client, as a reply; any other error raised again."""
@@ -252,18 +279,37 @@ def correction(reply: Any, request: str) -> list[BaseMessage]:
     """A correction turn: the reply being corrected, as the model gave it, then ``request``.
 
     A reply with tool calls is repeated with them, each answered (a provider refuses an
-    unanswered call); a reply in text is repeated as text; no reply, only the request.
+    unanswered call), unreadable ones with ``{}`` (``readable_calls``); a reply in text is
+    repeated as text; no reply, only the request.
     """
     raw = reply.get("raw") if isinstance(reply, dict) else None
     if not isinstance(raw, AIMessage):
         return [HumanMessage(request)]
     calls = [c | {"id": c["id"] or f"call_{i}"} for i, c in enumerate(raw.tool_calls)]
-    broken = [c | {"id": c["id"] or f"call_b{i}"} for i, c in enumerate(raw.invalid_tool_calls)]
+    broken = readable_calls(raw.invalid_tool_calls)
     if not calls and not broken:
         return [AIMessage(raw.text or "(an empty reply)"), HumanMessage(request)]
-    again = AIMessage(raw.text, tool_calls=calls, invalid_tool_calls=broken)
+    again = AIMessage(raw.text, tool_calls=[*calls, *broken])
     answers = [
         ToolMessage(reply_not_accepted(), tool_call_id=str(c["id"]), status="error")
         for c in [*calls, *broken]
     ]
     return [again, *answers, HumanMessage(request)]
+
+
+def readable_calls(broken: Sequence[InvalidToolCall]) -> list[ToolCall]:
+    """Tool calls whose arguments were not JSON, as calls with ``{}`` for the history.
+
+    A conversation repeats a reply's calls; one whose arguments are not JSON is refused by
+    Ollama (400 "invalid tool call arguments"), so it is kept with empty arguments and its
+    answer quotes what was unreadable. Each keeps its id (a made-up one if it had none).
+
+    Example:
+        >>> readable_calls([{"type": "invalid_tool_call", "name": "search",
+        ...                  "args": '{"q": "sql', "id": None, "error": None}])
+        [{'name': 'search', 'args': {}, 'id': 'call_invalid_0', 'type': 'tool_call'}]
+    """
+    return [
+        tool_call(name=bad["name"] or "unknown", args={}, id=bad["id"] or f"call_invalid_{i}")
+        for i, bad in enumerate(broken)
+    ]

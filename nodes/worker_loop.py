@@ -3,12 +3,20 @@
 The output type is bound as one more tool (the model "calls" it to finish); the last
 allowed step binds only that tool and forces it. Calls to tools the specialist does not
 have are refused with a tool message and never executed; a tool that raises answers
-with its error so the model can adapt. Invalid output gets the validation error back
-and another step, within ``max_steps``. A reply in text whose JSON validates as the
-output is taken as the output (a model that ignored ``tool_choice``, as Ollama does); one
-that ignores the forced last step otherwise ends the attempt as out of steps, saying so.
-A specialist out of budget hands on a partial output the framework fills from its tool
-results (``orchestra.nodes.partial_output``).
+with its error so the model can adapt; a call whose arguments are not JSON is kept in
+the conversation with ``{}`` (a server refuses unreadable ones in the history) and
+answered with what was unreadable. Invalid output gets the validation error back and
+another step, within ``max_steps``.
+
+A reply in text whose JSON validates as the output is taken as the output (a model that
+ignored ``tool_choice``, as Ollama does). A forced output call ignored otherwise is asked
+for once more through structured output (``Bindings.asked``: JSON schema, which Ollama
+honours; not for a client whose only way is a tool call) — one model call beyond
+``max_steps`` at most per attempt, metered and within the budgets (``reasks``). When
+that works the model is noted as ignoring ``tool_choice`` (``orchestra.nodes.model_quirks``)
+and its later forced steps ask that way at once; when it does not, the attempt ends as
+out of steps, saying so. A specialist out of budget hands on a partial output the
+framework fills from its tool results (``orchestra.nodes.partial_output``).
 
 ``WorkerLoop.attempt`` yields its model and tool steps; ``orchestra.nodes.steps`` drives
 it. Each model step carries a ``CallInfo`` (``orchestra.nodes.call_info``) in its config.
@@ -30,16 +38,19 @@ from pydantic import BaseModel, ValidationError
 
 from orchestra.nodes.bindings import Bindings
 from orchestra.nodes.call_info import CallInfo, input_infos, with_call
+from orchestra.nodes.model_quirks import quirks_of
 from orchestra.nodes.partial_output import partial_output
 from orchestra.nodes.prompts import (
     finish_reminder,
     invalid_arguments,
+    output_request,
     specialist_message,
     specialist_system,
 )
 from orchestra.nodes.reply_reading import parse_text
 from orchestra.nodes.resolve import ResolvedSpecialist
 from orchestra.nodes.steps import AskModel, Attempt, ModelStep, RunTool, ToolStep
+from orchestra.nodes.structured import readable_calls
 from orchestra.nodes.tool_approval import PendingCall, ToolDecision
 from orchestra.nodes.usage import Spend
 from orchestra.state import RunContext, WorkerInput, WorkerResult
@@ -83,6 +94,9 @@ class WorkerLoop:
     """Human decisions on this attempt's tool calls, and outputs read from text."""
     unforced: str | None = None
     """How the last reply ignored the forced output call (``None``: it did not)."""
+    reasks: int = 0
+    """Model calls beyond the steps: the output asked for again through structured output
+    after a forced output call was ignored (at most one per attempt)."""
     run: RunContext[Any] | None = None
     """The run context handed to tools that declare ``RunData``; its stop is honoured."""
 
@@ -102,9 +116,18 @@ class WorkerLoop:
         """Finished, out of steps, or out of budget (checked before every model call)."""
         if self.output is not None or self.steps >= self.worker.spec.max_steps:
             return True
+        return self._over_budget()
+
+    def _over_budget(self) -> bool:
         envelope = self.task.get("envelope") or self.worker.spec.budget
         self.exhausted = self.spend.over(envelope, self.started_at)
         return self.exhausted is not None
+
+    def may_ask_again(self, chat: BaseChatModel) -> bool:
+        """Whether an ignored forced output call is asked for once more, another way."""
+        if self.output is not None or self.unforced is None or self.reasks:
+            return False
+        return self.bindings.asked(chat).another_way and not self._over_budget()
 
     @property
     def trace(self) -> RunnableConfig:
@@ -170,17 +193,26 @@ class WorkerLoop:
         self.raw = reply.text or json.dumps([c["args"] for c in calls], default=str)
         name = self.worker.output.__name__
         self.invalid_output = None
-        for bad in broken:
-            # Every call id gets its answer: a provider refuses the next request otherwise.
-            tool_name = bad["name"] or "?"
-            self.tools_used.append(f"invalid:{tool_name}")
-            self.messages.append(
-                ToolMessage(
-                    invalid_arguments(tool_name, bad["error"]),
-                    tool_call_id=bad["id"] or tool_name,
-                    status="error",
-                )
+        if broken:
+            # Kept with {} for arguments: Ollama refuses a history call that is not JSON.
+            kept = readable_calls(broken)
+            self.messages[-1] = AIMessage(
+                reply.content,
+                tool_calls=[*calls, *kept],
+                id=reply.id,
+                response_metadata=reply.response_metadata,
+                usage_metadata=reply.usage_metadata if isinstance(reply, AIMessage) else None,
             )
+            for bad, call in zip(broken, kept, strict=True):
+                # Every call id gets its answer: a provider refuses the next request otherwise.
+                self.tools_used.append(f"invalid:{call['name']}")
+                self.messages.append(
+                    ToolMessage(
+                        invalid_arguments(call["name"], bad["error"], bad["args"]),
+                        tool_call_id=str(call["id"]),
+                        status="error",
+                    )
+                )
         if not calls:
             if broken:
                 self.invalid_output = "the reply's tool-call arguments were not valid JSON"
@@ -219,6 +251,34 @@ class WorkerLoop:
             called = ", ".join(c["name"] for c in calls)
             self.unforced = f"the model called {called} when {name} was forced"
         return [] if self.output is not None else to_run
+
+    def output_asked(self) -> list[BaseMessage]:
+        """The conversation with the output asked for as JSON (this turn is kept)."""
+        self.messages.append(HumanMessage(output_request(self.worker.output.__name__)))
+        return list(self.messages)
+
+    def take_asked(self, reply: BaseMessage, chat: BaseChatModel) -> bool:
+        """Record the reply to ``output_asked``; whether it held a valid output.
+
+        Its outcome is noted for ``chat``: later forced steps ask this way while it works.
+        """
+        self.messages.append(reply)
+        self.raw = str(reply.text)
+        name = self.worker.output.__name__
+        parsed, error, _ = parse_text(self.raw, self.worker.output)
+        quirks_of(chat).ignores_tool_choice = parsed is not None
+        where = f"{self.task['subtask']['id']} ({self.worker.name})"
+        if parsed is None:
+            why = reply.response_metadata.get("parsing_error") or error
+            self.invalid_output = f"the {name} asked for as JSON could not be read: {why}"
+            self.notes.append(f"{where}: {self.invalid_output}")
+            return False
+        self.output, self.unforced, self.invalid_output = parsed, None, None
+        self.notes.append(
+            f"{where}: the {name} was asked for through structured output "
+            "(the model did not make the forced output call)"
+        )
+        return True
 
     def answer(self, call_id: str, result: object, *, ok: bool = True) -> None:
         """Record a tool's answer (or its error) for the model."""
@@ -260,6 +320,15 @@ class WorkerLoop:
             if self.run is not None:
                 self.run.stop.raise_if_requested()  # stop between steps, not mid-call
             config = with_call(self.call_info(), self.trace)
+            if self.forced and quirks_of(chat).ignores_tool_choice:
+                # This server ignores a forced call: ask through structured output at once.
+                self.unforced = None
+                asked = AskModel(self.bindings.asked(chat), self.output_asked(), config)
+                step = cast(ModelStep, (yield asked))
+                self.spend.record(step["reply"], latency_s=step["latency_s"])
+                self.steps += 1
+                self.take_asked(step["reply"], chat)
+                continue
             asked = AskModel(self.bound(chat), list(self.messages), config)
             step = cast(ModelStep, (yield asked))
             self.spend.record(step["reply"], latency_s=step["latency_s"])
@@ -270,6 +339,13 @@ class WorkerLoop:
                 done = cast(ToolStep, (yield RunTool(tool, args, self.trace, self.run)))
                 note = f"(arguments edited by a human to {args})\n" if edited else ""
                 self.answer(call_id, note + done["text"], ok=done["ok"])
+            if self.may_ask_again(chat):
+                # The forced output call was ignored: once, ask for it as JSON instead.
+                self.reasks += 1
+                asked = AskModel(self.bindings.asked(chat), self.output_asked(), config)
+                step = cast(ModelStep, (yield asked))
+                self.spend.record(step["reply"], latency_s=step["latency_s"])
+                self.take_asked(step["reply"], chat)
         return self.result()
 
     def result(self) -> dict[str, Any]:
@@ -285,7 +361,7 @@ class WorkerLoop:
             steps=self.steps,
             tool_calls=self.tools_used,
         )
-        update: dict[str, Any] = {"model_calls": self.steps}
+        update: dict[str, Any] = {"model_calls": self.steps + self.reasks}
         if self.notes:
             update["notes"] = self.notes
         out_of_steps = f"max_steps ({self.steps} of {self.worker.spec.max_steps})"

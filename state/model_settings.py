@@ -20,6 +20,8 @@ from orchestra.state.model_refs import model_ref_problem
 
 StructuredOutput = Literal["auto", "json_schema", "function_calling", "json_mode"]
 """How a role asks for a typed reply: ``auto`` lets orchestra choose per provider."""
+ToolChoice = Literal["auto", "required"]
+"""Whether a specialist's steps let the model answer without a tool (``auto``) or not."""
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Prefixes of keys the big providers issue: such a value is the key itself, not its name.
@@ -62,6 +64,12 @@ class ModelSettings(BaseModel):
     structured_output: StructuredOutput = "auto"
     """How typed replies are asked for: ``json_schema``, ``function_calling`` (a tool
     call), ``json_mode``, or ``auto`` (orchestra chooses for the provider)."""
+    tool_choice: ToolChoice = "auto"
+    """What a specialist's tool steps send as ``tool_choice``: ``auto`` (the server's
+    default; sent as no value) or ``required`` (a tool call every step, the output tool
+    included), for a vLLM server started without ``--enable-auto-tool-choice``, which
+    refuses ``auto``. Orchestra switches a model to ``required`` by itself when a server
+    refuses ``auto`` (one refused request); setting it saves that request."""
     price: Price | None = None
     """USD per million input and output tokens, over the built-in price table and the
     team's ``prices:`` (a ``max_cost_usd`` budget needs a price for every model)."""

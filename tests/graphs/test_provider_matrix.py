@@ -7,7 +7,8 @@ tool-call JSON, truncation, prose or fenced JSON, refusals, text before tool cal
 parallel calls, short hangs, 5xx, 429). Issue 12 is done when every cell ends
 ``completed`` or ``partial`` with a named reason, never interrupted or failed by a model's
 bad output, and no request breaks the profile's rules (``server.refused`` stays empty: the
-injected failures are not refusals).
+injected failures are not refusals; ``broke_rules`` says the one exception, vLLM's 400 for
+``"auto"`` tool choice that the framework answers with ``"required"``).
 """
 
 from __future__ import annotations
@@ -74,6 +75,19 @@ def seed_of(*parts: str) -> int:
     return zlib.crc32("/".join(parts).encode())
 
 
+def broke_rules(server: Any) -> list[dict[str, Any]]:
+    """The requests the profile's rules refused, less vLLM's 400 for ``"auto"`` tool choice
+    when the same step was sent again with ``"required"``: that refusal is how the framework
+    finds a vLLM started without ``--enable-auto-tool-choice`` (one per specialist that
+    started before the first refusal; ``tool_choice: required`` in the settings avoids it)."""
+    resent = [r["messages"] for r in server.requests if r.get("tool_choice") == "required"]
+    return [
+        r for r in server.refused
+        if not (server.profile.name == "vllm" and r.get("tools") and "tool_choice" not in r
+                and r["messages"] in resent)
+    ]  # fmt: skip
+
+
 def seen(server: Any) -> str:
     """What the server did, for a failing cell's message: misbehaviours and refusals."""
     kinds = ", ".join(f"{k} x{n}" for k, n in sorted(Counter(server.injected).items()))
@@ -104,7 +118,9 @@ def test_a_team_ends_with_a_named_status_through_a_misbehaving_server(
         f"{result.status} ({result.reason_code}): {first_error}; {seen(server)}"
     )
     assert result.reason and result.reason_code not in ("error", "unrecorded", "unfinished")
-    assert server.refused == [], f"{len(server.refused)} requests broke the {profile} rules"
+    assert broke_rules(server) == [], (
+        f"{len(broke_rules(server))} requests broke the {profile} rules"
+    )
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -134,7 +150,9 @@ def test_the_audit_ends_with_a_named_status_through_a_misbehaving_server(
     assert document["status"] in NAMED, (
         f"{document['status']}: {document['reason']}; {seen(server)}"
     )
-    assert server.refused == [], f"{len(server.refused)} requests broke the {profile} rules"
+    assert broke_rules(server) == [], (
+        f"{len(broke_rules(server))} requests broke the {profile} rules"
+    )
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -166,4 +184,6 @@ def test_a_streamed_run_ends_with_a_named_status_through_a_misbehaving_server(
     assert final.get("status") in NAMED, (
         f"{final.get('status')}: {final.get('reason')}; {seen(server)}"
     )
-    assert server.refused == [], f"{len(server.refused)} requests broke the {profile} rules"
+    assert broke_rules(server) == [], (
+        f"{len(broke_rules(server))} requests broke the {profile} rules"
+    )

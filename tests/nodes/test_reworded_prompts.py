@@ -56,6 +56,7 @@ TEXT_BUILDERS = [
     "specialist_message",
     "synthesizer_message",
     "finish_reminder",
+    "output_request",
     "plan_problems",
     "plan_rejected",
     "synthesis_problems",
