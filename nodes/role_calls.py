@@ -15,7 +15,8 @@ Either way the spend of the calls answered before is recorded in the ledger.
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from langgraph.runtime import Runtime
 from langgraph.types import Command
@@ -97,36 +98,56 @@ def _ends(exc: Exception) -> bool:
     return isinstance(exc, OutOfTime) or from_model(exc)
 
 
+U = TypeVar("U")
+
+
+def _bounded(
+    node: Node[TeamState, U],
+    team: ResolvedTeam,
+    role: Role,
+    ended: Callable[[TeamState, Runtime[TeamContext], Exception, CallBounds], U],
+    update_of: Callable[[U], Any],
+) -> Node[TeamState, U]:
+    """``node``, its calls bounded by the team, a call that ends it answered by ``ended``."""
+
+    def run(state: TeamState, runtime: Runtime[TeamContext]) -> U:
+        with calls_within(team_bounds(state, team.spec, runtime)) as bounds:
+            try:
+                out = node(state, runtime)
+            except Exception as exc:
+                if not _ends(exc):
+                    raise
+                return ended(state, runtime, exc, bounds)
+        if isinstance(update := update_of(out), dict):
+            _counted(update, role, bounds)
+        return out
+
+    async def arun(state: TeamState, runtime: Runtime[TeamContext]) -> U:
+        with calls_within(team_bounds(state, team.spec, runtime)) as bounds:
+            try:
+                out = await node.acall(state, runtime)
+            except Exception as exc:
+                if not _ends(exc):
+                    raise
+                return ended(state, runtime, exc, bounds)
+        if isinstance(update := update_of(out), dict):
+            _counted(update, role, bounds)
+        return out
+
+    return Node(node.name or role, run, arun)
+
+
 def bounded_orchestrator(
     node: Node[TeamState, Command[Any]], team: ResolvedTeam
 ) -> Node[TeamState, Command[Any]]:
     """``node`` (the orchestrator), its calls bounded by the team, their failures routed."""
 
-    def run(state: TeamState, runtime: Runtime[TeamContext]) -> Command[Any]:
-        with calls_within(team_bounds(state, team.spec, runtime)) as bounds:
-            try:
-                route = node(state, runtime)
-            except Exception as exc:
-                if not _ends(exc):
-                    raise
-                return planning_ended(team, state, exc, bounds)
-        if isinstance(route.update, dict):
-            _counted(route.update, "orchestrator", bounds)
-        return route
+    def ended(
+        state: TeamState, runtime: Runtime[TeamContext], exc: Exception, bounds: CallBounds
+    ) -> Command[Any]:
+        return planning_ended(team, state, exc, bounds)
 
-    async def arun(state: TeamState, runtime: Runtime[TeamContext]) -> Command[Any]:
-        with calls_within(team_bounds(state, team.spec, runtime)) as bounds:
-            try:
-                route = await node.acall(state, runtime)
-            except Exception as exc:
-                if not _ends(exc):
-                    raise
-                return planning_ended(team, state, exc, bounds)
-        if isinstance(route.update, dict):
-            _counted(route.update, "orchestrator", bounds)
-        return route
-
-    return Node(node.name or "orchestrator", run, arun)
+    return _bounded(node, team, "orchestrator", ended, lambda route: route.update)
 
 
 def bounded_synthesizer(
@@ -141,26 +162,4 @@ def bounded_synthesizer(
         emit(runtime, team.spec.name, "synthesis", status=update["status"], reason=update["reason"])
         return update
 
-    def run(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        with calls_within(team_bounds(state, team.spec, runtime)) as bounds:
-            try:
-                update = node(state, runtime)
-            except Exception as exc:
-                if not _ends(exc):
-                    raise
-                return ended(state, runtime, exc, bounds)
-        _counted(update, "synthesizer", bounds)
-        return update
-
-    async def arun(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
-        with calls_within(team_bounds(state, team.spec, runtime)) as bounds:
-            try:
-                update = await node.acall(state, runtime)
-            except Exception as exc:
-                if not _ends(exc):
-                    raise
-                return ended(state, runtime, exc, bounds)
-        _counted(update, "synthesizer", bounds)
-        return update
-
-    return Node(node.name or "synthesizer", run, arun)
+    return _bounded(node, team, "synthesizer", ended, lambda update: update)
