@@ -5,7 +5,7 @@ Servers differ in what they do with ``tool_choice``: a vLLM server started witho
 features/tool_calling: named and ``"required"`` choices work without the flag, through
 guided decoding), and Ollama ignores a forced tool (its request type has no such field).
 The first step that meets such a server works around it (``orchestra.nodes.bindings``,
-``orchestra.nodes.worker_loop``) and notes it here, so that every later step of every
+``orchestra.nodes.worker_replies``) and notes it here, so that every later step of every
 specialist on the same model object goes the working way at once. Models resolved from
 one string or settings are one object (``orchestra.nodes.chat_models``); a note lives as
 long as its model.

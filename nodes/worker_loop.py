@@ -1,22 +1,17 @@
 """One specialist attempt's conversation: the bounded tool-calling loop, as bookkeeping.
 
-The output type is bound as one more tool (the model "calls" it to finish); the last
-allowed step binds only that tool and forces it. Calls to tools the specialist does not
-have are refused with a tool message and never executed; a tool that raises answers
-with its error so the model can adapt; a call whose arguments are not JSON is kept in
-the conversation with ``{}`` (a server refuses unreadable ones in the history) and
-answered with what was unreadable. Invalid output gets the validation error back and
-another step, within ``max_steps``.
+The last allowed step binds only the output tool and forces it; how each reply is read
+(tool calls, the output, a call ignored) is ``orchestra.nodes.worker_replies``. A tool
+that raises answers with its error so the model can adapt; invalid output gets another
+step, within ``max_steps``.
 
-A reply in text whose JSON validates as the output is taken as the output (a model that
-ignored ``tool_choice``, as Ollama does). A forced output call ignored otherwise is asked
-for once more through structured output (``Bindings.asked``: JSON schema, which Ollama
-honours; not for a client whose only way is a tool call) — one model call beyond
-``max_steps`` at most per attempt, metered and within the budgets (``reasks``). When
-that works the model is noted as ignoring ``tool_choice`` (``orchestra.nodes.model_quirks``)
-and its later forced steps ask that way at once; when it does not, the attempt ends as
-out of steps, saying so. A specialist out of budget hands on a partial output the
-framework fills from its tool results (``orchestra.nodes.partial_output``).
+A forced output call the model ignored is asked for once more through structured output
+(``Bindings.asked``: JSON schema, which Ollama honours; not for a client whose only way
+is a tool call) — one model call beyond ``max_steps`` at most per attempt, metered and
+within the budgets (``reasks``). When that works the model's later forced steps ask that
+way at once (``orchestra.nodes.model_quirks``); when it does not, the attempt ends as out
+of steps, saying so. A specialist out of budget hands on a partial output the framework
+fills from its tool results (``orchestra.nodes.partial_output``).
 
 ``WorkerLoop.attempt`` yields its model and tool steps; ``orchestra.nodes.steps`` drives
 it. Each model step carries a ``CallInfo`` (``orchestra.nodes.call_info``) in its config.
@@ -31,29 +26,27 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from orchestra.nodes.bindings import Bindings
 from orchestra.nodes.call_info import CallInfo, input_infos, with_call
 from orchestra.nodes.model_quirks import quirks_of
 from orchestra.nodes.partial_output import partial_output
-from orchestra.nodes.prompts import (
-    finish_reminder,
-    invalid_arguments,
-    output_request,
-    specialist_message,
-    specialist_system,
-)
-from orchestra.nodes.reply_reading import parse_text
-from orchestra.nodes.resolve import ResolvedSpecialist
 from orchestra.nodes.steps import AskModel, Attempt, ModelStep, RunTool, ToolStep
-from orchestra.nodes.structured import readable_calls
 from orchestra.nodes.tool_approval import PendingCall, ToolDecision
 from orchestra.nodes.usage import Spend
-from orchestra.state import RunContext, WorkerInput, WorkerResult
+from orchestra.nodes.worker_replies import Calls, WorkerReplies
+from orchestra.state import RunContext, WorkerResult
+
+__all__ = [
+    "Approve",
+    "Approved",
+    "Calls",  # re-exported: it lives in orchestra.nodes.worker_replies
+    "WorkerLoop",
+    "summarize",
+]
 
 
 def summarize(output: BaseModel) -> str:
@@ -64,52 +57,27 @@ def summarize(output: BaseModel) -> str:
     return json.dumps(output.model_dump(mode="json"), ensure_ascii=False)[:600]
 
 
-Calls = list[tuple[BaseTool, dict[str, Any], str]]
-"""A reply's tool calls to run: the tool, its arguments, the call's id."""
 Approved = list[tuple[BaseTool, dict[str, Any], str, bool]]
 """The calls allowed to run, each with its arguments and whether a human edited them."""
 Approve = Callable[["WorkerLoop", Calls], Approved]
 
 
 @dataclass
-class WorkerLoop:
-    """One subtask's conversation: pure bookkeeping, no I/O (the drivers do that)."""
+class WorkerLoop(WorkerReplies):
+    """One subtask's conversation: pure bookkeeping, no I/O (the drivers do that).
 
-    worker: ResolvedSpecialist
-    task: WorkerInput
-    bindings: Bindings
-    team: str = ""
-    """The team's name (for the model call's ``CallInfo``)."""
-    messages: list[BaseMessage] = field(default_factory=list)
-    steps: int = 0
-    tools_used: list[str] = field(default_factory=list)
-    output: BaseModel | None = None
-    raw: str = ""
+    Constructed as ``WorkerLoop(worker, task, bindings, team=..., spend=..., run=...)``;
+    the conversation's fields and reply reading are ``WorkerReplies``'.
+    """
+
     spend: Spend = field(default_factory=lambda: Spend(prices={}))
     started_at: float = field(default_factory=time.time)
     exhausted: str | None = None
-    invalid_output: str | None = None
-    """The last reply's output validation error, if its output call was invalid."""
-    notes: list[str] = field(default_factory=list)
-    """Human decisions on this attempt's tool calls, and outputs read from text."""
-    unforced: str | None = None
-    """How the last reply ignored the forced output call (``None``: it did not)."""
     reasks: int = 0
     """Model calls beyond the steps: the output asked for again through structured output
     after a forced output call was ignored (at most one per attempt)."""
     run: RunContext[Any] | None = None
     """The run context handed to tools that declare ``RunData``; its stop is honoured."""
-
-    def __post_init__(self) -> None:
-        name = self.worker.output.__name__
-        self.messages = [
-            SystemMessage(specialist_system(self.worker.spec, name)),
-            HumanMessage(
-                specialist_message(
-                    self.task["subtask"], self.task["dependencies"], self.task.get("feedback")
-                )
-            ),
-        ]
 
     @property
     def done(self) -> bool:
@@ -161,124 +129,9 @@ class WorkerLoop:
             output_tool=self.worker.output.__name__,
         )
 
-    @property
-    def forced(self) -> bool:
-        """Whether this step forces the output call (the last step, or no tools at all)."""
-        return self.steps == self.worker.spec.max_steps - 1 or not self.worker.tools
-
     def bound(self, chat: BaseChatModel) -> Any:
         """The model with this step's tools bound (call it with ``trace`` as its config)."""
         return self.bindings.finish(chat) if self.forced else self.bindings.every(chat)
-
-    def _from_text(self, reply: BaseMessage, forced: bool) -> bool:
-        """Take the output from a reply's text JSON; else note how a forced call was ignored."""
-        name = self.worker.output.__name__
-        parsed, _, _ = parse_text(str(reply.text), self.worker.output)
-        if parsed is not None:
-            self.output = parsed
-            where = f"{self.task['subtask']['id']} ({self.worker.name})"
-            self.notes.append(f"{where}: the {name} was read from the reply's text (no tool call)")
-            return True
-        if forced:
-            self.unforced = f"the model answered in text when {name} was forced"
-        return False
-
-    def take(self, reply: BaseMessage) -> Calls:
-        """Record a model reply; return the tool calls to execute."""
-        forced, self.unforced = self.forced, None
-        self.steps += 1
-        self.messages.append(reply)
-        calls = reply.tool_calls if isinstance(reply, AIMessage) else []
-        broken = reply.invalid_tool_calls if isinstance(reply, AIMessage) else []
-        self.raw = reply.text or json.dumps([c["args"] for c in calls], default=str)
-        name = self.worker.output.__name__
-        self.invalid_output = None
-        if broken:
-            # Kept with {} for arguments: Ollama refuses a history call that is not JSON.
-            kept = readable_calls(broken)
-            self.messages[-1] = AIMessage(
-                reply.content,
-                tool_calls=[*calls, *kept],
-                id=reply.id,
-                response_metadata=reply.response_metadata,
-                usage_metadata=reply.usage_metadata if isinstance(reply, AIMessage) else None,
-            )
-            for bad, call in zip(broken, kept, strict=True):
-                # Every call id gets its answer: a provider refuses the next request otherwise.
-                self.tools_used.append(f"invalid:{call['name']}")
-                self.messages.append(
-                    ToolMessage(
-                        invalid_arguments(call["name"], bad["error"], bad["args"]),
-                        tool_call_id=str(call["id"]),
-                        status="error",
-                    )
-                )
-        if not calls:
-            if broken:
-                self.invalid_output = "the reply's tool-call arguments were not valid JSON"
-            elif not self._from_text(reply, forced):
-                self.invalid_output = "the reply called no tool"
-                self.messages.append(HumanMessage(finish_reminder(name)))
-            return []
-        to_run = []
-        for call in calls:
-            call_id = call["id"] or call["name"]
-            if call["name"] == name:
-                try:
-                    self.output = self.worker.output.model_validate(call["args"])
-                except ValidationError as exc:
-                    self.invalid_output = f"{exc.error_count()} validation error(s) for {name}"
-                    self.messages.append(
-                        ToolMessage(f"Invalid {name}: {exc}", tool_call_id=call_id, status="error")
-                    )
-                else:
-                    self.messages.append(ToolMessage("Result recorded.", tool_call_id=call_id))
-            elif (tool := self.worker.tools.get(call["name"])) is not None:
-                self.tools_used.append(call["name"])
-                to_run.append((tool, call["args"], call_id))
-            else:
-                self.tools_used.append(f"refused:{call['name']}")
-                allowed = sorted(self.worker.tools) or ["(none)"]
-                self.messages.append(
-                    ToolMessage(
-                        f"Tool {call['name']!r} is not available to {self.worker.name}; "
-                        f"your tools are {allowed}.",
-                        tool_call_id=call_id,
-                        status="error",
-                    )
-                )
-        if forced and self.output is None and self.invalid_output is None:
-            called = ", ".join(c["name"] for c in calls)
-            self.unforced = f"the model called {called} when {name} was forced"
-        return [] if self.output is not None else to_run
-
-    def output_asked(self) -> list[BaseMessage]:
-        """The conversation with the output asked for as JSON (this turn is kept)."""
-        self.messages.append(HumanMessage(output_request(self.worker.output.__name__)))
-        return list(self.messages)
-
-    def take_asked(self, reply: BaseMessage, chat: BaseChatModel) -> bool:
-        """Record the reply to ``output_asked``; whether it held a valid output.
-
-        Its outcome is noted for ``chat``: later forced steps ask this way while it works.
-        """
-        self.messages.append(reply)
-        self.raw = str(reply.text)
-        name = self.worker.output.__name__
-        parsed, error, _ = parse_text(self.raw, self.worker.output)
-        quirks_of(chat).ignores_tool_choice = parsed is not None
-        where = f"{self.task['subtask']['id']} ({self.worker.name})"
-        if parsed is None:
-            why = reply.response_metadata.get("parsing_error") or error
-            self.invalid_output = f"the {name} asked for as JSON could not be read: {why}"
-            self.notes.append(f"{where}: {self.invalid_output}")
-            return False
-        self.output, self.unforced, self.invalid_output = parsed, None, None
-        self.notes.append(
-            f"{where}: the {name} was asked for through structured output "
-            "(the model did not make the forced output call)"
-        )
-        return True
 
     def answer(self, call_id: str, result: object, *, ok: bool = True) -> None:
         """Record a tool's answer (or its error) for the model."""
@@ -297,9 +150,8 @@ class WorkerLoop:
     ) -> Approved:
         """Apply a human's decision: the calls to run (with ``edited`` flags), or none."""
         names = ", ".join(tool.name for tool, _, _ in calls)
-        where = f"{self.task['subtask']['id']} ({self.worker.name})"
         if decision.action == "reject":
-            self.notes.append(f"{where}: a human rejected {names}: {decision.reason}")
+            self.notes.append(f"{self.where}: a human rejected {names}: {decision.reason}")
             for tool, _, call_id in calls:
                 used = len(self.tools_used) - 1 - self.tools_used[::-1].index(tool.name)
                 self.tools_used[used] = f"rejected:{tool.name}"
@@ -308,7 +160,7 @@ class WorkerLoop:
                 )
             return []
         verb = "approved" if decision.action == "approve" else "edited"
-        self.notes.append(f"{where}: a human {verb} {names}")
+        self.notes.append(f"{self.where}: a human {verb} {names}")
         return [(tool, args[cid], cid, args[cid] != given) for tool, given, cid in calls]
 
     def attempt(self, chat: BaseChatModel, approve: Approve) -> Attempt[dict[str, Any]]:
