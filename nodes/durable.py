@@ -71,7 +71,7 @@ def in_graph() -> bool:
 
     Without one (a node called on its own, a graph compiled without a checkpointer) a
     step's result has nowhere to be kept and no run to be resumed, so tasks would only
-    cost time: about half a millisecond per step (BENCHMARKS.md).
+    cost time: about 2 ms per worker with a checkpointer (BENCHMARKS.md, section 5).
     """
     try:
         config = get_config()
