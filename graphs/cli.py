@@ -138,7 +138,7 @@ def _parser(plugins: Sequence[CliPlugin] = ()) -> argparse.ArgumentParser:
     return parser
 
 
-def _emit(result: RunResult, as_json: bool, debug: bool = False) -> int:
+def _emit(result: RunResult, as_json: bool, debug: bool = False, db: str | None = None) -> int:
     from orchestra.graphs.render import render_result
 
     if debug and result.exception is not None:
@@ -147,7 +147,7 @@ def _emit(result: RunResult, as_json: bool, debug: bool = False) -> int:
     if as_json:
         print(json.dumps(result_json(result), indent=2, ensure_ascii=False))
     else:
-        render_result(result)
+        render_result(result, db=db)
     return EXIT.get(result.status, 1)
 
 
@@ -268,7 +268,7 @@ def _dispatch(args: argparse.Namespace, plugins: Sequence[CliPlugin]) -> int:
             )
         else:
             result = snapshot(args.thread, saver=saver)
-    return _emit(result, args.json, args.debug)
+    return _emit(result, args.json, args.debug, args.db)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -100,8 +102,13 @@ def waiting_panel(waiting: Any, thread: str) -> Panel:
     return _question(lines, waiting, how, "waiting for plan approval")
 
 
-def render_result(result: RunResult, console: Console | None = None) -> None:
-    """Print the plan with each subtask's status, the answer, and how the run ended."""
+def render_result(
+    result: RunResult, console: Console | None = None, *, db: str | None = None
+) -> None:
+    """Print the plan with each subtask's status, the answer, and how the run ended.
+
+    ``db``: the ``--db`` the run was given, repeated in the command that continues it.
+    """
     out = console or Console(width=None if sys.stdout.isatty() else 120)
     values = result.values
     results = values.get("results", {})
@@ -150,7 +157,5 @@ def render_result(result: RunResult, console: Console | None = None) -> None:
     for waiting in result.waiting:
         out.print(waiting_panel(waiting, result.thread_id))
     if not result.finished and not result.waiting:
-        out.print(
-            f"continue with: [bold]orchestra resume {result.thread_id}[/bold]"
-            " (add --db if you used one)"
-        )
+        again = f" --db {escape(shlex.quote(db))}" if db else ""
+        out.print(f"continue with: [bold]orchestra resume {result.thread_id}{again}[/bold]")

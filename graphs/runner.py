@@ -119,11 +119,11 @@ def _invoke(
         limit = team.spec.limits.recursion_limit
         error = f"the run used all {limit} super-steps of recursion_limit"
     except TransientModelError as exc:  # outlasted the retries: a resume tries again
-        caught, error = exc, f"{type(exc).__name__}: {exc}"
+        caught, error = exc, _told(exc)
     except (KeyboardInterrupt, OrchestraError):
         raise
     except Exception as exc:
-        caught, error = exc, f"{type(exc).__name__}: {exc}"
+        caught, error = exc, _told(exc)
     return result_of(
         graph,
         thread_id,
@@ -268,3 +268,17 @@ def answers(
             f"nothing waits for {only!r} in thread {current.thread_id!r}; waiting: {names}"
         )
     return dict.fromkeys(chosen, decision)
+
+
+_UNREACHABLE = ("APIConnectionError", "ConnectError", "ConnectTimeout")
+
+
+def _told(exc: BaseException) -> str:
+    """An error that stopped a run, for people; an unreachable server says so."""
+    text = f"{type(exc).__name__}: {exc}"
+    if any(cls.__name__ in _UNREACHABLE for cls in type(exc).__mro__):
+        text += (
+            " (the model's server could not be reached after the retries: check that it is"
+            " running and its base_url; the run resumes where it stopped)"
+        )
+    return text

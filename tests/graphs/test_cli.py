@@ -184,3 +184,30 @@ def test_debug_prints_the_traceback_of_a_user_facing_error_too(tmp_path: Path) -
     assert shown.returncode == 1
     assert "Traceback (most recent call last)" in shown.stderr
     assert "RunNotFoundError: no run with thread id 'missing-thread'" in shown.stderr
+
+
+def test_an_unreachable_server_is_named_and_the_resume_command_repeats_the_db(
+    tmp_path: Path,
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "team.yaml").write_text(
+        textwrap.dedent(
+            f"""
+            name: far
+            model: {{model: "openai:gpt-test", base_url: "http://127.0.0.1:{port}/v1"}}
+            limits: {{retry_attempts: 1, retry_initial_s: 0}}
+            specialists:
+              - {{name: researcher, description: Finds facts}}
+            """
+        )
+    )
+    db = str(tmp_path / "my runs.sqlite")
+    done = orchestra_cli("run", "team.yaml", "--task", "t", "--db", db, cwd=tmp_path)
+    assert done.returncode != 0
+    out = " ".join(done.stdout.split())  # the console wraps long lines
+    assert "could not be reached" in out and "base_url" in out
+    assert f"--db '{db}'" in out
