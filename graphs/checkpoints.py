@@ -21,6 +21,7 @@ from orchestra.graphs.paths import DEFAULT_DB, MEMORY
 from orchestra.nodes import resolve_team
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.state import (
+    CheckpointerError,
     NotResumableError,
     RunNotFoundError,
     RunOrigin,
@@ -30,11 +31,15 @@ from orchestra.state import (
 
 
 @contextmanager
-def open_checkpointer(db: str | Path | None = None) -> Iterator[BaseCheckpointSaver[str]]:
+def open_checkpointer(
+    db: str | Path | None = None, *, existing: bool = False
+) -> Iterator[BaseCheckpointSaver[str]]:
     """A checkpointer for ``db``: a SQLite path, ``:memory:`` or a ``postgresql://`` URL.
 
     SQLite is the default, at ``.orchestra/checkpoints.sqlite``; PostgreSQL's tables are
-    created on first use.
+    created on first use. ``existing``: a SQLite file that is not there is an error
+    (``CheckpointerError``) instead of a new, empty database — what reading or
+    resuming a run wants, since a mistyped path would otherwise look like a lost run.
     """
     if str(db) == MEMORY:
         yield InMemorySaver()
@@ -46,6 +51,11 @@ def open_checkpointer(db: str | Path | None = None) -> Iterator[BaseCheckpointSa
             yield postgres
         return
     path = Path(db) if db else DEFAULT_DB
+    if existing and not path.is_file():
+        raise CheckpointerError(
+            f"no checkpoint database at {path}"
+            + ("" if db else " (the default; pass --db where the run was started with one)")
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     with SqliteSaver.from_conn_string(str(path)) as saver:
         yield saver

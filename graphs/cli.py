@@ -242,7 +242,9 @@ def _dispatch(args: argparse.Namespace, plugins: Sequence[CliPlugin]) -> int:
     model = model_choice(args.model) if getattr(args, "model", None) else None
     # The first Ctrl-C asks the run to stop between worker steps (RunStopped, state kept);
     # a second one interrupts at once.
-    with open_checkpointer(args.db) as saver, StopSignal().on_ctrl_c() as stop:
+    # Only a new run may create the database: `show`/`resume` of a mistyped --db must not.
+    existing = args.command != "run"
+    with open_checkpointer(args.db, existing=existing) as saver, StopSignal().on_ctrl_c() as stop:
         if args.command == "run":
             team, path = _load(args.team, args.pattern)
             args.thread = args.thread or new_thread_id(team.spec)

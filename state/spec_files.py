@@ -63,17 +63,55 @@ def search_folders(team: TeamSpec) -> list[str]:
     return list(found)
 
 
+MAX_TEAM_FILE_BYTES = 1_000_000
+"""A team file is a page of settings; anything far larger is a mistake or an attack."""
+MAX_TEAM_VALUES = 100_000
+"""Values a team file may expand to: YAML aliases share one object many times over, so a
+few hundred bytes can stand for billions of values ("billion laughs")."""
+
+
 def _read(file: Path) -> object:
     try:
+        size = file.stat().st_size
+        if size > MAX_TEAM_FILE_BYTES:
+            limit = f"{MAX_TEAM_FILE_BYTES // 1_000_000} MB"
+            raise TeamSpecError(
+                str(file), [f"the team file is {size:,} bytes; team files are limited to {limit}"]
+            )
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise TeamSpecError(str(file), [f"cannot read the team file: {exc.strerror}"]) from None
     except UnicodeDecodeError as exc:
         raise TeamSpecError(str(file), [f"the team file is not UTF-8 text: {exc.reason}"]) from None
     try:
-        return json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise TeamSpecError(str(file), [f"not valid {file.suffix[1:] or 'YAML'}: {exc}"]) from None
+    if _expands_past(data, MAX_TEAM_VALUES):
+        raise TeamSpecError(
+            str(file),
+            [f"the team file expands to more than {MAX_TEAM_VALUES:,} values (YAML aliases?)"],
+        )
+    return data
+
+
+def _expands_past(data: object, limit: int) -> bool:
+    """Whether ``data`` read as a tree (shared parts counted each time) has over ``limit`` values.
+
+    The walk stops at the limit, so it costs at most that.
+    """
+    todo, seen = [data], 0
+    while todo:
+        seen += 1
+        if seen > limit:
+            return True
+        value = todo.pop()
+        if isinstance(value, dict):
+            todo.extend(value.keys())
+            todo.extend(value.values())
+        elif isinstance(value, list):
+            todo.extend(value)
+    return False
 
 
 def _inline_teams(

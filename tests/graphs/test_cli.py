@@ -78,7 +78,7 @@ def test_graph_prints_mermaid(tmp_path: Path) -> None:
     ("args", "code", "message"),
     [
         (["run", "no_such_team", "--task", "x"], 2, "no such team file"),
-        (["show", "missing-thread"], 1, "no run with thread id 'missing-thread'"),
+        (["show", "missing-thread"], 1, "no checkpoint database at .orchestra/checkpoints.sqlite"),
         (["run", "research", "--task", "x", "--model", "gpt4"], 2, "unknown model 'gpt4'"),
         (["run", "research", "--task", "x", "--model", "openai:gpt-4o-mini"], 2, "OPENAI_API_KEY"),
     ],
@@ -180,6 +180,7 @@ def test_debug_prints_the_traceback_of_the_error_that_stopped_a_run(tmp_path: Pa
 
 
 def test_debug_prints_the_traceback_of_a_user_facing_error_too(tmp_path: Path) -> None:
+    assert orchestra("run", "research", "--task", "x", cwd=tmp_path).returncode == 0
     shown = orchestra("show", "missing-thread", "--debug", cwd=tmp_path)
     assert shown.returncode == 1
     assert "Traceback (most recent call last)" in shown.stderr
