@@ -3,7 +3,7 @@
 Exit codes: 0 completed · 1 failed or stopped by an error (state kept, resumable) ·
 2 bad usage, team file or model setting · 3 partial · 4 a cap was reached · 5 a budget
 ran out · 6 no progress · 7 waiting for a human (orchestra resume --approve/--edit/--reject)
-· 130 Ctrl-C.
+· 130 Ctrl-C · 143 SIGTERM.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from orchestra.state import (
     RunStopped,
     TeamSpecError,
 )
+from orchestra.state.context import TERMINATED
 
 if TYPE_CHECKING:
     from orchestra.graphs.runner import RunResult
@@ -282,11 +283,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--only names who a decision is for: add --approve, --edit or --reject")
     try:
         return _dispatch(args, plugins)
-    except (KeyboardInterrupt, RunStopped):
+    except (KeyboardInterrupt, RunStopped) as exc:
         thread = getattr(args, "thread", None)
         hint = f"; continue with: orchestra resume {thread}" if thread else ""
         print(f"orchestra: interrupted; finished work is checkpointed{hint}", file=sys.stderr)
-        return 130
+        return 143 if TERMINATED in str(exc) else 130  # 128 + the signal, as shells report
     except OrchestraError as exc:
         if args.debug:
             traceback.print_exc()

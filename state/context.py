@@ -33,6 +33,10 @@ _POLL_S = 0.05
 """How often a worker waiting for its turn looks whether the run was asked to stop."""
 
 
+TERMINATED = "terminated (SIGTERM)"
+"""The reason a stop asked by SIGTERM gives (``orchestra`` then exits 143)."""
+
+
 class StopSignal:
     """Asks a run to stop soon.
 
@@ -65,7 +69,7 @@ class StopSignal:
 
     @contextmanager
     def on_ctrl_c(self) -> Iterator[StopSignal]:
-        """While the block runs, the first Ctrl-C asks the run to stop.
+        """While the block runs, the first Ctrl-C (or a SIGTERM) asks the run to stop.
 
         A second Ctrl-C interrupts as usual. Outside the main thread (which alone gets
         signals) it does nothing.
@@ -79,11 +83,18 @@ class StopSignal:
                 raise KeyboardInterrupt
             self.request("interrupted (Ctrl-C)")
 
+        def terminated(signum: int, frame: FrameType | None) -> None:
+            # A service manager's stop (systemd, Kubernetes, docker stop): the same clean
+            # stop as a Ctrl-C, so the state is kept; there is no second press to wait for.
+            self.request(TERMINATED)
+
         previous = signal.signal(signal.SIGINT, handler)
+        before = signal.signal(signal.SIGTERM, terminated)
         try:
             yield self
         finally:
             signal.signal(signal.SIGINT, previous)
+            signal.signal(signal.SIGTERM, before)
 
 
 class Gate:

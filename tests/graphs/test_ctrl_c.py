@@ -27,6 +27,8 @@ def _work(call):
         log.write(call.subtask_id + "\\n")
     if call.subtask_id == "s1" and os.environ.get("PRESS_CTRL_C"):
         os.kill(os.getpid(), signal.SIGINT)
+    if call.subtask_id == "s1" and os.environ.get("SEND_SIGTERM"):
+        os.kill(os.getpid(), signal.SIGTERM)
     return SpecialistOutput(summary=f"did {call.subtask_id}", key_points=[call.subtask_id])
 
 model = ScriptedChatModel(
@@ -60,3 +62,21 @@ def test_ctrl_c_stops_a_run_that_resume_finishes_without_repeating_work(tmp_path
     assert document["status"] == "completed"
     assert set(document["results"]) == {"s1", "s2"}
     assert log.read_text().split() == ["s1", "s2"]  # s1's finished work was not redone
+
+
+def test_sigterm_stops_like_ctrl_c_with_exit_143_and_the_state_kept(tmp_path: Path) -> None:
+    (tmp_path / "team.yaml").write_text(TEAM)
+    (tmp_path / "ctrl_c_model.py").write_text(MODEL)
+    log = tmp_path / "calls.log"
+    env = {"PYTHONPATH": str(tmp_path), "CALLS_LOG": str(log)}
+    run = ["run", "team.yaml", "--task", "two steps", "--thread", "t1"]
+    run += ["--model", "import:ctrl_c_model:model", "--json"]
+
+    stopped = orchestra_cli(*run, cwd=tmp_path, env=env | {"SEND_SIGTERM": "1"})
+
+    assert stopped.returncode == 143, stopped.stderr
+    assert "orchestra resume t1" in stopped.stderr
+    assert log.read_text().split() == ["s1"]
+    resumed = orchestra_cli("resume", "t1", "--json", cwd=tmp_path, env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert log.read_text().split() == ["s1", "s2"]
