@@ -1,10 +1,12 @@
-"""Ctrl-C on `orchestra run` stops the run through its StopSignal: state kept, resumable."""
+"""Ctrl-C or SIGTERM on `orchestra run` stops the run through its StopSignal: state kept,
+resumable."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 from conftest import orchestra_cli
 
 TEAM = """
@@ -40,7 +42,13 @@ model = ScriptedChatModel(
 """
 
 
-def test_ctrl_c_stops_a_run_that_resume_finishes_without_repeating_work(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("press", "code"),
+    [("PRESS_CTRL_C", 130), ("SEND_SIGTERM", 143)],  # 128 + the signal, as shells report
+)
+def test_a_stop_signal_keeps_the_state_and_resume_finishes_without_repeating_work(
+    tmp_path: Path, press: str, code: int
+) -> None:
     (tmp_path / "team.yaml").write_text(TEAM)
     (tmp_path / "ctrl_c_model.py").write_text(MODEL)
     log = tmp_path / "calls.log"
@@ -48,9 +56,9 @@ def test_ctrl_c_stops_a_run_that_resume_finishes_without_repeating_work(tmp_path
     run = ["run", "team.yaml", "--task", "two steps", "--thread", "c1"]
     run += ["--model", "import:ctrl_c_model:model", "--json"]
 
-    stopped = orchestra_cli(*run, cwd=tmp_path, env=env | {"PRESS_CTRL_C": "1"})
+    stopped = orchestra_cli(*run, cwd=tmp_path, env=env | {press: "1"})
 
-    assert stopped.returncode == 130, stopped.stderr
+    assert stopped.returncode == code, stopped.stderr
     assert "interrupted; finished work is checkpointed" in stopped.stderr
     assert "orchestra resume c1" in stopped.stderr
     assert log.read_text().split() == ["s1"]  # stopped before s2 started
@@ -62,21 +70,3 @@ def test_ctrl_c_stops_a_run_that_resume_finishes_without_repeating_work(tmp_path
     assert document["status"] == "completed"
     assert set(document["results"]) == {"s1", "s2"}
     assert log.read_text().split() == ["s1", "s2"]  # s1's finished work was not redone
-
-
-def test_sigterm_stops_like_ctrl_c_with_exit_143_and_the_state_kept(tmp_path: Path) -> None:
-    (tmp_path / "team.yaml").write_text(TEAM)
-    (tmp_path / "ctrl_c_model.py").write_text(MODEL)
-    log = tmp_path / "calls.log"
-    env = {"PYTHONPATH": str(tmp_path), "CALLS_LOG": str(log)}
-    run = ["run", "team.yaml", "--task", "two steps", "--thread", "t1"]
-    run += ["--model", "import:ctrl_c_model:model", "--json"]
-
-    stopped = orchestra_cli(*run, cwd=tmp_path, env=env | {"SEND_SIGTERM": "1"})
-
-    assert stopped.returncode == 143, stopped.stderr
-    assert "orchestra resume t1" in stopped.stderr
-    assert log.read_text().split() == ["s1"]
-    resumed = orchestra_cli("resume", "t1", "--json", cwd=tmp_path, env=env)
-    assert resumed.returncode == 0, resumed.stderr
-    assert log.read_text().split() == ["s1", "s2"]
