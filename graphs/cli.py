@@ -29,7 +29,6 @@ from orchestra.state import (
     RunStopped,
     TeamSpecError,
 )
-from orchestra.state.context import TERMINATED
 
 if TYPE_CHECKING:
     from orchestra.graphs.runner import RunResult
@@ -287,6 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         thread = getattr(args, "thread", None)
         hint = f"; continue with: orchestra resume {thread}" if thread else ""
         print(f"orchestra: interrupted; finished work is checkpointed{hint}", file=sys.stderr)
+        from orchestra.state.context import TERMINATED  # here: the parser loads no LangChain
+
         return 143 if TERMINATED in str(exc) else 130  # 128 + the signal, as shells report
     except OrchestraError as exc:
         if args.debug:

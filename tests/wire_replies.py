@@ -53,6 +53,10 @@ def _is_json(text: str) -> bool:
 _IDS = re.compile(r"(call_|toolu_01|chatcmpl-tool-)\w+|\b[0-9a-f]{8,}\b")
 
 
+# The time a run has used, which prompts report (orchestra.nodes.usage.budget_lines).
+_CLOCK = re.compile(r"time: \d+s")
+
+
 def fingerprint(request: dict[str, Any], volatile: tuple[str, ...] = ()) -> str:
     """What a request asks, without what differs between runs (tool-call ids, ``volatile``)."""
     turns = [
@@ -64,7 +68,7 @@ def fingerprint(request: dict[str, Any], volatile: tuple[str, ...] = ()) -> str:
     text = json.dumps([request.get("model"), turns, tools, request.get("response_format")])
     for part in volatile:
         text = text.replace(part, "<volatile>")
-    return _IDS.sub("<id>", text)
+    return _CLOCK.sub("time: <clock>", _IDS.sub("<id>", text))
 
 
 def _prose(value: Any) -> str:
