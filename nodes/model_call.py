@@ -77,6 +77,32 @@ def from_model(exc: BaseException) -> bool:
     return bool(getattr(exc, _MARK, False))
 
 
+def completion_message(completion: object) -> AIMessage | None:
+    """The message of an OpenAI ``ChatCompletion``: its text, and its usage where it has one.
+
+    Example:
+        >>> completion_message(None) is None
+        True
+    """
+    if completion is None:
+        return None
+    choices = getattr(completion, "choices", None)
+    first = getattr(choices[0], "message", None) if isinstance(choices, list) and choices else None
+    text = getattr(first, "content", None) or ""
+    message = AIMessage(text)
+    usage = getattr(completion, "usage", None)
+    prompt = getattr(usage, "prompt_tokens", None)
+    answer = getattr(usage, "completion_tokens", None)
+    if isinstance(prompt, int) and isinstance(answer, int):
+        message.usage_metadata = {
+            "input_tokens": prompt,
+            "output_tokens": answer,
+            "total_tokens": prompt + answer,
+        }
+        message.response_metadata["model_name"] = str(getattr(completion, "model", "") or "")
+    return message
+
+
 def billed_before(exc: BaseException) -> list[AIMessage]:
     """The reply that came back (and was billed) before ``exc`` ended its model call.
 
@@ -87,26 +113,8 @@ def billed_before(exc: BaseException) -> list[AIMessage]:
         >>> billed_before(ValueError("no reply in it"))
         []
     """
-    completion = getattr(exc, "completion", None)
-    usage = getattr(completion, "usage", None)
-    prompt, answer = (
-        getattr(usage, "prompt_tokens", None),
-        getattr(usage, "completion_tokens", None),
-    )
-    if not isinstance(prompt, int) or not isinstance(answer, int):
-        return []
-    model = str(getattr(completion, "model", "") or "")
-    return [
-        AIMessage(
-            content="",
-            usage_metadata={
-                "input_tokens": prompt,
-                "output_tokens": answer,
-                "total_tokens": prompt + answer,
-            },
-            response_metadata={"model_name": model},
-        )
-    ]
+    message = completion_message(getattr(exc, "completion", None))
+    return [message] if message is not None and message.usage_metadata else []
 
 
 def chat_in(runnable: object) -> BaseChatModel | None:
@@ -137,10 +145,11 @@ def chat_in(runnable: object) -> BaseChatModel | None:
 def _limits(bound: Runnable[Any, Any], bounds: CallBounds) -> tuple[float | None, int]:
     """The per-request timeout and the retries of a call of ``bound``."""
     chat = chat_in(bound)
-    settings = call_settings(chat) if chat is not None else None
-    timeout = settings.timeout_s if settings is not None else None
-    own = getattr(settings, "max_retries", None)  # a role's own setting, where it has one
-    return timeout, own if isinstance(own, int) else bounds.backoff.retries
+    if chat is None:
+        return None, bounds.backoff.retries
+    settings = call_settings(chat)
+    own = settings.max_retries  # a role's own setting, where it has one
+    return settings.timeout_s, own if own is not None else bounds.backoff.retries
 
 
 def _timeout(role_s: float | None, left_s: float | None) -> float | None:

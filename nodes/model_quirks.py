@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
 
+from orchestra.nodes.retry import status_of
+
 
 @dataclass
 class Quirks:
@@ -72,8 +74,6 @@ def refuses_auto_tool_choice(exc: BaseException) -> bool:
         >>> refuses_auto_tool_choice(BadRequest("'messages' must contain the word 'json'"))
         False
     """
-    status = getattr(exc, "status_code", None)
-    if status is None:
-        status = getattr(getattr(exc, "response", None), "status_code", None)
     text = str(exc)
-    return status == 400 and '"auto" tool choice' in text and "--enable-auto-tool-choice" in text
+    asked_flags = '"auto" tool choice' in text and "--enable-auto-tool-choice" in text
+    return status_of(exc) == 400 and asked_flags

@@ -23,6 +23,7 @@ __all__ = [
     "backoff_for",
     "is_transient",
     "retry_after_s",
+    "status_of",
 ]
 
 _TRANSIENT_NAMES = frozenset(
@@ -45,14 +46,20 @@ MAX_WAIT_S = 60.0
 """The longest wait between two requests: long enough to outlast a rate-limit window."""
 
 
+def status_of(exc: BaseException) -> int | None:
+    """The HTTP status a provider SDK's error carries, on itself or on its response."""
+    status = getattr(exc, "status_code", None)
+    if status is None:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status if isinstance(status, int) else None
+
+
 def is_transient(exc: BaseException) -> bool:
     """True for rate limits, 5xx, timeouts and connection errors from any provider SDK."""
     if isinstance(exc, TransientModelError | TimeoutError | ConnectionError):
         return True
-    status = getattr(exc, "status_code", None)
-    if status is None:
-        status = getattr(getattr(exc, "response", None), "status_code", None)
-    if isinstance(status, int) and (status in (408, 409, 429) or 500 <= status < 600):
+    status = status_of(exc)
+    if status is not None and (status in (408, 409, 429) or 500 <= status < 600):
         return True
     return any(cls.__name__ in _TRANSIENT_NAMES for cls in type(exc).__mro__)
 

@@ -44,9 +44,10 @@ from langgraph.errors import GraphBubbleUp
 from pydantic import BaseModel, ValidationError
 
 from orchestra.nodes.chat_models import call_settings
+from orchestra.nodes.model_call import completion_message
 from orchestra.nodes.prompts import json_reply_instructions, reply_not_accepted
 from orchestra.nodes.reply_reading import StructuredReply, parse_text, read_reply, reply_of
-from orchestra.nodes.retry import is_transient
+from orchestra.nodes.retry import is_transient, status_of
 from orchestra.nodes.steps import AskModel, Attempt, ModelStep
 
 Method = Literal["json_schema", "function_calling", "json_mode"]
@@ -231,7 +232,7 @@ class StructuredModel(Runnable[Any, StructuredReply]):
             return reply_of(raw, parsed) if parsed else reply_of(raw, None, error, problem)
         if isinstance(exc, ValidationError | json.JSONDecodeError):
             return reply_of(None, error=f"the reply could not be read: {exc}", problem="schema")
-        refused_format = getattr(exc, "status_code", None) == 400 and "response_format" in str(exc)
+        refused_format = status_of(exc) == 400 and "response_format" in str(exc)
         if refused_format and method != "function_calling":
             self.method = "function_calling"  # the server does not take response_format
             reply = reply_of(None, None, f"the server refused response_format: {exc}", "no_json")
@@ -248,18 +249,8 @@ def _other(method: Method) -> Method:
 def _from_completion(completion: Any, kind: str) -> AIMessage:
     """The message of an OpenAI ``ChatCompletion`` an SDK error carried (usage kept)."""
     reason = "length" if kind.startswith("Length") else "content_filter"
-    choices = getattr(completion, "choices", None) or []
-    text = (getattr(choices[0].message, "content", None) or "") if choices else ""
-    message = AIMessage(text, response_metadata={"finish_reason": reason})
-    usage = getattr(completion, "usage", None)
-    if usage is not None:
-        tokens_in, tokens_out = int(usage.prompt_tokens), int(usage.completion_tokens)
-        message.usage_metadata = {
-            "input_tokens": tokens_in,
-            "output_tokens": tokens_out,
-            "total_tokens": tokens_in + tokens_out,
-        }
-        message.response_metadata["model_name"] = str(getattr(completion, "model", ""))
+    message = completion_message(completion) or AIMessage("")
+    message.response_metadata["finish_reason"] = reason
     return message
 
 
