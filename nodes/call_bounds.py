@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from langgraph.runtime import Runtime
 
+from orchestra.nodes.charges import Charge, team_chain
 from orchestra.nodes.retry import Backoff, backoff_for
 from orchestra.nodes.usage import team_caps
 from orchestra.state import StopSignal, TeamContext, TeamSpec, TeamState
@@ -41,6 +42,10 @@ class CallBounds:
     limit: str = "timeout_s"
     """How the deadline's budget is named in reasons (e.g. ``team timeout_s``)."""
     tally: Tally = field(default_factory=Tally)
+    charge: Charge | None = None
+    """The accounts each call reserves from first (``None``: no team's, e.g. a bare node)."""
+    started_at: float | None = None
+    """When the team run started (the first node's clock, before ``started_at`` is saved)."""
 
     def left_s(self) -> float | None:
         """Seconds until the deadline (``None``: unbounded)."""
@@ -70,12 +75,25 @@ def calls_within(bounds: CallBounds) -> Iterator[CallBounds]:
         _CURRENT.reset(token)
 
 
-def team_bounds(state: TeamState, team: TeamSpec, runtime: Runtime[TeamContext]) -> CallBounds:
-    """The bounds of a team-wide role's calls: the team's deadline, retries and stop."""
+def team_bounds(
+    state: TeamState, team: TeamSpec, runtime: Runtime[TeamContext], *, keep: int = 1
+) -> CallBounds:
+    """The bounds of a team-wide role's calls: the team's deadline, accounts, retries, stop.
+
+    ``keep``: calls left in the team's ``max_model_calls`` for later roles (the plan keeps
+    one for the synthesis; the synthesis keeps none).
+    """
     caps = team_caps(state, team)
+    context = runtime.context
+    charge = None
+    if context is not None:
+        chain = team_chain(state, team, caps.started_at)
+        charge = Charge(context.purse, chain, team.price_table(), keep)
     return CallBounds(
         deadline=caps.deadline,
         backoff=backoff_for(team),
-        stop=runtime.context.stop if runtime.context is not None else None,
+        stop=context.stop if context is not None else None,
         limit=caps.label("timeout_s"),
+        charge=charge,
+        started_at=caps.started_at,
     )

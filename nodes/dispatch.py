@@ -13,10 +13,11 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import Command, Send
 
+from orchestra.nodes.charges import team_chain
 from orchestra.nodes.events import emit
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
-from orchestra.nodes.usage import carve, team_exhausted
+from orchestra.nodes.usage import carve, team_caps, team_exhausted
 from orchestra.state import (
     TERMINAL,
     DependencyResult,
@@ -117,7 +118,8 @@ def make_dispatch(
         sends = ready_sends(plan, results)
         update: dict[str, Any] = {"results": held_back} if held_back else {}
         spent = team_exhausted(state, team.spec)
-        if sends and (spent or state["model_calls"] >= limits.max_model_calls):
+        # A worker's calls keep one of max_model_calls for the synthesis: so must dispatch.
+        if sends and (spent or state["model_calls"] + 1 >= limits.max_model_calls):
             why = f"budget_exhausted: {spent}" if spent else "max_model_calls reached"
             code: SubtaskReason = "budget_exhausted" if spent else "max_model_calls"
             held = {
@@ -128,9 +130,10 @@ def make_dispatch(
             update = {"results": {**held_back, **held}, "notes": [f"{why}: {sorted(held)} not run"]}
             update |= {"exhausted": [spent]} if spent else {"caps": ["max_model_calls"]}
             return Command(update=update, goto="synthesizer")
+        chain = team_chain(state, team.spec, team_caps(state, team.spec).started_at)
         for send in sends:
             own = team.specialists[send.arg["subtask"]["specialist"]].spec.budget
-            send.arg["envelope"] = carve(state, team.spec, own, len(sends))
+            send.arg["envelope"] = carve(state, team.spec, own, len(sends)) | {"chain": chain}
         if sends:
             for send in sends:
                 kind: EventKind = "worker_retried" if send.arg["revision"] else "worker_started"

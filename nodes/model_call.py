@@ -41,10 +41,12 @@ from langchain_core.runnables.config import RunnableConfig
 from langgraph.errors import GraphBubbleUp
 
 from orchestra.nodes.call_bounds import CallBounds, current_bounds
+from orchestra.nodes.charges import BudgetSpent
 from orchestra.nodes.chat_models import call_settings
 from orchestra.nodes.daemon_pool import DaemonPool
 from orchestra.nodes.retry import is_transient
-from orchestra.state import OrchestraError, RunStopped
+from orchestra.state import RunStopped
+from orchestra.state.purse import Hold
 
 T = TypeVar("T")
 
@@ -58,15 +60,11 @@ class CallTimedOut(TimeoutError):
     """A request got no reply within its timeout; it was abandoned (a transient error)."""
 
 
-class OutOfTime(OrchestraError):
+class OutOfTime(BudgetSpent):
     """The node's deadline came before the model call could be answered.
 
     ``limit`` names the budget (``timeout_s``, ``team timeout_s``) for the node's reason.
     """
-
-    def __init__(self, limit: str, detail: str) -> None:
-        super().__init__(f"{limit}: {detail}")
-        self.limit = limit
 
 
 _MARK = "_orchestra_from_model"
@@ -226,7 +224,7 @@ class _Tries:
 
     def failed(self, exc: Exception, timeout_s: float | None) -> float:
         """After a failed request: the wait before the next, or raise what ends the call."""
-        if isinstance(exc, GraphBubbleUp | RunStopped | OutOfTime):
+        if isinstance(exc, GraphBubbleUp | RunStopped | BudgetSpent):
             raise exc
         left = self.bounds.left_s()
         if isinstance(exc, CallTimedOut) and left is not None and left <= 0.01:
@@ -261,19 +259,43 @@ class _Tries:
                 raise RunStopped(self.bounds.stop.reason)
 
 
+def _reserved(bounds: CallBounds) -> Hold | None:
+    """One call reserved from the node's accounts (``BudgetSpent`` when one is spent)."""
+    return bounds.charge.reserve() if bounds.charge is not None else None
+
+
+def _settled(bounds: CallBounds, hold: Hold | None, reply: Any, exc: BaseException | None) -> None:
+    """The reservation released, with what the call spent: its reply, or a billed failure's."""
+    if hold is None or bounds.charge is None:
+        return
+    spent = [reply] if exc is None else billed_before(exc)
+    bounds.charge.settle(hold, spent)
+
+
 def call_model(
     bound: Runnable[Any, Any], messages: Any, config: RunnableConfig | None
 ) -> tuple[Any, float, int]:
-    """The reply of ``bound``, its latency (waits included) and the requests it took."""
+    """The reply of ``bound``, its latency (waits included) and the requests it took.
+
+    The call is first reserved from the node's accounts (``CallBounds.charge``): a spent
+    one raises ``BudgetSpent`` and nothing is sent.
+    """
     tries = _Tries(bound)
-    while True:
-        timeout = tries.next_timeout()
-        try:
-            reply = _wait_in_thread(lambda: bound.invoke(messages, config), timeout, tries.bounds)
-        except Exception as exc:
-            tries.pause(tries.failed(exc, timeout))
-        else:
-            return reply, time.monotonic() - tries.started, tries.requests
+    hold = _reserved(tries.bounds)
+    try:
+        while True:
+            timeout = tries.next_timeout()
+            try:
+                invoke = lambda: bound.invoke(messages, config)  # noqa: E731
+                reply = _wait_in_thread(invoke, timeout, tries.bounds)
+            except Exception as exc:
+                tries.pause(tries.failed(exc, timeout))
+            else:
+                _settled(tries.bounds, hold, reply, None)
+                return reply, time.monotonic() - tries.started, tries.requests
+    except BaseException as exc:
+        _settled(tries.bounds, hold, None, exc)
+        raise
 
 
 async def acall_model(
@@ -281,12 +303,18 @@ async def acall_model(
 ) -> tuple[Any, float, int]:
     """``call_model`` for async code."""
     tries = _Tries(bound)
-    while True:
-        timeout = tries.next_timeout()
-        try:
-            call = bound.ainvoke(messages, config)
-            reply = await _wait_in_task(call, timeout, tries.bounds)
-        except Exception as exc:
-            await tries.apause(tries.failed(exc, timeout))
-        else:
-            return reply, time.monotonic() - tries.started, tries.requests
+    hold = _reserved(tries.bounds)
+    try:
+        while True:
+            timeout = tries.next_timeout()
+            try:
+                call = bound.ainvoke(messages, config)
+                reply = await _wait_in_task(call, timeout, tries.bounds)
+            except Exception as exc:
+                await tries.apause(tries.failed(exc, timeout))
+            else:
+                _settled(tries.bounds, hold, reply, None)
+                return reply, time.monotonic() - tries.started, tries.requests
+    except BaseException as exc:
+        _settled(tries.bounds, hold, None, exc)
+        raise

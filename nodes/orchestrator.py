@@ -21,6 +21,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
+from orchestra.nodes.call_bounds import current_bounds
 from orchestra.nodes.call_info import CallInfo, result_info, roster_of, with_call
 from orchestra.nodes.chat_models import PerModel, resolve_model
 from orchestra.nodes.events import emit
@@ -156,7 +157,8 @@ class Orchestrator:
             "ledger": {"orchestrator": spend.entry("orchestrator", revision=len(verdicts) - 1)},
         }
         if "started_at" not in state:
-            update["started_at"] = time.time()
+            # The clock the plan's calls were charged under (the run's account is named by it).
+            update["started_at"] = current_bounds().started_at or time.time()
         if state.get("plan_feedback"):
             update["plan_feedback"] = None  # heard
         if review.rationale is None:

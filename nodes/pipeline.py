@@ -14,12 +14,13 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
+from orchestra.nodes.charges import team_chain
 from orchestra.nodes.dispatch import payload_for, skipped
 from orchestra.nodes.events import emit
 from orchestra.nodes.outcome import decide, split_results
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
-from orchestra.nodes.usage import carve, team_exhausted
+from orchestra.nodes.usage import carve, team_caps, team_exhausted
 from orchestra.nodes.validator import check_context, judge, verdict_update
 from orchestra.state import (
     SubtaskReason,
@@ -72,7 +73,9 @@ def _stage_input(state: TeamState, name: str, team: ResolvedTeam) -> WorkerInput
         )
     else:
         payload = payload_for(record, state["results"], 0, None)
-    payload["envelope"] = carve(state, team.spec, team.specialists[name].spec.budget, 1)
+    envelope = carve(state, team.spec, team.specialists[name].spec.budget, 1)
+    chain = team_chain(state, team.spec, team_caps(state, team.spec).started_at)
+    payload["envelope"] = envelope | {"chain": chain}
     return payload
 
 

@@ -4,8 +4,10 @@ These nodes make their calls within the team's deadline (``orchestra.nodes.call_
 Their model calls retry transient errors themselves, so the nodes have no retry policy;
 what is left to decide here is how a call that could not be answered ends the run:
 
-- out of time (``OutOfTime``): the team's ``timeout_s`` is spent: planning ends and the
-  answer is composed from the accepted results without a model call (``budget_exhausted``);
+- out of time (``OutOfTime``) or out of budget (``BudgetSpent``: the team's tokens or
+  cost, counting the calls in flight): planning ends and the answer is composed from the
+  accepted results without a model call (``budget_exhausted``); out of ``max_model_calls``
+  the same, ending ``cap_reached``;
 - a permanent model error (a 401, 400 or 404; ``from_model``): the run fails with the
   provider's message (``failed`` / ``model_error``), never ``interrupted``.
 
@@ -22,9 +24,10 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from orchestra.nodes.call_bounds import CallBounds, calls_within, team_bounds
+from orchestra.nodes.charges import BudgetSpent
 from orchestra.nodes.events import emit
-from orchestra.nodes.model_call import OutOfTime, billed_before, from_model
-from orchestra.nodes.outcome import failure
+from orchestra.nodes.model_call import billed_before, from_model
+from orchestra.nodes.outcome import decide, failure
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
 from orchestra.nodes.steps import answered_before
@@ -64,8 +67,10 @@ def planning_ended(
     update: dict[str, Any] = {"ledger": {"orchestrator": _entry(team, "orchestrator", exc, bounds)}}
     update["model_calls"] = update["ledger"]["orchestrator"]["model_calls"]
     if "started_at" not in state:
-        update["started_at"] = time.time()
-    if isinstance(exc, OutOfTime):
+        update["started_at"] = bounds.started_at or time.time()
+    if isinstance(exc, BudgetSpent) and exc.cap is not None:
+        update |= {"caps": [exc.cap], "notes": [f"{exc.limit} is reached: {exc}"]}
+    elif isinstance(exc, BudgetSpent):
         update |= {"exhausted": [exc.limit], "notes": [f"{exc.limit} is spent: {exc}"]}
     else:
         why = f"the orchestrator's model failed: {_why(exc)}"
@@ -81,7 +86,11 @@ def synthesis_ended(
     The answer is the accepted results, composed without a model.
     """
     entry = _entry(team, "synthesizer", exc, bounds)
-    if isinstance(exc, OutOfTime):
+    if isinstance(exc, BudgetSpent) and exc.cap is not None:
+        update = synthesis_update(state, {}, spent=exc.limit)
+        update |= decide({**state, "caps": [*state["caps"], exc.cap]})
+        update["caps"] = [exc.cap]
+    elif isinstance(exc, BudgetSpent):
         update = synthesis_update(state, {}, spent=exc.limit)
         update["exhausted"] = [exc.limit]
     else:
@@ -95,7 +104,7 @@ def synthesis_ended(
 
 
 def _ends(exc: Exception) -> bool:
-    return isinstance(exc, OutOfTime) or from_model(exc)
+    return isinstance(exc, BudgetSpent) or from_model(exc)
 
 
 U = TypeVar("U")
@@ -108,10 +117,14 @@ def _bounded(
     ended: Callable[[TeamState, Runtime[TeamContext], Exception, CallBounds], U],
     update_of: Callable[[U], Any],
 ) -> Node[TeamState, U]:
-    """``node``, its calls bounded by the team, a call that ends it answered by ``ended``."""
+    """``node``, its calls bounded by the team, a call that ends it answered by ``ended``.
+
+    A plan keeps one of the team's ``max_model_calls`` for the synthesis; it keeps none.
+    """
+    keep = 0 if role == "synthesizer" else 1
 
     def run(state: TeamState, runtime: Runtime[TeamContext]) -> U:
-        with calls_within(team_bounds(state, team.spec, runtime)) as bounds:
+        with calls_within(team_bounds(state, team.spec, runtime, keep=keep)) as bounds:
             try:
                 out = node(state, runtime)
             except Exception as exc:
@@ -123,7 +136,7 @@ def _bounded(
         return out
 
     async def arun(state: TeamState, runtime: Runtime[TeamContext]) -> U:
-        with calls_within(team_bounds(state, team.spec, runtime)) as bounds:
+        with calls_within(team_bounds(state, team.spec, runtime, keep=keep)) as bounds:
             try:
                 out = await node.acall(state, runtime)
             except Exception as exc:

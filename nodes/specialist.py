@@ -24,6 +24,7 @@ from langgraph.runtime import Runtime
 
 from orchestra.nodes.bindings import Bindings
 from orchestra.nodes.call_bounds import CallBounds, calls_within
+from orchestra.nodes.charges import BudgetSpent, Charge
 from orchestra.nodes.chat_models import resolve_model
 from orchestra.nodes.durable import DurableSteps
 from orchestra.nodes.events import emit, emit_result
@@ -71,19 +72,12 @@ def make_specialist(
         approve = partial(ask_human, team=team.spec.name, runtime=runtime)
         bounds = CallBounds(
             deadline=deadline_of(loop),
+            limit=deadline_name(loop),
             backoff=backoff_for(team.spec),
             stop=runtime.context.stop,
+            charge=worker_charge(task, runtime, team),
         )
         return loop, loop.attempt(chat(runtime), approve if approving else run_all), bounds
-
-    def ended(loop: WorkerLoop, attempt: Attempt[Any], exc: Exception) -> dict[str, Any]:
-        attempt.close()
-        if isinstance(exc, OutOfTime):
-            loop.exhausted = f"{exc.limit} (time is up)"
-            return loop.result()
-        if from_model(exc):
-            return failed(loop, exc)
-        raise exc
 
     def run(task: WorkerInput, runtime: Runtime[TeamContext]) -> dict[str, Any]:
         loop, attempt, bounds = start(task, runtime)
@@ -107,6 +101,33 @@ def make_specialist(
     return taking_turns(Node(worker.name, run, arun), *turns)
 
 
+def worker_charge(
+    task: WorkerInput, runtime: Runtime[TeamContext], team: ResolvedTeam
+) -> Charge | None:
+    """Where a worker's calls are charged: the accounts its dispatch sent (none: a bare node).
+
+    A worker keeps one of each account's ``max_model_calls`` for its team's synthesis.
+    """
+    chain = (task.get("envelope") or {}).get("chain")
+    if not chain:
+        return None
+    return Charge(runtime.context.purse, chain, team.spec.price_table(), keep=1)
+
+
+def ended(loop: WorkerLoop, attempt: Attempt[Any], exc: Exception) -> dict[str, Any]:
+    """The attempt's update when ``exc`` ended it: a spent budget or cap, a model's refusal."""
+    attempt.close()
+    if isinstance(exc, OutOfTime):
+        loop.exhausted = f"{exc.limit} (time is up)"
+        return loop.result()
+    if isinstance(exc, BudgetSpent):
+        loop.exhausted = exc.limit
+        return capped(loop.result()) if exc.cap else loop.result()
+    if from_model(exc):
+        return failed(loop, exc)
+    raise exc
+
+
 def deadline_of(loop: WorkerLoop) -> float | None:
     """When the worker's time is up: its envelope's deadline, else its own ``timeout_s``."""
     envelope = loop.task.get("envelope")
@@ -114,6 +135,24 @@ def deadline_of(loop: WorkerLoop) -> float | None:
         return envelope.get("deadline")
     timeout = loop.worker.spec.budget.timeout_s
     return None if timeout is None else loop.started_at + timeout
+
+
+def capped(update: dict[str, Any]) -> dict[str, Any]:
+    """A partial result stopped by ``max_model_calls``: a cap reached, not a budget spent."""
+    update.pop("exhausted", None)
+    for result in update["results"].values():
+        result["reason"] = result["reason"].replace("budget_exhausted: ", "cap_reached: ", 1)
+        result["reason_code"] = "max_model_calls"
+    return update | {"caps": ["max_model_calls"]}
+
+
+def deadline_name(loop: WorkerLoop) -> str:
+    """How the worker's deadline is named: its own ``timeout_s``, or the team's when sooner."""
+    own = loop.worker.spec.budget.timeout_s
+    deadline = deadline_of(loop)
+    if deadline is None or (own is not None and deadline >= loop.started_at + own - 0.5):
+        return "timeout_s"  # (the envelope's own deadline was set at dispatch, a bit earlier)
+    return "team timeout_s"
 
 
 def counted(update: dict[str, Any], bounds: CallBounds) -> dict[str, Any]:

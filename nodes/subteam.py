@@ -16,6 +16,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig
 from langgraph.runtime import Runtime
 
+from orchestra.nodes.charges import child_account
 from orchestra.nodes.runnable import Node
 from orchestra.state import (
     LedgerEntry,
@@ -39,10 +40,14 @@ def child_task(payload: WorkerInput) -> str:
 
 
 def child_input(payload: WorkerInput) -> TeamInput:
-    """The child run's input: its task, and the envelope the parent carved for it."""
+    """The child run's input: its task, and the envelope the parent carved for it.
+
+    The envelope names the child run's own account and carries the parent's chain, so
+    every call in the child reserves from the child's account and each ancestor's.
+    """
     start = TeamInput(task=child_task(payload))
     if "envelope" in payload:
-        start["envelope"] = payload["envelope"]
+        start["envelope"] = payload["envelope"] | {"account": child_account(payload)}
     return start
 
 

@@ -1,9 +1,11 @@
 """Metering: what each model call cost, what a team has left, and each worker's envelope.
 
 Tokens come from the models' usage metadata, cost from the team's price table, latency
-from the clock around the call. Budgets are checked *before* a call, so spend exceeds a
-cap by at most the call that crossed it. A team run as a parent's specialist gets an
-envelope too (``TeamState.envelope``): its budget is the tighter of its own and that.
+from the clock around the call. A worker's envelope is checked *before* each of its
+calls, so its spend exceeds its cap by at most the call that crossed it; the team's caps
+are checked before every call too, against the run's accounts (``orchestra.nodes.charges``),
+counting the calls in flight. A team run as a parent's specialist gets an envelope too
+(``TeamState.envelope``): its budget is the tighter of its own and that.
 """
 
 from __future__ import annotations

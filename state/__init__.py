@@ -13,6 +13,7 @@ from orchestra.state.lazy import lazy_getattr as _lazy_getattr
 if typing.TYPE_CHECKING:
     from orchestra.state.budget import (
         PRICES,
+        AccountLimits,
         Budget,
         Envelope,
         LedgerEntry,
@@ -54,6 +55,7 @@ if typing.TYPE_CHECKING:
     from orchestra.state.model_settings import ModelSettings, StructuredOutput, model_choice
     from orchestra.state.outputs import Plan, SpecialistOutput, Subtask, Synthesis, plan_model
     from orchestra.state.patterns import PATTERNS, FanOutSpec, JoinPolicy, PatternName, PipelineSpec
+    from orchestra.state.purse import Purse
     from orchestra.state.role_specs import (
         ApprovalSpec,
         Limits,
@@ -102,11 +104,13 @@ _MODULES = (
     "orchestra.state.spec",
     "orchestra.state.spec_files",
     "orchestra.state.context",
+    "orchestra.state.purse",
 )
 
 __all__ = [
     "ApprovalSpec",
     "PRICES",
+    "AccountLimits",
     "Budget",
     "Envelope",
     "EventKind",
@@ -163,6 +167,7 @@ __all__ = [
     "SynthesizerSpec",
     "TeamContext",
     "Gate",
+    "Purse",
     "RunContext",
     "RunData",
     "RunStopped",

@@ -3,8 +3,10 @@
 A budget envelope bounds tokens (input + output, from the models' usage metadata), cost
 in USD (from a price table per model name) and wall-clock time. Steps are bounded by the
 existing caps: a specialist's ``max_steps`` per subtask, the team's ``max_model_calls``.
-Each envelope stops its holder before the next model call once it is spent, so spend
-exceeds a cap by at most one call.
+Each envelope stops its holder before the next model call once it is spent, so a
+worker's spend exceeds its own cap by at most one call; a team's caps are checked before
+every call of any of its workers (``orchestra.state.purse``), so its total exceeds them
+by at most the calls in flight.
 """
 
 from __future__ import annotations
@@ -174,13 +176,37 @@ Exhausted = Annotated[list[str], operator.add]
 """Budget limits that stopped some work, e.g. ``max_tokens`` or ``team.max_cost_usd``."""
 
 
+class AccountLimits(TypedDict):
+    """A team run's account as a worker carries it: its caps and its spend when sent.
+
+    ``key`` names the team run (``orchestra.state.purse``); the spend fields are what the
+    team's ledger held at dispatch, so an account opened by the worker starts from them.
+    """
+
+    key: str
+    max_tokens: NotRequired[int]
+    max_cost_usd: NotRequired[float]
+    max_calls: NotRequired[int]
+    tokens: NotRequired[int]
+    cost_usd: NotRequired[float]
+    calls: NotRequired[int]
+    carved: NotRequired[list[str]]
+    """The caps a parent team's share set (tighter than the team's own), for reasons."""
+
+
 class Envelope(TypedDict):
     """What one worker may spend on one subtask.
 
-    Its own budget, narrowed to its share of what the team had left at dispatch.
+    Its own budget, narrowed to its share of what the team had left at dispatch; and the
+    accounts every one of its model calls reserves from (``chain``: its team's run, then
+    each ancestor team's), so the team's total is checked before each call, not only at
+    dispatch. A child team's envelope also names the child run's own account
+    (``account``).
     """
 
     max_tokens: NotRequired[int]
     max_cost_usd: NotRequired[float]
     deadline: NotRequired[float]
     """Epoch seconds after which it must stop."""
+    chain: NotRequired[list[AccountLimits]]
+    account: NotRequired[str]

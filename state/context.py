@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from orchestra.state.errors import DepsError, RunStopped
 from orchestra.state.model_settings import ModelSettings
+from orchestra.state.purse import Purse
 from orchestra.state.team_state import DependencyResult
 
 D = TypeVar("D")
@@ -111,7 +113,11 @@ class Gate:
     def __init__(self, stop: StopSignal | None = None) -> None:
         self._lock = threading.Lock()
         self._threads: dict[str, threading.BoundedSemaphore] = {}
-        self._tasks: dict[tuple[str, int], asyncio.Semaphore] = {}
+        # By event loop, weakly: a loop's semaphores go with it (``asyncio.run`` per run
+        # would otherwise leave one behind per run in a context that outlives them).
+        self._tasks: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]
+        ] = weakref.WeakKeyDictionary()
         self._stop = stop or StopSignal()
 
     @contextmanager
@@ -134,9 +140,9 @@ class Gate:
     @asynccontextmanager
     async def ahold(self, team: str, limit: int) -> AsyncIterator[None]:
         """``hold`` for coroutines (one semaphore per event loop)."""
-        key = (team, id(asyncio.get_running_loop()))
+        loop = asyncio.get_running_loop()
         with self._lock:
-            turns = self._tasks.setdefault(key, asyncio.Semaphore(limit))
+            turns = self._tasks.setdefault(loop, {}).setdefault(team, asyncio.Semaphore(limit))
         if turns.locked():
             await self._await_turn(turns)
         else:
@@ -232,6 +238,7 @@ class TeamContext:
         # Not fields: Studio draws the context's fields as a form, and these are no data.
         object.__setattr__(self, "_stop", StopSignal())
         object.__setattr__(self, "_gate", Gate(self.stop))
+        object.__setattr__(self, "_purse", Purse())
 
     @classmethod
     def stoppable(
@@ -252,6 +259,12 @@ class TeamContext:
         """Turns of the workers of this run: runs sharing a context share their turns."""
         gate: Gate = self.__dict__["_gate"]
         return gate
+
+    @property
+    def purse(self) -> Purse:
+        """The accounts of this run's teams, which every model call reserves from."""
+        purse: Purse = self.__dict__["_purse"]
+        return purse
 
     @property
     def stop(self) -> StopSignal:

@@ -229,7 +229,7 @@ def test_max_workers_per_round_drops_the_extra_subtasks() -> None:
 
 def test_max_model_calls_stops_dispatching_and_names_what_did_not_run() -> None:
     plan = plan_of(("s1", "alpha", "a"), ("s2", "alpha", "b"), ("s3", "alpha", "c", ["s1"]))
-    team = make_team("alpha", limits={"max_model_calls": 3})
+    team = make_team("alpha", limits={"max_model_calls": 4})
     model = ScriptedChatModel(respond=team_script(plan=plan, workers={"alpha": out("ok")}))
     state = compiled(team).invoke({"task": "t"}, run_config(), context=context(model))
 
@@ -238,8 +238,25 @@ def test_max_model_calls_stops_dispatching_and_names_what_did_not_run() -> None:
     assert state["status"] == "cap_reached"
     assert state["reason"] == "max_model_calls"
     assert "s3" in state["answer"]
-    # plan + 2 workers, then the synthesis that always closes a run
+    # plan + 2 workers, then the synthesis, which the dispatch left the last call for
     assert state["model_calls"] == 4 == model.call_count
+
+
+def test_a_worker_call_past_max_model_calls_is_refused_not_made() -> None:
+    plan = plan_of(("s1", "alpha", "a"), ("s2", "alpha", "b"))
+    team = make_team("alpha", limits={"max_model_calls": 3, "max_concurrency": 1})
+    model = ScriptedChatModel(respond=team_script(plan=plan, workers={"alpha": out("ok")}))
+    state = compiled(team).invoke({"task": "t"}, run_config(), context=context(model))
+
+    # the plan and one worker; the other worker's call is refused, the last call being the
+    # synthesis': the cap is never passed
+    s1, s2 = (state["results"][sid] for sid in ("s1", "s2"))
+    assert sorted([s1["status"], s2["status"]]) == ["accepted", "exhausted"]
+    refused = s1 if s1["status"] == "exhausted" else s2
+    assert refused["reason"].startswith("cap_reached: team max_model_calls (2 of 3)")
+    assert refused["reason_code"] == "max_model_calls"
+    assert (state["status"], state["reason"]) == ("cap_reached", "max_model_calls")
+    assert state["model_calls"] == 3 == model.call_count
 
 
 def test_max_steps_bounds_a_specialist_that_never_finishes() -> None:

@@ -52,6 +52,10 @@ class Hanging(ScriptedChatModel):
         self.hang_first -= 1
         return True
 
+    def _stall_s(self, messages: list[BaseMessage]) -> float:
+        """How long this call hangs before it answers."""
+        return self.hang_s if self._hangs(messages) else 0.0
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -59,8 +63,8 @@ class Hanging(ScriptedChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        if self._hangs(messages):
-            RELEASE.wait(self.hang_s)
+        if stall := self._stall_s(messages):
+            RELEASE.wait(stall)
         return super()._generate(messages, stop, run_manager, **kwargs)
 
     async def _agenerate(
@@ -70,8 +74,8 @@ class Hanging(ScriptedChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        if self._hangs(messages):
-            await asyncio.sleep(self.hang_s)
+        if stall := self._stall_s(messages):
+            await asyncio.sleep(stall)
         return await super()._agenerate(messages, stop, run_manager, **kwargs)
 
 
@@ -139,6 +143,54 @@ def test_a_team_timeout_is_hard_against_a_hung_call_and_keeps_the_partial_work(
     assert (
         state["ledger"]["s1"]["model_calls"] == 1
     )  # the answered call; the hung one billed nothing known
+
+
+class Stalling(Hanging):
+    """A worker's second call (after its tool result) takes as long as its instruction says:
+    ``forever`` never answers, ``slow`` takes 3 s; the first calls and other roles answer."""
+
+    def _stall_s(self, messages: list[BaseMessage]) -> float:
+        if not any(isinstance(m, ToolMessage) for m in messages):
+            return 0.0
+        text = " ".join(m.text for m in messages if isinstance(m, HumanMessage))
+        return 600.0 if "forever" in text else 3.0 if "slow" in text else 0.0
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+def test_worker_and_team_deadlines_are_hard_and_the_answer_keeps_what_was_done(
+    is_async: bool,
+) -> None:
+    # s1 never answers (cut at alpha's 2 s); s2 takes 3 s and is accepted; s3 follows s2
+    # and never answers either: the team's 5 s cut it, and nothing runs past the deadline.
+    team = make_team(
+        "alpha",
+        "beta",
+        tools={"alpha": [dig], "beta": [dig]},
+        alpha_spec={"budget": {"timeout_s": 2}},
+        budget={"timeout_s": 5},
+    )
+    plan = plan_of(
+        ("s1", "alpha", "forever"), ("s2", "beta", "slow"), ("s3", "beta", "forever", ["s2"])
+    )
+    model = Stalling(respond=team_script(plan=plan, workers={"alpha": digger, "beta": digger}))
+    graph, payload = compiled(team), {"task": "three things"}
+    started = time.monotonic()
+    if is_async:
+        state = asyncio.run(graph.ainvoke(payload, run_config(), context=context(model)))
+    else:
+        state = graph.invoke(payload, run_config(), context=context(model))
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 10, f"took {elapsed:.1f}s"
+    assert state["status"] == "budget_exhausted"
+    s1, s2, s3 = (state["results"][sid] for sid in ("s1", "s2", "s3"))
+    assert s1["status"] == "exhausted" and s1["reason"].startswith("budget_exhausted: timeout_s")
+    assert s2["status"] == "accepted"
+    assert s3["status"] == "exhausted" and "team timeout_s" in s3["reason"]
+    for partial in (s1, s3):  # each keeps the tool result it had before its call hung
+        assert partial["output"] is not None and "dug" in partial["summary"]
+    assert "s2" in state["answer"]  # composed from what was accepted
+    assert [c.role for c in model.calls].count("synthesizer") == 0  # no call past the deadline
 
 
 def test_a_hung_request_on_the_wire_is_cut_at_the_team_deadline() -> None:

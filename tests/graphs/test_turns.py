@@ -174,3 +174,19 @@ def test_the_gate_is_not_part_of_the_context_schema_studio_draws() -> None:
     assert schema is not None and set(schema["properties"]) == {"model", "deps"}
     first, second = context(None), context(None)
     assert first.gate is not second.gate  # one per context: runs do not share turns
+
+
+def test_runs_without_a_context_leave_no_turns_or_loops_behind() -> None:
+    # Studio-like runs (no ``context=``) share NO_CONTEXT; each ``asyncio.run`` is a new
+    # event loop, and the turns kept for a loop must go with it.
+    import gc
+
+    from orchestra.state import NO_CONTEXT
+
+    team = make_team("alpha")
+    graph = compile_team(team)
+    for n in range(20):
+        payload = {"task": f"alpha work {n}"}
+        asyncio.run(graph.ainvoke(payload, run_config(team, f"free-{n}")))
+    gc.collect()
+    assert len(NO_CONTEXT.gate._tasks) == 0

@@ -22,7 +22,7 @@ def test_an_async_waiter_gives_up_on_a_stop_and_the_turns_stay_whole() -> None:
             stop.request()
             with pytest.raises(RunStopped):
                 await waiting
-        (turns,) = gate._tasks.values()
+        (turns,) = gate._tasks[asyncio.get_running_loop()].values()
         assert not turns.locked()  # the held turn came back, and the waiter took none
 
     asyncio.run(go())
@@ -44,7 +44,7 @@ def test_many_async_waiters_under_a_stop_lose_no_turn() -> None:
                 running -= 1
 
         await asyncio.gather(*(worker(i) for i in range(60)))
-        semaphore = next(iter(gate._tasks.values()))
+        semaphore = next(iter(gate._tasks[asyncio.get_running_loop()].values()))
         assert most == 3
         return semaphore._value
 
