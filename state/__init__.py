@@ -46,6 +46,7 @@ if typing.TYPE_CHECKING:
         RunStateError,
         RunStopped,
         TeamSpecError,
+        ThreadBusyError,
         ThreadExistsError,
         TransientModelError,
     )
@@ -141,6 +142,7 @@ __all__ = [
     "RenderError",
     "RunNotFoundError",
     "RunStateError",
+    "ThreadBusyError",
     "ThreadExistsError",
     "TransientModelError",
     "Plan",
