@@ -1,9 +1,9 @@
 """The ``orchestra`` command: run, resume, show and draw teams.
 
 Exit codes: 0 completed · 1 failed or stopped by an error (state kept, resumable) ·
-2 bad usage, team file or model setting · 3 partial · 4 a cap was reached · 5 a budget
-ran out · 6 no progress · 7 waiting for a human (orchestra resume --approve/--edit/--reject)
-· 130 Ctrl-C · 143 SIGTERM.
+2 bad usage, team file or model setting, or a thread another process runs · 3 partial ·
+4 a cap was reached · 5 a budget ran out · 6 no progress · 7 waiting for a human
+(orchestra resume --approve/--edit/--reject) · 130 Ctrl-C · 143 SIGTERM.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from orchestra.state import (
     OrchestraError,
     RunStopped,
     TeamSpecError,
+    ThreadBusyError,
 )
 
 if TYPE_CHECKING:
@@ -293,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         print(f"orchestra: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, TeamSpecError | ModelConfigError) else 1
+        return 2 if isinstance(exc, TeamSpecError | ModelConfigError | ThreadBusyError) else 1
     except Exception as exc:
         if args.debug:
             traceback.print_exc()

@@ -7,17 +7,23 @@ runs under a session advisory lock. The lock is taken by polling
 ``pg_try_advisory_lock``: a session *waiting* in ``pg_advisory_lock`` keeps a snapshot
 open, and the ``CREATE INDEX CONCURRENTLY`` migrations of the lock holder would wait for
 it forever.
+
+A thread's lease (``graphs/leases.py``) lives in ``orchestra_leases`` of the same
+database, read and written through the saver's own connection (or pool) and lock.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import psycopg
 from langgraph.checkpoint.postgres import PostgresSaver
+from psycopg.rows import tuple_row
+from psycopg_pool import ConnectionPool
 
+from orchestra.graphs.leases import TABLE, Row, TableLeases
 from orchestra.state import CheckpointerError
 
 SETUP_LOCK = "SELECT pg_try_advisory_lock(hashtext('orchestra checkpoint setup'))"
@@ -49,3 +55,33 @@ def open_postgres(url: str, *, timeout_s: float = SETUP_TIMEOUT_S) -> Iterator[P
             _lock_for_setup(lock, timeout_s)
             saver.setup()
         yield saver
+
+
+POSTGRES_NOW = "extract(epoch from clock_timestamp())::float8"
+
+
+@contextmanager
+def _connection(saver: PostgresSaver) -> Iterator[psycopg.Connection[object]]:
+    """The saver's connection under its lock, or one of its pool's."""
+    if isinstance(saver.conn, ConnectionPool):
+        with saver.conn.connection() as pooled:
+            yield pooled
+    else:
+        with saver.lock:
+            yield saver.conn
+
+
+def postgres_leases(saver: PostgresSaver) -> TableLeases:
+    """Leases in a ``PostgresSaver``'s database; the table is created on first use."""
+
+    def execute(sql: str, params: Sequence[object]) -> tuple[int, Row | None]:
+        with _connection(saver) as conn, conn.transaction():
+            with conn.cursor(row_factory=tuple_row) as cur:
+                cur.execute(sql.replace("?", "%s"), params)
+                return cur.rowcount, cur.fetchone() if cur.description else None
+
+    try:
+        execute(TABLE, ())
+    except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
+        pass  # another process created it at the same moment
+    return TableLeases(execute, POSTGRES_NOW)

@@ -3,7 +3,8 @@
 Every run has a thread id and is checkpointed after each super-step (``checkpoints``
 says where). A run that stops on an error keeps its state and the exception
 (``RunResult.exception``); ``resume_run`` continues it, and LangGraph re-runs only the
-tasks that had not finished. Each call resolves the team's spec once.
+tasks that had not finished. Each call resolves the team's spec once. A run or resume
+holds its thread's lease while it runs (``leases``): one writer per thread.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from langgraph.errors import GraphRecursionError
 from langgraph.types import Command
 
 from orchestra.graphs.checkpoints import open_checkpointer, stored_input, stored_origin, team_of
+from orchestra.graphs.leases import holding
 from orchestra.graphs.orchestrator_workers import CompiledTeam
 from orchestra.graphs.patterns import compile_team, output_types, resolved_in
 from orchestra.graphs.run_result import RunResult, result_of
@@ -161,7 +163,8 @@ def run_team(
     data for tools and checks (``RunData``): stored as JSON with the run, restored by
     ``resume_run``. ``stop`` stops the run between worker steps once requested. Errors
     of the spec, the model configuration or the thread id are raised
-    (``OrchestraError``); an error a node raised stops the run with its state kept, in
+    (``OrchestraError``; ``ThreadBusyError`` while another call runs the thread); an
+    error a node raised stops the run with its state kept, in
     ``RunResult.exception``. Every role's model is built before the run starts
     (``check_models``): a bad one is a ``ModelConfigError`` before any call is made.
     """
@@ -169,28 +172,30 @@ def run_team(
     spec = resolved.spec
     check_models(resolved, model)
     thread = thread_id or new_thread_id(spec)
-    if saver.get_tuple({"configurable": {"thread_id": thread}}) is not None:
-        raise ThreadExistsError(
-            f"thread {thread!r} already exists; use 'orchestra resume {thread}' or a new --thread"
-        )
-    payload = TeamInput(task=task)
-    if deps is not None:
-        payload["deps"] = deps_data(deps)
-    try:
-        origin = RunOrigin(team=spec.to_data())
-    except TeamSpecError:
-        origin = None  # a spec holding Python objects can be resumed from Python only
-    if origin is not None:
-        if team_file is not None:
-            origin["team_file"] = str(team_file)
-        origin["import_folders"] = search_folders(spec)  # a resume imports from them too
-        if isinstance(model, str):
-            origin["model"] = model
-        elif isinstance(model, ModelSettings):  # stored as its text form (see model_choice)
-            origin["model"] = model.cache_key()
-        payload["origin"] = origin
-    graph = compile_team(resolved, checkpointer=saver)
-    return _invoke(resolved, graph, thread, payload, model, on_update, on_event, deps, stop)
+    with holding(saver, thread, stop):  # the check and the start under the lease
+        if saver.get_tuple({"configurable": {"thread_id": thread}}) is not None:
+            raise ThreadExistsError(
+                f"thread {thread!r} already exists; use 'orchestra resume {thread}' "
+                "or a new --thread"
+            )
+        payload = TeamInput(task=task)
+        if deps is not None:
+            payload["deps"] = deps_data(deps)
+        try:
+            origin = RunOrigin(team=spec.to_data())
+        except TeamSpecError:
+            origin = None  # a spec holding Python objects can be resumed from Python only
+        if origin is not None:
+            if team_file is not None:
+                origin["team_file"] = str(team_file)
+            origin["import_folders"] = search_folders(spec)  # a resume imports from them too
+            if isinstance(model, str):
+                origin["model"] = model
+            elif isinstance(model, ModelSettings):  # stored as its text form (see model_choice)
+                origin["model"] = model.cache_key()
+            payload["origin"] = origin
+        graph = compile_team(resolved, checkpointer=saver)
+        return _invoke(resolved, graph, thread, payload, model, on_update, on_event, deps, stop)
 
 
 def resume_run(
@@ -217,19 +222,20 @@ def resume_run(
     ``deps`` come back from the checkpoint (as JSON data); ``stop`` as in ``run_team``.
     """
     resolved, started_with = team_of(saver, thread_id, team)
-    graph = compile_team(resolved, checkpointer=saver)
-    current = result_of(graph, thread_id, output_types(resolved))
-    if current.finished or (current.waiting and decision is None):
-        return current
-    if decision is not None and not current.waiting:
-        raise NotWaitingError(f"thread {thread_id!r} is not waiting for a decision")
-    payload: Command[Any] | None = None
-    if decision is not None:
-        payload = Command(resume=answers(current, decision, only))
-    chosen = model or (model_choice(started_with) if started_with else None)
-    check_models(resolved, chosen)
-    deps = stored_input(saver, thread_id, "deps")
-    return _invoke(resolved, graph, thread_id, payload, chosen, on_update, on_event, deps, stop)
+    with holding(saver, thread_id, stop):  # read what waits, and run, under the lease
+        graph = compile_team(resolved, checkpointer=saver)
+        current = result_of(graph, thread_id, output_types(resolved))
+        if current.finished or (current.waiting and decision is None):
+            return current
+        if decision is not None and not current.waiting:
+            raise NotWaitingError(f"thread {thread_id!r} is not waiting for a decision")
+        payload: Command[Any] | None = None
+        if decision is not None:
+            payload = Command(resume=answers(current, decision, only))
+        chosen = model or (model_choice(started_with) if started_with else None)
+        check_models(resolved, chosen)
+        deps = stored_input(saver, thread_id, "deps")
+        return _invoke(resolved, graph, thread_id, payload, chosen, on_update, on_event, deps, stop)
 
 
 def snapshot(

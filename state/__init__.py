@@ -47,6 +47,7 @@ if typing.TYPE_CHECKING:
         RunStateError,
         RunStopped,
         TeamSpecError,
+        ThreadBusyError,
         ThreadExistsError,
         TransientModelError,
     )
@@ -145,6 +146,7 @@ __all__ = [
     "RenderError",
     "RunNotFoundError",
     "RunStateError",
+    "ThreadBusyError",
     "ThreadExistsError",
     "TransientModelError",
     "Plan",

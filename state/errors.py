@@ -9,6 +9,7 @@ The hierarchy (catch ``OrchestraError`` for all of them)::
     ├── RunStateError                             a stored run cannot do what was asked
     │   ├── RunNotFoundError   (also LookupError) no checkpoint for the thread id
     │   ├── ThreadExistsError                     a new run's thread id is taken
+    │   ├── ThreadBusyError                       another run or resume holds the thread
     │   ├── NotResumableError                     the run's spec lives only in Python
     │   └── NotWaitingError                       a decision for a run (or item) not waiting
     ├── RunStopped                                a run was asked to stop; finished work is kept
@@ -36,6 +37,7 @@ __all__ = [
     "RunStateError",
     "RunStopped",
     "TeamSpecError",
+    "ThreadBusyError",
     "ThreadExistsError",
     "TransientModelError",
 ]
@@ -76,6 +78,20 @@ class RunNotFoundError(RunStateError, LookupError):
 
 class ThreadExistsError(RunStateError):
     """A new run was given the thread id of an existing one."""
+
+
+class ThreadBusyError(RunStateError):
+    """Another run or resume holds the thread's lease: one writer per thread.
+
+    ``pid`` and ``host`` name the holding process, ``since`` when it took the lease
+    (seconds since the epoch).
+    """
+
+    def __init__(self, message: str, *, pid: int, host: str, since: float) -> None:
+        super().__init__(message)
+        self.pid = pid
+        self.host = host
+        self.since = since
 
 
 class NotResumableError(RunStateError):

@@ -63,6 +63,7 @@ if typing.TYPE_CHECKING:
         RunStateError,
         RunStopped,
         TeamSpecError,
+        ThreadBusyError,
         ThreadExistsError,
         TransientModelError,
     )
@@ -163,6 +164,7 @@ __all__ = [
     "TeamContext",
     "TeamSpec",
     "TeamSpecError",
+    "ThreadBusyError",
     "ThreadExistsError",
     "Totals",
     "TransientModelError",
