@@ -12,6 +12,7 @@ how the run's end closes the accounts of its children with its own.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -82,10 +83,17 @@ def team_account(state: TeamState, team: TeamSpec, started_at: float) -> Account
     return account
 
 
-def team_chain(state: TeamState, team: TeamSpec, started_at: float) -> list[AccountLimits]:
-    """Every account a call of this team run is charged to: its own, then its ancestors'."""
+def team_chain(
+    state: TeamState, team: TeamSpec, started_at: float | None = None
+) -> list[AccountLimits]:
+    """Every account a call of this team run is charged to: its own, then its ancestors'.
+
+    ``started_at`` names the run before its start is saved (the first plan's clock); once
+    the state has ``started_at``, it is read from there.
+    """
     handed = (state.get("envelope") or Envelope()).get("chain", [])
-    return [team_account(state, team, started_at), *handed]
+    start = started_at if started_at is not None else state.get("started_at", time.time())
+    return [team_account(state, team, start), *handed]
 
 
 def child_account(payload: WorkerInput) -> str:

@@ -17,7 +17,7 @@ from orchestra.nodes.charges import team_chain
 from orchestra.nodes.events import emit
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
-from orchestra.nodes.usage import carve, team_caps, team_exhausted
+from orchestra.nodes.usage import carve, team_exhausted
 from orchestra.state import (
     TERMINAL,
     DependencyResult,
@@ -130,7 +130,7 @@ def make_dispatch(
             update = {"results": {**held_back, **held}, "notes": [f"{why}: {sorted(held)} not run"]}
             update |= {"exhausted": [spent]} if spent else {"caps": ["max_model_calls"]}
             return Command(update=update, goto="synthesizer")
-        chain = team_chain(state, team.spec, team_caps(state, team.spec).started_at)
+        chain = team_chain(state, team.spec)
         for send in sends:
             own = team.specialists[send.arg["subtask"]["specialist"]].spec.budget
             send.arg["envelope"] = carve(state, team.spec, own, len(sends)) | {"chain": chain}

@@ -20,7 +20,7 @@ from orchestra.nodes.events import emit
 from orchestra.nodes.outcome import decide, split_results
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
-from orchestra.nodes.usage import carve, team_caps, team_exhausted
+from orchestra.nodes.usage import carve, team_exhausted
 from orchestra.nodes.validator import check_context, judge, verdict_update
 from orchestra.state import (
     SubtaskReason,
@@ -74,7 +74,7 @@ def _stage_input(state: TeamState, name: str, team: ResolvedTeam) -> WorkerInput
     else:
         payload = payload_for(record, state["results"], 0, None)
     envelope = carve(state, team.spec, team.specialists[name].spec.budget, 1)
-    chain = team_chain(state, team.spec, team_caps(state, team.spec).started_at)
+    chain = team_chain(state, team.spec)
     payload["envelope"] = envelope | {"chain": chain}
     return payload
 
