@@ -2,32 +2,47 @@
 
 SQLite is the default (``.orchestra/checkpoints.sqlite`` under the working directory),
 ``:memory:`` keeps runs in the process, a ``postgresql://`` URL uses PostgreSQL. The team
-spec travels in the state (``origin``) so a thread can be resumed or shown from its id.
+spec travels in the state (``origin``) so a thread can be shown from its id (and resumed,
+within what ``resume_team`` allows).
+
+A checkpoint is data, but LangGraph's serializer rebuilds objects by importing the module
+a stored value names; every saver opened here reads only the types orchestra's state holds
+(``STORED_TYPES``), so a rewritten database cannot make reading it import anything else.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, cast
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import START
 
 from orchestra.graphs.paths import DEFAULT_DB, MEMORY
-from orchestra.nodes import resolve_team
 from orchestra.nodes.resolve import ResolvedTeam
+from orchestra.nodes.team_shape import shape_of
 from orchestra.state import (
     CheckpointerError,
     NotResumableError,
     RunNotFoundError,
     RunOrigin,
-    TeamSpec,
     team_from_data,
 )
+
+STORED_TYPES: tuple[tuple[str, str], ...] = ()
+"""Types beyond LangGraph's safe set (messages, ``Send``, ``Interrupt``, datetimes, ...)
+that orchestra's state stores: none, its state is JSON data."""
+
+
+def checkpoint_serde() -> JsonPlusSerializer:
+    """LangGraph's serializer, reading back only the types orchestra stores."""
+    return JsonPlusSerializer(allowed_msgpack_modules=STORED_TYPES or None)
 
 
 @contextmanager
@@ -42,12 +57,13 @@ def open_checkpointer(
     resuming a run wants, since a mistyped path would otherwise look like a lost run.
     """
     if str(db) == MEMORY:
-        yield InMemorySaver()
+        yield InMemorySaver(serde=checkpoint_serde())
         return
     if str(db or "").startswith(("postgres://", "postgresql://")):
         from orchestra.graphs.postgres import open_postgres  # psycopg loads only when used
 
         with open_postgres(str(db)) as postgres:
+            postgres.serde = checkpoint_serde()
             yield postgres
         return
     path = Path(db) if db else DEFAULT_DB
@@ -57,8 +73,9 @@ def open_checkpointer(
             + ("" if db else " (the default; pass --db where the run was started with one)")
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    with SqliteSaver.from_conn_string(str(path)) as saver:
-        yield saver
+    # SqliteSaver.from_conn_string's connection, with the serializer it cannot be given.
+    with closing(sqlite3.connect(str(path), check_same_thread=False)) as conn:
+        yield SqliteSaver(conn, serde=checkpoint_serde())
 
 
 def _not_found(thread_id: str) -> RunNotFoundError:
@@ -91,17 +108,7 @@ def stored_origin(saver: BaseCheckpointSaver[str], thread_id: str) -> RunOrigin:
     return cast(RunOrigin, origin)
 
 
-def team_of(
-    saver: BaseCheckpointSaver[str], thread_id: str, team: TeamSpec | ResolvedTeam | None
-) -> tuple[ResolvedTeam, str | None]:
-    """The team a thread runs (``team`` when given), resolved, and its starting model."""
-    if team is not None:
-        if saver.get_tuple({"configurable": {"thread_id": thread_id}}) is None:
-            raise _not_found(thread_id)
-        return (team if isinstance(team, ResolvedTeam) else resolve_team(team)), None
+def stored_shape(saver: BaseCheckpointSaver[str], thread_id: str) -> ResolvedTeam:
+    """The stored run's team as structure only (``shape_of``): nothing is imported."""
     origin = stored_origin(saver, thread_id)
-    source = origin.get("team_file", thread_id)
-    stored = team_from_data(
-        origin["team"], source=source, import_folders=origin.get("import_folders", ())
-    )
-    return resolve_team(stored, source=source), origin.get("model")
+    return shape_of(team_from_data(origin["team"], source=thread_id), source=thread_id)

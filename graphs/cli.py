@@ -1,7 +1,8 @@
 """The ``orchestra`` command: run, resume, show and draw teams.
 
 Exit codes: 0 completed · 1 failed or stopped by an error (state kept, resumable) ·
-2 bad usage, team file or model setting, or a thread another process runs · 3 partial ·
+2 bad usage, team file or model setting, a thread another process runs, or a resume
+that needs its team named (``--team``) or was given another team · 3 partial ·
 4 a cap was reached · 5 a budget ran out · 6 no progress · 7 waiting for a human
 (orchestra resume --approve/--edit/--reject) · 130 Ctrl-C · 143 SIGTERM.
 """
@@ -25,8 +26,10 @@ from orchestra.state import (
     PATTERNS,
     DecisionError,
     ModelConfigError,
+    NotResumableError,
     OrchestraError,
     RunStopped,
+    TeamMismatchError,
     TeamSpecError,
     ThreadBusyError,
 )
@@ -96,6 +99,12 @@ def _parser(plugins: Sequence[CliPlugin] = ()) -> argparse.ArgumentParser:
     resume.add_argument("thread", help="thread id printed by 'orchestra run'")
     resume.add_argument(
         "--model", help="override the model the run started with (a string or JSON, as for run)"
+    )
+    resume.add_argument(
+        "--team",
+        metavar="FILE",
+        help="the team to continue with (default: the run's team file while unchanged); "
+        "its specialists and pattern must be the run's",
     )
     decide = resume.add_mutually_exclusive_group()
     decide.add_argument(
@@ -260,9 +269,11 @@ def _dispatch(args: argparse.Namespace, plugins: Sequence[CliPlugin]) -> int:
                 stop=stop,
             )
         elif args.command == "resume":
+            given = _load(args.team)[0] if args.team else None
             result = resume_run(
                 args.thread,
                 saver=saver,
+                team=given,
                 model=model,
                 decision=_decision(args),
                 on_event=None if args.json else live_view(),
@@ -294,7 +305,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         print(f"orchestra: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, TeamSpecError | ModelConfigError | ThreadBusyError) else 1
+        usage = TeamSpecError | ModelConfigError | ThreadBusyError | NotResumableError
+        return 2 if isinstance(exc, usage | TeamMismatchError) else 1
     except Exception as exc:
         if args.debug:
             traceback.print_exc()

@@ -20,10 +20,16 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.errors import GraphRecursionError
 from langgraph.types import Command
 
-from orchestra.graphs.checkpoints import open_checkpointer, stored_input, stored_origin, team_of
+from orchestra.graphs.checkpoints import (
+    open_checkpointer,
+    stored_input,
+    stored_origin,
+    stored_shape,
+)
 from orchestra.graphs.leases import holding
 from orchestra.graphs.orchestrator_workers import CompiledTeam
 from orchestra.graphs.patterns import compile_team, output_types, resolved_in
+from orchestra.graphs.resume_team import file_sha256, started_model, team_for_resume
 from orchestra.graphs.run_result import RunResult, result_of
 from orchestra.nodes.durable import is_step
 from orchestra.nodes.model_check import check_models
@@ -44,7 +50,6 @@ from orchestra.state import (
     ThreadExistsError,
     TransientModelError,
     deps_data,
-    model_choice,
     search_folders,
 )
 
@@ -187,7 +192,8 @@ def run_team(
             origin = None  # a spec holding Python objects can be resumed from Python only
         if origin is not None:
             if team_file is not None:
-                origin["team_file"] = str(team_file)
+                origin["team_file"] = str(Path(team_file).resolve())
+                origin["team_sha256"] = file_sha256(team_file)  # what a resume may import from
             origin["import_folders"] = search_folders(spec)  # a resume imports from them too
             if isinstance(model, str):
                 origin["model"] = model
@@ -217,11 +223,15 @@ def resume_run(
     decision answers everything that waits (a plan, or the tool calls of several
     workers), or only the item ``only`` names (see ``answers``).
 
-    The team is read from the checkpoint; a run started from Python with objects in its
-    spec (tools, models) is resumed with ``team=`` the same team, as it ran. The run's
-    ``deps`` come back from the checkpoint (as JSON data); ``stop`` as in ``run_team``.
+    The team is ``team`` when given, else the team file the run was started from while
+    it is unchanged (its SHA-256 is stored with the run), else the spec stored in the
+    checkpoint if it names only orchestra's own code: a checkpoint database is never
+    trusted to say what code to import (``resume_team``). A team whose specialists,
+    pattern or stages differ from the stored run's is a ``TeamMismatchError`` before
+    anything runs. The run's ``deps`` come back from the checkpoint (as JSON data);
+    ``stop`` as in ``run_team``.
     """
-    resolved, started_with = team_of(saver, thread_id, team)
+    resolved, started_with = team_for_resume(saver, thread_id, team)
     with holding(saver, thread_id, stop):  # read what waits, and run, under the lease
         graph = compile_team(resolved, checkpointer=saver)
         current = result_of(graph, thread_id, output_types(resolved))
@@ -232,7 +242,7 @@ def resume_run(
         payload: Command[Any] | None = None
         if decision is not None:
             payload = Command(resume=answers(current, decision, only))
-        chosen = model or (model_choice(started_with) if started_with else None)
+        chosen = model or (started_model(started_with, thread_id) if started_with else None)
         check_models(resolved, chosen)
         deps = stored_input(saver, thread_id, "deps")
         return _invoke(resolved, graph, thread_id, payload, chosen, on_update, on_event, deps, stop)
@@ -244,8 +254,17 @@ def snapshot(
     saver: BaseCheckpointSaver[str],
     team: TeamSpec | ResolvedTeam | None = None,
 ) -> RunResult:
-    """The current state of a thread, without running anything (``team`` as in resume_run)."""
-    resolved, _ = team_of(saver, thread_id, team)
+    """The current state of a thread, without running or importing anything.
+
+    Without ``team`` the graph is rebuilt from the stored spec's structure alone
+    (``shape_of``: its tools, output types and checks are not imported), so
+    ``RunResult.outputs`` is empty and ``values`` holds the outputs as JSON data. With
+    ``team`` (as in ``resume_run``), the outputs are its typed models.
+    """
+    if team is None:
+        graph = compile_team(stored_shape(saver, thread_id), checkpointer=saver)
+        return result_of(graph, thread_id, {})
+    resolved, _ = team_for_resume(saver, thread_id, team)
     graph = compile_team(resolved, checkpointer=saver)
     return result_of(graph, thread_id, output_types(resolved))
 

@@ -46,6 +46,7 @@ if typing.TYPE_CHECKING:
         RunNotFoundError,
         RunStateError,
         RunStopped,
+        TeamMismatchError,
         TeamSpecError,
         ThreadBusyError,
         ThreadExistsError,
@@ -68,6 +69,7 @@ if typing.TYPE_CHECKING:
     )
     from orchestra.state.spec import SpecialistSpec, TeamSpec
     from orchestra.state.spec_files import load_team, save_team, search_folders, team_from_data
+    from orchestra.state.spec_imports import FRAMEWORK_PACKAGES, foreign_imports, import_refs
     from orchestra.state.team_state import (
         TERMINAL,
         CapName,
@@ -104,6 +106,7 @@ _MODULES = (
     "orchestra.state.role_specs",
     "orchestra.state.spec",
     "orchestra.state.spec_files",
+    "orchestra.state.spec_imports",
     "orchestra.state.context",
     "orchestra.state.purse",
 )
@@ -147,6 +150,7 @@ __all__ = [
     "RunNotFoundError",
     "RunStateError",
     "ThreadBusyError",
+    "TeamMismatchError",
     "ThreadExistsError",
     "TransientModelError",
     "Plan",
@@ -196,6 +200,9 @@ __all__ = [
     "status_entry",
     "status_of",
     "team_from_data",
+    "FRAMEWORK_PACKAGES",
+    "foreign_imports",
+    "import_refs",
 ]
 
 

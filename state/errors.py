@@ -10,7 +10,8 @@ The hierarchy (catch ``OrchestraError`` for all of them)::
     │   ├── RunNotFoundError   (also LookupError) no checkpoint for the thread id
     │   ├── ThreadExistsError                     a new run's thread id is taken
     │   ├── ThreadBusyError                       another run or resume holds the thread
-    │   ├── NotResumableError                     the run's spec lives only in Python
+    │   ├── NotResumableError                     the run's team must be named to resume it
+    │   ├── TeamMismatchError                     the team given is not the one the run ran
     │   └── NotWaitingError                       a decision for a run (or item) not waiting
     ├── RunStopped                                a run was asked to stop; finished work is kept
     ├── DepsError              (also ValueError)  a run's deps have no JSON form, or do not fit
@@ -36,6 +37,7 @@ __all__ = [
     "RunNotFoundError",
     "RunStateError",
     "RunStopped",
+    "TeamMismatchError",
     "TeamSpecError",
     "ThreadBusyError",
     "ThreadExistsError",
@@ -95,7 +97,19 @@ class ThreadBusyError(RunStateError):
 
 
 class NotResumableError(RunStateError):
-    """The run was started from Python with objects in its spec: resume it with ``team=``."""
+    """The stored run cannot be resumed from the checkpoint alone: name its team.
+
+    Its spec holds Python objects (resume with ``team=``), or its team file changed since
+    the run started and the stored copy names code outside orchestra (``--team FILE``).
+    """
+
+
+class TeamMismatchError(RunStateError):
+    """The team given to resume a run is not the team the run was started with.
+
+    A specialist renamed or removed, another pattern or other stages: the stored plan and
+    state could not be continued by it.
+    """
 
 
 class NotWaitingError(RunStateError):

@@ -151,6 +151,9 @@ class RunOrigin(TypedDict):
 
     team: dict[str, Any]
     team_file: NotRequired[str]
+    team_sha256: NotRequired[str]
+    """The team file's SHA-256 when the run started: a resume imports from the file only
+    while it still matches."""
     import_folders: NotRequired[list[str]]
     """Where the team's import paths were looked up (``orchestra.state.search_folders``)."""
     model: NotRequired[str]

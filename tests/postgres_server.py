@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from ecosystem import free_port
+from ecosystem import free_port, unavailable
 
 SEARCHED = (
     "$ORCHESTRA_PG_BINDIR, PATH, /usr/lib/postgresql/*/bin, /usr/local/pgsql/bin, "
@@ -129,3 +129,16 @@ def postgres_server(bindir: Path) -> Iterator[PostgresServer]:
             _run([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], **as_user)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def available_postgres() -> Iterator[PostgresServer]:
+    """A throwaway server from this machine's binaries; skipped (failed on CI) without them."""
+    bindir = find_bindir()
+    if bindir is None:
+        unavailable(
+            f"no PostgreSQL server binaries (initdb, pg_ctl) in {SEARCHED}: "
+            "install PostgreSQL (Debian: apt-get install postgresql) to run these tests"
+        )
+    with postgres_server(bindir) as server:
+        yield server

@@ -189,7 +189,10 @@ def test_orchestra_resume_continues_an_audit_stopped_by_a_provider_outage(
     assert "continue with: orchestra audit repos --thread r1" in first.stdout
     assert sorted(_runs(log)) == ["repo-a", "repo-b"]
 
-    resumed = orchestra("resume", "r1", "--json", cwd=tmp_path, env=env)
+    # An import: model is code: a resume takes it from the command line, not the database.
+    resumed = orchestra(
+        "resume", "r1", "--model", "import:flaky_audit:model", "--json", cwd=tmp_path, env=env
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["status"] == "completed"
     assert sorted(_runs(log)) == ["repo-a", "repo-b", "repo-c"]

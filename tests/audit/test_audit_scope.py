@@ -50,7 +50,8 @@ def test_a_resumed_audit_works_from_another_working_directory(tmp_path: Path) ->
 
     # Another folder, another state folder (the helper gives each cwd its own): as on
     # another host that has only the checkpoint database.
-    resumed = orchestra("resume", "w1", "--db", db, "--json", cwd=there, env=env)
+    # The import: model is code: a resume takes it from the command line, not the database.
+    resumed = orchestra("resume", "w1", "--db", db, "--json", *command[-2:], cwd=there, env=env)
     assert resumed.returncode == 0, resumed.stderr
     document = json.loads(resumed.stdout)
     assert document["status"] == "completed"
@@ -80,7 +81,7 @@ def test_a_resumed_audit_works_after_its_thread_id_was_reused_with_another_datab
     assert other.returncode == 0, other.stderr
     assert {f["repo"] for f in json.loads(other.stdout)["findings"]} == {"gamma"}
 
-    resumed = orchestra("resume", "t1", "--db", db1, "--json", cwd=tmp_path, env=env)
+    resumed = orchestra("resume", "t1", "--db", db1, "--json", *model, cwd=tmp_path, env=env)
     assert resumed.returncode == 0, resumed.stderr
     document = json.loads(resumed.stdout)
     assert document["status"] == "completed"

@@ -63,7 +63,10 @@ def test_a_stop_signal_keeps_the_state_and_resume_finishes_without_repeating_wor
     assert "orchestra resume c1" in stopped.stderr
     assert log.read_text().split() == ["s1"]  # stopped before s2 started
 
-    resumed = orchestra_cli("resume", "c1", "--json", cwd=tmp_path, env=env)
+    # An import: model is code: a resume takes it from the command line, not the database.
+    resumed = orchestra_cli(
+        "resume", "c1", "--model", "import:ctrl_c_model:model", "--json", cwd=tmp_path, env=env
+    )
 
     assert resumed.returncode == 0, resumed.stderr
     document = json.loads(resumed.stdout)

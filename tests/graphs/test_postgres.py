@@ -19,49 +19,18 @@ from typing import Any
 
 import psycopg
 import pytest
-from ecosystem import unavailable
 from langgraph.checkpoint.postgres import PostgresSaver
-from postgres_server import SEARCHED, PostgresServer, find_bindir, postgres_server
+from postgres_server import PostgresServer, available_postgres
+from slow_team import SLOW_MODELS, SLOW_TEAM, calls
 
 from orchestra.graphs.runner import open_checkpointer, run_team, snapshot
 from orchestra.graphs.team_files import example_teams
 from orchestra.state import load_team
 
-SLOW_MODELS = """
-import os, time
-from orchestra.nodes import ScriptedChatModel, plan_of, team_script
-from orchestra.state import SpecialistOutput
-
-def work(call):
-    with open(os.environ["CALL_LOG"], "a") as log:
-        log.write(f"{call.subtask_id}\\n")
-    time.sleep(float(os.environ["STEP_SECONDS"]))
-    return SpecialistOutput(summary=f"did {call.subtask_id}", key_points=[])
-
-model = ScriptedChatModel(respond=team_script(
-    plan=plan_of(("s1", "alpha", "a"), ("s2", "alpha", "b", ["s1"]), ("s3", "alpha", "c", ["s2"])),
-    workers={"alpha": work},
-))
-"""
-
-SLOW_TEAM = """
-name: slow
-model: "import:slow_models:model"
-specialists:
-  - name: alpha
-    description: does alpha things one after another
-"""
-
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[PostgresServer]:
-    bindir = find_bindir()
-    if bindir is None:
-        unavailable(
-            f"no PostgreSQL server binaries (initdb, pg_ctl) in {SEARCHED}: "
-            "install PostgreSQL (Debian: apt-get install postgresql) to run these tests"
-        )
-    with postgres_server(bindir) as server:
+    with available_postgres() as server:
         yield server
 
 
@@ -160,7 +129,7 @@ def test_a_run_killed_mid_run_is_resumed_from_a_second_process(
     assert values is not None, "no checkpoint appeared within 60 s"
     killed_with = set(values["results"])
     assert "status" not in values, "the run was killed before it finished"
-    calls_before = log.read_text().splitlines()
+    calls_before = [sid for _, sid in calls(log)]
 
     code, out, err = finish(orchestra("resume", "k1", "--db", url, "--json", cwd=tmp_path, env=env))
     assert code == 0, err
@@ -168,7 +137,7 @@ def test_a_run_killed_mid_run_is_resumed_from_a_second_process(
     assert resumed["status"] == "completed"
     assert sorted(resumed["results"]) == ["s1", "s2", "s3"]
     assert all(r["status"] == "accepted" for r in resumed["results"].values())
-    calls_after = log.read_text().splitlines()[len(calls_before) :]
+    calls_after = [sid for _, sid in calls(log)][len(calls_before) :]
     assert not killed_with & set(calls_after), "finished work was done again"
     assert "s3" in calls_after
 

@@ -21,48 +21,19 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import make_team
-from ecosystem import unavailable
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from postgres_server import SEARCHED, PostgresServer, find_bindir, postgres_server
+from postgres_server import PostgresServer, available_postgres
+from slow_team import SLOW_MODELS, SLOW_TEAM, calls_in
 
 from orchestra.graphs.leases import TTL_ENV, holding
 from orchestra.graphs.runner import open_checkpointer, resume_run, run_team
 from orchestra.nodes import ScriptedChatModel, WorkerCall, plan_of, team_script
 from orchestra.state import SpecialistOutput, StopSignal, ThreadBusyError, ThreadExistsError
 
-# Three subtasks one after another, each STEP_SECONDS long, each logged as it starts.
-SLOW_MODELS = """
-import os, time
-from orchestra.nodes import ScriptedChatModel, plan_of, team_script
-from orchestra.state import SpecialistOutput
-
-def work(call):
-    with open(os.environ["CALL_LOG"], "a") as log:
-        log.write(f"{os.getpid()} {call.subtask_id}\\n")
-    time.sleep(float(os.environ["STEP_SECONDS"]))
-    return SpecialistOutput(summary=f"did {call.subtask_id}", key_points=[])
-
-model = ScriptedChatModel(respond=team_script(
-    plan=plan_of(("s1", "alpha", "a"), ("s2", "alpha", "b", ["s1"]), ("s3", "alpha", "c", ["s2"])),
-    workers={"alpha": work},
-))
-"""
-
-SLOW_TEAM = """
-name: slow
-model: "import:slow_models:model"
-specialists:
-  - name: alpha
-    description: does alpha things one after another
-"""
-
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[PostgresServer]:
-    bindir = find_bindir()
-    if bindir is None:
-        unavailable(f"no PostgreSQL server binaries (initdb, pg_ctl) in {SEARCHED}")
-    with postgres_server(bindir) as server:
+    with available_postgres() as server:
         yield server
 
 
@@ -110,11 +81,6 @@ def sql(db: str, statement: str) -> list[tuple[object, ...]]:
         return lite.execute(statement).fetchall()
 
 
-def calls(folder: Path) -> list[tuple[int, str]]:
-    lines = (folder / "calls.log").read_text().split("\n")
-    return [(int(pid), sid) for pid, sid in (line.split() for line in lines if line)]
-
-
 def test_two_processes_started_at_once_on_one_thread_one_runs_the_other_exits_2(
     db: str, tmp_path: Path
 ) -> None:
@@ -126,10 +92,10 @@ def test_two_processes_started_at_once_on_one_thread_one_runs_the_other_exits_2(
     (done, _, done_err), (busy, _, busy_err) = outcomes
     assert (done, busy) == (0, 2), (done_err, busy_err)
     assert "thread 't1' is being run by another process (pid " in busy_err
-    holder = {pid for pid, _ in calls(tmp_path)}
+    holder = {pid for pid, _ in calls_in(tmp_path)}
     assert len(holder) == 1, "only one process ran the team"
     assert f"pid {holder.pop()}@" in busy_err and "since " in busy_err
-    assert sorted(sid for _, sid in calls(tmp_path)) == ["s1", "s2", "s3"]  # once each
+    assert sorted(sid for _, sid in calls_in(tmp_path)) == ["s1", "s2", "s3"]  # once each
 
 
 def test_a_killed_holders_lease_is_taken_over_by_resume_within_seconds(
@@ -140,7 +106,7 @@ def test_a_killed_holders_lease_is_taken_over_by_resume_within_seconds(
                     cwd=tmp_path, env=env)  # fmt: skip
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(calls(tmp_path)) < 2 and run.poll() is None:
+        while time.monotonic() < deadline and len(calls_in(tmp_path)) < 2 and run.poll() is None:
             time.sleep(0.05)
         assert run.poll() is None, "the run finished before it could be killed"
         run.send_signal(signal.SIGKILL)
