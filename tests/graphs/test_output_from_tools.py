@@ -7,6 +7,7 @@ A result that does not validate goes back to the model with the error, as any re
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -114,6 +115,19 @@ def test_a_tool_returning_the_output_object_ends_the_worker_after_one_model_call
     assert len(model.calls_for("reporter")) == 1
     assert any("report_object's result (output_from_tools)" in n for n in state["notes"])
     assert state["ledger"]["s1"]["model_calls"] == 1
+
+
+def test_async_runs_end_the_same_way() -> None:
+    model = ScriptedChatModel(
+        respond=team_script(
+            plan=plan_of(("s1", "reporter", "report")),
+            workers={"reporter": calling("report_object")},
+        )
+    )
+    graph = compiled(team([report_object], ["report_object"]))
+    state = asyncio.run(graph.ainvoke({"task": "t"}, run_config(), context=context(model)))
+    assert state["results"]["s1"]["output"]["summary"] == "All about LangGraph."
+    assert len(model.calls_for("reporter")) == 1
 
 
 def test_a_dict_that_validates_is_the_output_too_and_the_replys_other_calls_still_run() -> None:
