@@ -167,11 +167,13 @@ def _resolve_specialist(
 ) -> ResolvedSpecialist | None:
     where = f"specialists.{spec.name}"
     tools: dict[str, BaseTool] = {}
+    unknown = False
     for ref in spec.tools:
         try:
             resolved = _as_tool(_load(ref, folders))
         except (ImportError, TypeError, ValueError) as exc:
             problems.append(f"{where}.tools: unknown tool {ref!r}: {exc}")
+            unknown = True
             continue
         if resolved.name in tools:
             problems.append(f"{where}.tools: two tools are named {resolved.name!r}")
@@ -189,6 +191,12 @@ def _resolve_specialist(
                 problems.append(f"{where}.output: {spec.output!r} is not a pydantic model class")
     if output.__name__ in tools:
         problems.append(f"{where}: a tool has the output type's name {output.__name__!r}")
+    for name in spec.output_from_tools:
+        if name not in tools and not unknown:  # (an unknown tool was reported already)
+            known = sorted(tools) or ["(none)"]
+            problems.append(
+                f"{where}.output_from_tools: no tool named {name!r}; its tools are {known}"
+            )
     checks = _resolve_callables(spec.checks, f"{where}.checks", problems, folders)
     return ResolvedSpecialist(spec=spec, tools=tools, output=output, checks=checks)
 

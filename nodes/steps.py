@@ -11,6 +11,7 @@ which bound it in time and retry its transient errors (``orchestra.nodes.model_c
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any, NotRequired, TypeVar
@@ -19,6 +20,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.errors import GraphBubbleUp
+from pydantic import BaseModel
 from typing_extensions import TypedDict
 
 from orchestra.nodes.model_call import acall_model, call_model
@@ -79,6 +81,24 @@ def raised(tool: str, exc: Exception) -> str:
     return f"Tool {tool!r} raised {type(exc).__name__}: {exc}"
 
 
+def rendered(result: object) -> str:
+    """A tool's result as the text the model reads (and the worker may take as its output).
+
+    A pydantic object is its JSON, and so are a dict and a list (as LangChain's
+    ``ToolNode`` sends them); anything else is its ``str``.
+    """
+    if isinstance(result, str):
+        return result
+    if isinstance(result, BaseModel):
+        return result.model_dump_json()
+    if isinstance(result, dict | list):
+        try:
+            return json.dumps(result, ensure_ascii=False)
+        except (TypeError, ValueError):
+            return str(result)
+    return str(result)
+
+
 def model_directly(step: AskModel) -> ModelStep:
     """Make a model step from this thread (bounded in time, transient errors retried)."""
     reply, latency, requests = call_model(step.bound, step.messages, step.trace)
@@ -95,7 +115,7 @@ def tool_directly(step: RunTool) -> ToolStep:
     """Make a tool step in this thread; an error it raises becomes its answer."""
     try:
         args = step.args | injected(step.tool, step.run)
-        return ToolStep(ok=True, text=str(step.tool.invoke(args, step.trace)))
+        return ToolStep(ok=True, text=rendered(step.tool.invoke(args, step.trace)))
     except (GraphBubbleUp, RunStopped):
         raise  # interrupts and other control flow belong to LangGraph; a stop ends the task
     except Exception as exc:
@@ -106,7 +126,7 @@ async def atool_directly(step: RunTool) -> ToolStep:
     """``tool_directly`` without blocking a thread."""
     try:
         args = step.args | injected(step.tool, step.run)
-        return ToolStep(ok=True, text=str(await step.tool.ainvoke(args, step.trace)))
+        return ToolStep(ok=True, text=rendered(await step.tool.ainvoke(args, step.trace)))
     except (GraphBubbleUp, RunStopped):
         raise
     except Exception as exc:

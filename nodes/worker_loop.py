@@ -3,7 +3,9 @@
 The last allowed step binds only the output tool and forces it; how each reply is read
 (tool calls, the output, a call ignored) is ``orchestra.nodes.worker_replies``. A tool
 that raises answers with its error so the model can adapt; invalid output gets another
-step, within ``max_steps``.
+step, within ``max_steps``. A tool named in the specialist's ``output_from_tools`` whose
+result validates as the output ends the attempt with it, with no model call after
+(the reply's other tool calls still run, as in the Agents SDK; the model asked for them).
 
 A forced output call the model ignored is asked for once more through structured output
 (``Bindings.asked``: JSON schema, which Ollama honours; not for a client whose only way
@@ -190,7 +192,9 @@ class WorkerLoop(WorkerReplies):
                     self.run.stop.raise_if_requested()
                 done = cast(ToolStep, (yield RunTool(tool, args, self.trace, self.run)))
                 note = f"(arguments edited by a human to {args})\n" if edited else ""
-                self.answer(call_id, note + done["text"], ok=done["ok"])
+                problem = self.tool_output(tool.name, done["text"]) if done["ok"] else None
+                after = f"\n\n({problem}.)" if problem else ""
+                self.answer(call_id, note + done["text"] + after, ok=done["ok"])
             if self.may_ask_again(chat):
                 # The forced output call was ignored: once, ask for it as JSON instead.
                 self.reasks += 1

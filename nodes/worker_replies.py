@@ -7,7 +7,9 @@ The output type is bound as one more tool (the model "calls" it to finish). Call
 tools the specialist does not have are refused with a tool message and never executed;
 a call whose arguments are not JSON is kept in the conversation with ``{}`` (a server
 refuses unreadable ones in the history) and answered with what was unreadable. Invalid
-output gets the validation error back, for another step.
+output gets the validation error back, for another step. A tool the specialist names in
+``output_from_tools`` may return the output itself (``tool_output``): then no model call
+copies it into the output tool.
 
 A reply in text whose JSON validates as the output is taken as the output (a model that
 ignored ``tool_choice``, as Ollama does). A forced output call ignored otherwise is noted
@@ -170,6 +172,34 @@ class WorkerReplies:
             called = ", ".join(c["name"] for c in calls)
             self.unforced = f"the model called {called} when {name} was forced"
         return [] if self.output is not None else to_run
+
+    def tool_output(self, tool: str, text: str) -> str | None:
+        """Take ``tool``'s result as the output if the specialist declares it may be one.
+
+        Only for a tool in ``output_from_tools``, and only while there is no output yet (the
+        first such result of a reply wins, as with the Agents SDK's ``StopAtTools``).
+        Returns why the result is not the output, for the model and the run's notes.
+        """
+        if self.output is not None or tool not in self.worker.spec.output_from_tools:
+            return None
+        name = self.worker.output.__name__
+        try:
+            self.output = self.worker.output.model_validate_json(text)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "the result"
+            problem = (
+                f"{tool}'s result is not a valid {name} ({exc.error_count()} validation "
+                f"error(s); {where}: {first['msg']}), so it was not taken as the output"
+            )
+            self.notes.append(f"{self.where}: {problem}")
+            return problem
+        self.invalid_output = None
+        self.notes.append(
+            f"{self.where}: the {name} is {tool}'s result (output_from_tools): "
+            "the model was not asked to repeat it"
+        )
+        return None
 
     def output_asked(self) -> list[BaseMessage]:
         """The conversation with the output asked for as JSON (this turn is kept)."""

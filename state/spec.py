@@ -84,6 +84,13 @@ class SpecialistSpec(Spec):
     """A pydantic model class for the typed result (default: ``state.SpecialistOutput``)."""
     checks: list[ImportRef] = Field(default_factory=list)
     """Declared checks ``(output) -> str | None`` the validator runs on this one's results."""
+    output_from_tools: list[str] = Field(default_factory=list)
+    """Names of this specialist's tools whose result may already be its output (like the
+    OpenAI Agents SDK's ``StopAtTools``). When one of them returns a value that validates
+    as the output type (a pydantic object, or a dict or JSON text), the subtask ends with
+    that output at once, and the model is not called again to copy it into the output
+    tool; the validator then judges it as any output. A result that does not validate is
+    answered to the model with the validation error, and the loop goes on."""
     max_steps: Annotated[int, Field(ge=1, le=100)] = 6
     """Model calls this specialist may make for one subtask (its tool-calling loop's cap)."""
     budget: Budget = Field(default_factory=Budget)

@@ -1,7 +1,8 @@
 """One repository's audit: walk it once, run the three analysers, redact, summarize.
 
 This is deterministic code, the same with or without a model: the auditor's
-``audit_repository`` tool returns its result, and a model only explains it.
+``audit_repository`` tool returns its result, which is the auditor's output as it is
+(``output_from_tools``): no model copies it.
 """
 
 from __future__ import annotations

@@ -36,13 +36,13 @@ from orchestra_audit.policy import AuditPolicy
 from orchestra_audit.scope import AuditScope
 
 AUDITOR_PROMPT = """\
-You audit one software repository, read-only. First call `audit_repository` with the
+You audit one software repository, read-only. Call `audit_repository` with the
 repository's path: it runs the deterministic checks (secrets in code, dependency specs,
-missing tests) and returns the repository's RepoAudit as JSON. You may read folders and
-files with `browse_repository` to confirm a finding or to explain why it matters. Then
-finish with that RepoAudit: keep every finding, file and line exactly as given (the
-validator rejects locations that do not exist); you may rewrite `summary` to explain what
-matters most in this repository and why. Secret values are redacted: never restore them."""
+missing tests) and returns the repository's RepoAudit, which is taken as your result as it
+is: you need not repeat it. You may first read folders and files with `browse_repository`
+if the path is unclear. Should you ever finish with a RepoAudit yourself, keep every
+finding, file and line exactly as given (the validator rejects locations that do not
+exist). Secret values are redacted: never restore them."""
 
 SYNTHESIZER_PROMPT = """\
 You write the conclusion of a codebase audit for an engineering lead. The Digest is
@@ -89,6 +89,9 @@ def audit_team(repos: int, *, max_revisions: int = 1, max_concurrency: int = 8) 
                     "orchestra_audit.tools:browse_repository",
                 ],
                 output="orchestra_audit.findings:RepoAudit",
+                # The tool's RepoAudit is the result: a model never copies it (it can be
+                # far beyond any output limit: ~315k tokens for djangoproject.com).
+                output_from_tools=["audit_repository"],
                 checks=["orchestra_audit.checks:findings_exist"],
                 max_steps=steps,
             )

@@ -1,11 +1,13 @@
 """The auditor's tools: read-only, confined to the repositories of the current audit.
 
 ``audit_repository`` runs the deterministic analysers and returns the ``RepoAudit`` JSON
-(secrets already redacted): the offline model hands it on as its output, a real model
-explains it. ``browse_repository`` lets a real model look closer at a folder or file, with
-the same confinement and the same redaction. Which repositories are allowed comes from the
-audit's scope, the run's typed data (see ``orchestra_audit.scope``). How many repositories
-are analysed at once is the framework's business (the team's ``limits.max_concurrency``).
+(secrets already redacted): the auditor declares it in ``output_from_tools``, so that JSON
+is the subtask's output and no model, offline or real, is asked to copy it (a large
+repository's would exceed any output limit). ``browse_repository`` lets a real model look
+closer at a folder or file, with the same confinement and the same redaction. Which
+repositories are allowed comes from the audit's scope, the run's typed data (see
+``orchestra_audit.scope``). How many repositories are analysed at once is the framework's
+business (the team's ``limits.max_concurrency``).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from orchestra.graphs import compile_team
 from orchestra.graphs.runner import open_checkpointer
 from orchestra.nodes import ScriptedChatModel, WorkerCall, resolve_team, team_script, tool_call
 from orchestra.state import TeamContext
+from orchestra_audit.analyse import audit_repo
 from orchestra_audit.findings import RepoAudit
 from orchestra_audit.policy import AuditPolicy, load_policy
 from orchestra_audit.report import audit_json, run_digest
@@ -101,15 +102,13 @@ def test_the_validator_sends_back_findings_that_point_at_nothing(tmp_path: Path)
     (root / "requirements.txt").write_text("flask\n")
 
     def auditor(call: WorkerCall) -> AIMessage | RepoAudit:
-        if call.step == 0:
-            return AIMessage(
-                content="", tool_calls=[tool_call("audit_repository", {"repo": "svc"})]
-            )
-        data = json.loads(call.tool_results[0])
-        if call.feedback is None:  # first attempt: an invented location
+        if call.feedback is None:  # first attempt: the model's own RepoAudit, with a ghost
+            data = audit_repo(root, "svc", AuditPolicy(), b"k").model_dump(mode="json")
             ghost = dict(data["findings"][0], file="ghost.py", line=3)
             data["findings"].append(ghost)
-        return RepoAudit.model_validate(data)
+            return RepoAudit.model_validate(data)
+        # sent back: the tool's RepoAudit is the output (output_from_tools), in one call
+        return AIMessage(content="", tool_calls=[tool_call("audit_repository", {"repo": "svc"})])
 
     model = ScriptedChatModel(respond=team_script(workers={"auditor": auditor}))
     job = AuditJob(roots=[root], names={root: "svc"}, policy=AuditPolicy(), policy_given=False)
@@ -118,6 +117,7 @@ def test_the_validator_sends_back_findings_that_point_at_nothing(tmp_path: Path)
     verdicts = [v for v in result.values["verdicts"] if v["subtask_id"] == "s1"]
     assert [v["accepted"] for v in verdicts] == [False, True]
     assert "ghost.py (no such file)" in verdicts[0]["feedback"]
+    assert len(model.calls_for("auditor")) == 2  # one per attempt
     assert result.status == "completed"
     digest = run_digest(result.values)
     assert digest is not None
@@ -144,3 +144,33 @@ def test_with_a_real_model_client_the_same_audit_runs_over_the_wire(
     first = {t["function"]["name"]: t["function"]["parameters"] for t in tools[0]}
     assert set(first) == {"audit_repository", "browse_repository", "RepoAudit"}
     assert set(first["audit_repository"]["properties"]) == {"repo"}  # config is injected
+
+
+def test_over_the_wire_the_tools_repoaudit_is_the_output_and_no_model_repeats_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = (tmp_path / "svc").resolve()
+    root.mkdir()
+    (root / "app.py").write_text("import os\nTOKEN = os.environ.get('TOKEN')\n")
+    (root / "requirements.txt").write_text("flask\nrequests>=2\n")
+    job = AuditJob(roots=[root], names={root: "svc"}, policy=AuditPolicy(), policy_given=False)
+    with openai_server() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+        with open_checkpointer(":memory:") as saver:
+            result = run_audit(job, saver=saver, thread_id="wire-one", model="openai:gpt-test")
+    assert result.status == "completed", result.reason
+    scope = AuditScope.model_validate(result.values["deps"])
+    expected = audit_repo(root, "svc", scope.policy, scope.key).model_dump(mode="json")
+    (subtask,) = result.values["results"].values()
+    assert subtask["status"] == "accepted"
+    assert subtask["output"] == expected  # exactly the tool's RepoAudit
+    assert subtask["steps"] == 1 and "audit_repository" in subtask["tool_calls"]
+    assert any("output_from_tools" in n for n in result.values["notes"])
+
+    auditor = [r for r in server.requests if "RepoAudit" in json.dumps(r.get("tools", []))]
+    assert len(auditor) == 1  # the call that asked for audit_repository; none after it
+    # No request carries a tool's result back to a model, so none repeats the RepoAudit.
+    roles = [m["role"] for r in server.requests for m in r["messages"]]
+    assert "tool" not in roles
+    assert len(server.requests) == result.values["model_calls"]
