@@ -157,9 +157,8 @@ def deadline_name(loop: WorkerLoop) -> str:
 
 def counted(update: dict[str, Any], bounds: CallBounds) -> dict[str, Any]:
     """``update`` with the retried requests of its model calls in its ledger entry."""
-    if bounds.tally.retries:
-        for entry in update.get("ledger", {}).values():
-            entry["retries"] = entry.get("retries", 0) + bounds.tally.retries
+    for entry in update.get("ledger", {}).values():
+        bounds.tally.into(entry)
     return update
 
 
