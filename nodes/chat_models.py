@@ -54,7 +54,9 @@ class CallSettings:
     context_window: int | None = None
     """Tokens the model reads at most (the role's, else the table's); ``None``: unchecked."""
     max_output_tokens: int | None = None
-    """Tokens one reply may have at most (the role's, else the table's)."""
+    """The role's cap on one reply (sent as ``max_tokens``); ``None``: not set."""
+    output_limit: int | None = None
+    """The model's published output limit (``MODEL_LIMITS``), when the role sets no cap."""
     provider: str = ""
     """The model's provider (``openai``...), which says how its prompts are counted."""
     model_name: str = ""
@@ -72,12 +74,12 @@ class CallSettings:
             timeout = DEFAULT_TIMEOUT_S  # what its client was built with
         known = limits_of(settings.name) if settings.provider != "import" else None
         window = settings.context_window or (known.context_window if known else None)
-        output = settings.max_output_tokens or (known.max_output_tokens if known else None)
         return cls(
             timeout_s=timeout,
             structured_output=settings.structured_output,
             context_window=window,
-            max_output_tokens=output,
+            max_output_tokens=settings.max_output_tokens,
+            output_limit=known.max_output_tokens if known else None,
             provider=settings.provider,
             model_name=settings.name,
             max_retries=settings.max_retries,
@@ -115,10 +117,12 @@ def call_settings(chat: BaseChatModel) -> CallSettings:
     # A model made in code: its window from the table, by the name its client holds.
     name = getattr(chat, "model_name", None) or getattr(chat, "model", None)
     known = limits_of(name) if isinstance(name, str) else None
+    cap = getattr(chat, "max_tokens", None)  # sent with every request, where it is set
     return CallSettings(
         timeout_s=float(timeout) if isinstance(timeout, int | float) else None,
         context_window=known.context_window if known else None,
-        max_output_tokens=known.max_output_tokens if known else None,
+        max_output_tokens=cap if isinstance(cap, int) else None,
+        output_limit=known.max_output_tokens if known else None,
         provider="openai" if type(chat).__name__ in ("ChatOpenAI", "AzureChatOpenAI") else "",
         model_name=name if isinstance(name, str) else "",
     )

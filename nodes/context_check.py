@@ -2,9 +2,10 @@
 
 A call's prompt is its messages plus the schemas its runnable sends (tools, response
 format), counted as ``orchestra.nodes.tokens`` does. It fits when it leaves room for the
-reply: the role's ``max_output_tokens``, else the model's published output limit, but never
-more than half the window (a reasoning model's 100k-token limit would otherwise leave
-little for the prompt; its reply is then bounded by what is left, as the provider does).
+reply: the role's ``max_output_tokens`` (sent as ``max_tokens``, so the provider counts it
+too), else the model's published output limit but never more than half the window (a
+reasoning model's 100k-token limit would otherwise leave little for the prompt; its reply
+is then bounded by what is left, as the provider does when no ``max_tokens`` is sent).
 A model without a known window (offline, scripted, unknown names) is not measured.
 """
 
@@ -46,8 +47,9 @@ class PromptSize:
 
 def reserved_output(settings: CallSettings) -> int:
     """Tokens a prompt leaves for the reply (see the module docstring)."""
-    window = settings.context_window or 0
-    return min(settings.max_output_tokens or 0, window // 2)
+    if settings.max_output_tokens is not None:
+        return settings.max_output_tokens
+    return min(settings.output_limit or 0, (settings.context_window or 0) // 2)
 
 
 def counter_of(settings: CallSettings) -> Counter:

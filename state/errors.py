@@ -81,7 +81,7 @@ class ContextTooLongError(OrchestraError, ValueError):
     def __init__(self, who: str, *, tokens: int, reserved: int, window: int) -> None:
         self.who, self.tokens, self.reserved, self.window = who, tokens, reserved, window
         super().__init__(
-            f"the {who}'s prompt is about {tokens} tokens; with {reserved} kept for the "
+            f"{who}: the prompt is about {tokens} tokens; with {reserved} kept for the "
             f"reply it does not fit the model's {window}-token context window, so it was "
             "not sent (shorten the inputs, or set the role's context_window / "
             "max_output_tokens if the model reads more)"

@@ -49,7 +49,11 @@ def test_a_roles_settings_override_the_table_and_offline_has_no_window(
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     known = call_settings(resolve_model("openai:gpt-4o-mini"))
-    assert (known.context_window, known.max_output_tokens) == (128_000, 16_384)
+    assert (known.context_window, known.output_limit, known.max_output_tokens) == (
+        128_000,
+        16_384,
+        None,  # the table's limit is checked against, not sent
+    )
     own = {"model": "openai:gpt-4o-mini", "context_window": 50_000, "max_output_tokens": 900}
     chosen = resolve_model(own)
     assert (call_settings(chosen).context_window, call_settings(chosen).max_output_tokens) == (
@@ -70,6 +74,8 @@ def test_the_reply_keeps_its_output_limit_but_never_more_than_half_the_window(
     assert reserved_output(call_settings(resolve_model("openai:o3"))) == 100_000
     small = resolve_model({"model": "openai:o3", "context_window": 20_000})
     assert reserved_output(call_settings(small)) == 10_000
+    own = resolve_model({"model": "openai:gpt-4o-mini", "max_output_tokens": 100_000})
+    assert reserved_output(call_settings(own)) == 100_000  # sent: the provider counts it
 
 
 # -- the estimate ---------------------------------------------------------------------------
