@@ -24,7 +24,11 @@ from orchestra.state import LedgerEntry, StopSignal, TeamContext, TeamSpec, Team
 
 @dataclass
 class Tally:
-    """What a node's model calls did besides their answered requests (for its ledger)."""
+    """What a node's model calls did besides their answered requests (for its ledger).
+
+    Counted as the calls are made: a step replayed from a checkpoint on resume (a durable
+    task's stored reply) is not made again, so it adds no retries and no prompt here.
+    """
 
     retries: int = 0
     """Requests that failed (an error, or no reply in time) and were made again."""

@@ -8,6 +8,10 @@ one that takes longer is abandoned and counted as a transient error. Out of time
 call raises ``OutOfTime`` and the node ends with what it has (a budget ran out). A
 permanent error (401, 400, 404, ...) is raised at once, marked ``from_model``.
 
+Before anything is sent, the prompt is measured against its model's context window
+(``orchestra.nodes.context_check``): one that cannot fit raises ``ContextTooLongError``,
+a permanent error, with nothing sent and nothing reserved.
+
 A reply that came back and then failed inside the call (the SDK's parse of a truncated
 structured reply raises with the completion, usage included) is billed: ``billed_before``
 reads it off the error, so the node that records the failure counts it. (Not a callback

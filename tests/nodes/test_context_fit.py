@@ -210,3 +210,26 @@ def test_a_specialists_inputs_are_cut_to_fit_its_models_window() -> None:
     entry = update["ledger"]["s2"]
     assert entry["context_window"] == 128_000
     assert entry["prompt_tokens"] <= 128_000 - 16_384  # no tools: no share kept for steps
+
+
+def test_a_specialist_whose_own_prompt_cannot_fit_fails_its_subtask_without_a_call() -> None:
+    team = resolve_team(make_team("alpha"))
+    node = make_specialist(team.specialists["alpha"], team)
+    seen: list[Any] = []
+    script = team_script(workers={"alpha": SpecialistOutput(summary="done", key_points=[])})
+
+    def respond(messages: list[BaseMessage], tools: Any) -> Any:
+        seen.append(messages)
+        return script(messages, tools)
+
+    task = {
+        "subtask": {"id": "s1", "specialist": "alpha", "instruction": "read: " + "w " * 200_000,
+                    "depends_on": [], "round": 1},
+        "dependencies": {},
+        "revision": 0,
+    }  # fmt: skip
+    update = node(task, Runtime(context=TeamContext(model=_Windowed(respond=respond))))
+    result = update["results"]["s1"]
+    assert result["status"] == "failed" and seen == []
+    assert result["reason"].startswith("ContextTooLongError: specialist 'alpha' on s1: ")
+    assert update["ledger"]["s1"]["prompt_tokens"] > 128_000 - 16_384
