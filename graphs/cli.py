@@ -180,6 +180,7 @@ def result_json(result: RunResult) -> dict[str, Any]:
         "model_calls": values.get("model_calls", 0),
         "usage": values.get("usage") or totals(values.get("ledger", {})),
         "ledger": values.get("ledger", {}),
+        "largest_prompt": result.largest_prompt,
         "pending": list(result.pending),
         "waiting": result.waiting,
     }

@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from orchestra.graphs.runner import RunResult
-from orchestra.state import LedgerEntry, Totals, totals
+from orchestra.state import LargestPrompt, LedgerEntry, Totals, totals
 
 _STYLE = {
     "completed": "green",
@@ -58,6 +58,18 @@ def ledger_table(ledger: dict[str, LedgerEntry]) -> Table:
         row(who, entry, str(entry["attempts"]), str(entry["revisions"]), entry.get("status", "-"))
     row("total", totals(ledger), "", "", "")
     return table
+
+
+def prompt_line(largest: LargestPrompt) -> str:
+    """The run's largest prompt against its window, as ``show`` prints it."""
+    window = largest.get("context_window")
+    of = f" of a {window}-token window" if window else ""
+    counted = largest.get("input_tokens")
+    told = f"; the provider counted at most {counted} input tokens" if counted else ""
+    return (
+        f"largest prompt: ~{largest['prompt_tokens']} tokens{of} ({largest['who']}, "
+        f"estimated before sending){told}"
+    )
 
 
 def _question(lines: list[str], waiting: dict[str, Any], how: list[str], title: str) -> Panel:
@@ -154,6 +166,8 @@ def render_result(
     style = _STYLE.get(result.status, "white")
     out.print(f"[bold {style}]{result.status}[/bold {style}]: {result.reason}")
     out.print(f"model calls: {values.get('model_calls', 0)} · thread: {result.thread_id}")
+    if (largest := result.largest_prompt) is not None:
+        out.print(prompt_line(largest))
     for waiting in result.waiting:
         out.print(waiting_panel(waiting, result.thread_id))
     if not result.finished and not result.waiting:

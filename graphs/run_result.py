@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from orchestra.graphs.orchestrator_workers import CompiledTeam
 from orchestra.nodes.outcome import StandingReason, StandingStatus, standing
+from orchestra.state import LargestPrompt, largest_prompt
 
 
 @dataclass
@@ -69,6 +70,15 @@ class RunResult:
             stopped_by=self.stopped_by,
             error=self.error,
         )
+
+    @property
+    def largest_prompt(self) -> LargestPrompt | None:
+        """The run's largest prompt against its model's window (``None``: none measured).
+
+        Measured before each call of a model with a known window (``orchestra.nodes.tokens``),
+        with the largest input-token count a provider reported.
+        """
+        return largest_prompt(self.values.get("ledger", {}))
 
     @property
     def outputs(self) -> dict[str, BaseModel]:

@@ -19,15 +19,45 @@ from langgraph.runtime import Runtime
 from orchestra.nodes.charges import Charge, team_chain
 from orchestra.nodes.retry import Backoff, backoff_for
 from orchestra.nodes.usage import team_caps
-from orchestra.state import StopSignal, TeamContext, TeamSpec, TeamState
+from orchestra.state import LedgerEntry, StopSignal, TeamContext, TeamSpec, TeamState
 
 
 @dataclass
 class Tally:
-    """What a node's model calls did besides their answered requests (for its ledger)."""
+    """What a node's model calls did besides their answered requests (for its ledger).
+
+    Counted as the calls are made: a step replayed from a checkpoint on resume (a durable
+    task's stored reply) is not made again, so it adds no retries and no prompt here.
+    """
 
     retries: int = 0
     """Requests that failed (an error, or no reply in time) and were made again."""
+    prompt_tokens: int = 0
+    """The largest prompt measured before a call (0: none measured)."""
+    context_window: int = 0
+    """The window of the model that prompt was measured against."""
+    largest_input_tokens: int = 0
+    """The largest input tokens a measured call's reply reported (the provider's count)."""
+
+    def measured(self, tokens: int, window: int) -> None:
+        """Note one call's prompt measured against ``window``."""
+        if tokens >= self.prompt_tokens:
+            self.prompt_tokens, self.context_window = tokens, window
+
+    def replied(self, input_tokens: int) -> None:
+        """Note the input tokens a measured call's provider counted."""
+        self.largest_input_tokens = max(self.largest_input_tokens, input_tokens)
+
+    def into(self, entry: LedgerEntry) -> LedgerEntry:
+        """``entry`` with these calls' retries and largest prompt added."""
+        if self.retries:
+            entry["retries"] = entry.get("retries", 0) + self.retries
+        if self.prompt_tokens and self.prompt_tokens >= entry.get("prompt_tokens", 0):
+            entry["prompt_tokens"] = self.prompt_tokens
+            entry["context_window"] = self.context_window
+        if self.largest_input_tokens > entry.get("largest_input_tokens", 0):
+            entry["largest_input_tokens"] = self.largest_input_tokens
+        return entry
 
 
 @dataclass(frozen=True)

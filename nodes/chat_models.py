@@ -18,12 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import (
+    RunnableBinding,
+    RunnableParallel,
+    RunnableSequence,
+    RunnableWithFallbacks,
+)
 from pydantic import ValidationError
 
 from orchestra.nodes.offline import OfflineChatModel
 from orchestra.nodes.providers import DEFAULT_TIMEOUT_S, provider_key, provider_model
 from orchestra.nodes.resolve import import_ref
 from orchestra.state import ModelConfigError, ModelSettings, StructuredOutput, model_choice
+from orchestra.state.model_limits import limits_of
 from orchestra.state.model_settings import ToolChoice
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
@@ -45,7 +52,15 @@ class CallSettings:
     structured_output: StructuredOutput = "auto"
     """``auto``, ``json_schema``, ``function_calling`` or ``json_mode``."""
     context_window: int | None = None
+    """Tokens the model reads at most (the role's, else the table's); ``None``: unchecked."""
     max_output_tokens: int | None = None
+    """The role's cap on one reply (sent as ``max_tokens``); ``None``: not set."""
+    output_limit: int | None = None
+    """The model's published output limit (``MODEL_LIMITS``), when the role sets no cap."""
+    provider: str = ""
+    """The model's provider (``openai``...), which says how its prompts are counted."""
+    model_name: str = ""
+    """The model's name at its provider."""
     max_retries: int | None = None
     """Orchestra's retries of one failed call; ``None``: the team's ``retry_attempts``."""
     tool_choice: ToolChoice = "auto"
@@ -57,11 +72,16 @@ class CallSettings:
         timeout = settings.timeout_s
         if timeout is None and settings.provider not in ("offline", "import"):
             timeout = DEFAULT_TIMEOUT_S  # what its client was built with
+        known = limits_of(settings.name) if settings.provider != "import" else None
+        window = settings.context_window or (known.context_window if known else None)
         return cls(
             timeout_s=timeout,
             structured_output=settings.structured_output,
-            context_window=settings.context_window,
+            context_window=window,
             max_output_tokens=settings.max_output_tokens,
+            output_limit=known.max_output_tokens if known else None,
+            provider=settings.provider,
+            model_name=settings.name,
             max_retries=settings.max_retries,
             tool_choice=settings.tool_choice,
         )
@@ -94,7 +114,18 @@ def call_settings(chat: BaseChatModel) -> CallSettings:
     if found is not None and found[0] is chat:
         return found[1]
     timeout = getattr(chat, "request_timeout", None)
-    return CallSettings(timeout_s=float(timeout) if isinstance(timeout, int | float) else None)
+    # A model made in code: its window from the table, by the name its client holds.
+    name = getattr(chat, "model_name", None) or getattr(chat, "model", None)
+    known = limits_of(name) if isinstance(name, str) else None
+    cap = getattr(chat, "max_tokens", None)  # sent with every request, where it is set
+    return CallSettings(
+        timeout_s=float(timeout) if isinstance(timeout, int | float) else None,
+        context_window=known.context_window if known else None,
+        max_output_tokens=cap if isinstance(cap, int) else None,
+        output_limit=known.max_output_tokens if known else None,
+        provider="openai" if type(chat).__name__ in ("ChatOpenAI", "AzureChatOpenAI") else "",
+        model_name=name if isinstance(name, str) else "",
+    )
 
 
 def default_model_ref() -> str:
@@ -220,3 +251,28 @@ class PerModel:
         derived = self._derive(chat)
         self._last = (chat, derived)  # one assignment: threads see the old pair or the new
         return derived
+
+
+def chat_in(runnable: object) -> BaseChatModel | None:
+    """The chat model inside a bound runnable (tools bound, structured output), if any.
+
+    Example:
+        >>> from orchestra.nodes.offline import OfflineChatModel
+        >>> chat = OfflineChatModel()
+        >>> chat_in(chat.bind_tools([])) is chat
+        True
+    """
+    if isinstance(runnable, BaseChatModel):
+        return runnable
+    if isinstance(held := getattr(runnable, "chat", None), BaseChatModel):
+        return held  # a wrapper keeping its model (``orchestra.nodes.structured.StructuredModel``)
+    inner: list[object] = []
+    if isinstance(runnable, RunnableBinding):
+        inner = [runnable.bound]
+    elif isinstance(runnable, RunnableSequence):
+        inner = list(runnable.steps)
+    elif isinstance(runnable, RunnableParallel):
+        inner = list(runnable.steps__.values())
+    elif isinstance(runnable, RunnableWithFallbacks):
+        inner = [runnable.runnable]
+    return next((found for r in inner if (found := chat_in(r)) is not None), None)

@@ -8,6 +8,10 @@ one that takes longer is abandoned and counted as a transient error. Out of time
 call raises ``OutOfTime`` and the node ends with what it has (a budget ran out). A
 permanent error (401, 400, 404, ...) is raised at once, marked ``from_model``.
 
+Before anything is sent, the prompt is measured against its model's context window
+(``orchestra.nodes.context_check``): one that cannot fit raises ``ContextTooLongError``,
+a permanent error, with nothing sent and nothing reserved.
+
 A reply that came back and then failed inside the call (the SDK's parse of a truncated
 structured reply raises with the completion, usage included) is billed: ``billed_before``
 reads it off the error, so the node that records the failure counts it. (Not a callback
@@ -28,24 +32,18 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
-from langchain_core.runnables import (
-    Runnable,
-    RunnableBinding,
-    RunnableParallel,
-    RunnableSequence,
-    RunnableWithFallbacks,
-)
+from langchain_core.runnables import Runnable
 from langchain_core.runnables.config import RunnableConfig
 from langgraph.errors import GraphBubbleUp
 
 from orchestra.nodes.call_bounds import CallBounds, current_bounds
 from orchestra.nodes.charges import BudgetSpent
-from orchestra.nodes.chat_models import call_settings
+from orchestra.nodes.chat_models import call_settings, chat_in
+from orchestra.nodes.context_check import PromptSize, checked
 from orchestra.nodes.daemon_pool import DaemonPool
 from orchestra.nodes.retry import is_transient
-from orchestra.state import RunStopped
+from orchestra.state import ContextTooLongError, RunStopped
 from orchestra.state.purse import Hold
 
 T = TypeVar("T")
@@ -71,8 +69,11 @@ _MARK = "_orchestra_from_model"
 
 
 def from_model(exc: BaseException) -> bool:
-    """Whether ``exc`` is a permanent error a model call raised (its provider's refusal)."""
-    return bool(getattr(exc, _MARK, False))
+    """Whether ``exc`` is a permanent error of a model call.
+
+    That is its provider's refusal, or a prompt too long for the model (never sent).
+    """
+    return isinstance(exc, ContextTooLongError) or bool(getattr(exc, _MARK, False))
 
 
 def completion_message(completion: object) -> AIMessage | None:
@@ -113,31 +114,6 @@ def billed_before(exc: BaseException) -> list[AIMessage]:
     """
     message = completion_message(getattr(exc, "completion", None))
     return [message] if message is not None and message.usage_metadata else []
-
-
-def chat_in(runnable: object) -> BaseChatModel | None:
-    """The chat model inside a bound runnable (tools bound, structured output), if any.
-
-    Example:
-        >>> from orchestra.nodes.offline import OfflineChatModel
-        >>> chat = OfflineChatModel()
-        >>> chat_in(chat.bind_tools([])) is chat
-        True
-    """
-    if isinstance(runnable, BaseChatModel):
-        return runnable
-    if isinstance(held := getattr(runnable, "chat", None), BaseChatModel):
-        return held  # a wrapper keeping its model (``orchestra.nodes.structured.StructuredModel``)
-    inner: list[object] = []
-    if isinstance(runnable, RunnableBinding):
-        inner = [runnable.bound]
-    elif isinstance(runnable, RunnableSequence):
-        inner = list(runnable.steps)
-    elif isinstance(runnable, RunnableParallel):
-        inner = list(runnable.steps__.values())
-    elif isinstance(runnable, RunnableWithFallbacks):
-        inner = [runnable.runnable]
-    return next((found for r in inner if (found := chat_in(r)) is not None), None)
 
 
 def _limits(bound: Runnable[Any, Any], bounds: CallBounds) -> tuple[float | None, int]:
@@ -259,6 +235,33 @@ class _Tries:
                 raise RunStopped(self.bounds.stop.reason)
 
 
+def _measured(
+    bound: Runnable[Any, Any], messages: Any, tries: _Tries, config: Any
+) -> PromptSize | None:
+    """The prompt measured against its model's window, and noted for the node's ledger.
+
+    Raises ``ContextTooLongError`` (nothing sent, nothing reserved) when it cannot fit.
+    """
+    try:
+        size = checked(bound, messages, config)
+    except ContextTooLongError as exc:
+        tries.bounds.tally.measured(exc.tokens, exc.window)
+        raise
+    if size is not None:
+        tries.bounds.tally.measured(size.tokens, size.window)
+    return size
+
+
+def _answered(tries: _Tries, size: PromptSize | None, reply: Any) -> None:
+    """A measured call's reply: the input tokens its provider counted, for the ledger."""
+    if size is None:
+        return
+    found = reply.get("raw") if isinstance(reply, dict) else reply
+    usage = found.usage_metadata if isinstance(found, AIMessage) else None
+    if usage:
+        tries.bounds.tally.replied(usage["input_tokens"])
+
+
 def _reserved(bounds: CallBounds) -> Hold | None:
     """One call reserved from the node's accounts (``BudgetSpent`` when one is spent)."""
     return bounds.charge.reserve() if bounds.charge is not None else None
@@ -277,10 +280,12 @@ def call_model(
 ) -> tuple[Any, float, int]:
     """The reply of ``bound``, its latency (waits included) and the requests it took.
 
-    The call is first reserved from the node's accounts (``CallBounds.charge``): a spent
-    one raises ``BudgetSpent`` and nothing is sent.
+    The prompt is first measured against its model's window: one that cannot fit raises
+    ``ContextTooLongError`` and nothing is sent. Then the call is reserved from the node's
+    accounts (``CallBounds.charge``): a spent one raises ``BudgetSpent``, nothing sent.
     """
     tries = _Tries(bound)
+    size = _measured(bound, messages, tries, config)
     hold = _reserved(tries.bounds)
     try:
         while True:
@@ -292,6 +297,7 @@ def call_model(
                 tries.pause(tries.failed(exc, timeout))
             else:
                 _settled(tries.bounds, hold, reply, None)
+                _answered(tries, size, reply)
                 return reply, time.monotonic() - tries.started, tries.requests
     except BaseException as exc:
         _settled(tries.bounds, hold, None, exc)
@@ -303,6 +309,7 @@ async def acall_model(
 ) -> tuple[Any, float, int]:
     """``call_model`` for async code."""
     tries = _Tries(bound)
+    size = _measured(bound, messages, tries, config)
     hold = _reserved(tries.bounds)
     try:
         while True:
@@ -314,6 +321,7 @@ async def acall_model(
                 await tries.apause(tries.failed(exc, timeout))
             else:
                 _settled(tries.bounds, hold, reply, None)
+                _answered(tries, size, reply)
                 return reply, time.monotonic() - tries.started, tries.requests
     except BaseException as exc:
         _settled(tries.bounds, hold, None, exc)

@@ -117,22 +117,32 @@ def specialist_system(spec: SpecialistSpec, output_name: str) -> str:
     )
 
 
+def input_bodies(dependencies: Mapping[str, DependencyResult]) -> dict[str, str]:
+    """Each dependency's result as the specialist reads it: its summary, then its output."""
+    return {
+        dep_id: "\n".join([dep["summary"], *output_line(dep["output"], dep["summary"])])
+        for dep_id, dep in dependencies.items()
+    }
+
+
 def specialist_message(
     subtask: SubtaskRecord,
     dependencies: Mapping[str, DependencyResult],
     feedback: str | None,
+    bodies: Mapping[str, str] | None = None,
 ) -> str:
-    """The specialist's input: its subtask and only the results it depends on."""
+    """The specialist's input: its subtask and only the results it depends on.
+
+    ``bodies`` replaces the results' text (``input_bodies``), e.g. shortened to fit.
+    """
     parts = [
         section("Subtask", f"id: {subtask['id']}"),
         section("Instruction", subtask["instruction"]),
     ]
     if dependencies:
+        texts = input_bodies(dependencies) if bodies is None else bodies
         blocks = [
-            "\n".join(
-                [f"### {dep_id} ({dep['specialist']})", dep["summary"]]
-                + output_line(dep["output"], dep["summary"])
-            )
+            f"### {dep_id} ({dep['specialist']})\n{texts[dep_id]}"
             for dep_id, dep in dependencies.items()
         ]
         parts.append(section("Inputs", "\n\n".join(blocks)))

@@ -44,16 +44,13 @@ def _entry(team: ResolvedTeam, role: Role, exc: Exception, bounds: CallBounds) -
         spend.record(step["reply"], latency_s=step["latency_s"])
     for reply in billed_before(exc):  # came back, then failed (parsing) inside the call
         spend.record(reply, latency_s=0.0)
-    entry = spend.entry(role)
-    if bounds.tally.retries:
-        entry["retries"] = bounds.tally.retries
-    return entry
+    return bounds.tally.into(spend.entry(role))
 
 
 def _counted(update: dict[str, Any], role: str, bounds: CallBounds) -> None:
     entry = update.get("ledger", {}).get(role)
-    if entry is not None and bounds.tally.retries:
-        entry["retries"] = entry.get("retries", 0) + bounds.tally.retries
+    if entry is not None:
+        bounds.tally.into(entry)
 
 
 def _why(exc: Exception) -> str:

@@ -156,10 +156,9 @@ def deadline_name(loop: WorkerLoop) -> str:
 
 
 def counted(update: dict[str, Any], bounds: CallBounds) -> dict[str, Any]:
-    """``update`` with the retried requests of its model calls in its ledger entry."""
-    if bounds.tally.retries:
-        for entry in update.get("ledger", {}).values():
-            entry["retries"] = entry.get("retries", 0) + bounds.tally.retries
+    """``update`` with its model calls' retried requests and largest prompt in its ledger."""
+    for entry in update.get("ledger", {}).values():
+        bounds.tally.into(entry)
     return update
 
 

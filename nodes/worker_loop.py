@@ -170,6 +170,7 @@ class WorkerLoop(WorkerReplies):
 
         ``approve`` decides which of a reply's tool calls run, and with which arguments.
         """
+        self.fit_inputs(self.bindings.every(chat))
         while not self.done:
             if self.run is not None:
                 self.run.stop.raise_if_requested()  # stop between steps, not mid-call

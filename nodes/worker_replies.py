@@ -30,9 +30,13 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ValidationError
 
 from orchestra.nodes.bindings import Bindings
+from orchestra.nodes.chat_models import call_settings, chat_in
+from orchestra.nodes.context_check import counter_of, measure
+from orchestra.nodes.fitting import shorten_largest
 from orchestra.nodes.model_quirks import quirks_of
 from orchestra.nodes.prompts import (
     finish_reminder,
+    input_bodies,
     invalid_arguments,
     output_request,
     specialist_message,
@@ -79,6 +83,36 @@ class WorkerReplies:
                 )
             ),
         ]
+
+    def fit_inputs(self, bound: Any) -> None:
+        """Shorten the dependencies' results, largest first, to fit the model's window.
+
+        Measured with ``bound`` (the model with every tool bound, the first step's prompt).
+        A specialist with tools keeps a quarter of the window for its steps' tool calls
+        and results. The full results stay in the run's data (``RunData.inputs``).
+        """
+        deps = self.task["dependencies"]
+        size = measure(bound, self.messages) if deps else None
+        chat = chat_in(bound)
+        if size is None or chat is None:
+            return
+        keep = size.window // 4 if self.worker.tools else 0
+        over = keep - size.room
+        if over <= 0:
+            return
+        count = counter_of(call_settings(chat))
+        bodies = input_bodies(deps)
+        budget = sum(count(text) for text in bodies.values()) - over
+        shortened = shorten_largest(bodies, budget, count)
+        record = self.task["subtask"]
+        message = specialist_message(record, deps, self.task.get("feedback"), shortened)
+        self.messages[1] = HumanMessage(message)
+        cuts = [f"{k} ({len(shortened[k])} of {len(v)} chars)" for k, v in bodies.items()
+                if shortened[k] != v]  # fmt: skip
+        self.notes.append(
+            f"{self.where}: inputs shortened to fit the model's {size.window}-token window: "
+            + ", ".join(cuts)
+        )
 
     @property
     def where(self) -> str:

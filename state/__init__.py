@@ -16,9 +16,11 @@ if typing.TYPE_CHECKING:
         AccountLimits,
         Budget,
         Envelope,
+        LargestPrompt,
         LedgerEntry,
         Price,
         Totals,
+        largest_prompt,
         merge_ledger,
         price_of,
         status_entry,
@@ -36,6 +38,7 @@ if typing.TYPE_CHECKING:
     )
     from orchestra.state.errors import (
         CheckpointerError,
+        ContextTooLongError,
         DecisionError,
         DepsError,
         ModelConfigError,
@@ -53,6 +56,7 @@ if typing.TYPE_CHECKING:
         TransientModelError,
     )
     from orchestra.state.events import EventKind, ProgressEvent
+    from orchestra.state.model_limits import MODEL_LIMITS, ModelLimits, limits_of
     from orchestra.state.model_refs import PROVIDERS, Provider, model_ref_problem, parse_model_ref
     from orchestra.state.model_settings import ModelSettings, StructuredOutput, model_choice
     from orchestra.state.outputs import Plan, SpecialistOutput, Subtask, Synthesis, plan_model
@@ -101,6 +105,7 @@ _MODULES = (
     "orchestra.state.events",
     "orchestra.state.model_refs",
     "orchestra.state.model_settings",
+    "orchestra.state.model_limits",
     "orchestra.state.outputs",
     "orchestra.state.team_state",
     "orchestra.state.role_specs",
@@ -119,7 +124,9 @@ __all__ = [
     "Envelope",
     "EventKind",
     "ProgressEvent",
+    "LargestPrompt",
     "LedgerEntry",
+    "largest_prompt",
     "Price",
     "Totals",
     "merge_ledger",
@@ -139,9 +146,13 @@ __all__ = [
     "ModelConfigError",
     "ModelRef",
     "ModelSettings",
+    "MODEL_LIMITS",
+    "ModelLimits",
+    "limits_of",
     "StructuredOutput",
     "OrchestraError",
     "CheckpointerError",
+    "ContextTooLongError",
     "DecisionError",
     "DepsError",
     "NotResumableError",

@@ -103,6 +103,12 @@ class LedgerEntry(TypedDict):
     retries: NotRequired[int]
     """Requests that failed (a transient error, or no reply in time) and were made again;
     nothing was billed for them. ``model_calls`` counts the answered ones."""
+    prompt_tokens: NotRequired[int]
+    """The largest prompt of its calls, as estimated before sending (``orchestra.nodes.tokens``)."""
+    context_window: NotRequired[int]
+    """The window of the model that prompt was measured against."""
+    largest_input_tokens: NotRequired[int]
+    """The largest input tokens a reply of its calls reported (what the provider counted)."""
 
 
 _SUMMED = ("model_calls", "input_tokens", "output_tokens", "cost_usd", "latency_s", "attempts")
@@ -123,6 +129,12 @@ def merge_ledger(
         combined["revisions"] = max(combined["revisions"], entry["revisions"])
         if "retries" in entry:
             combined["retries"] = combined.get("retries", 0) + entry["retries"]
+        if entry.get("prompt_tokens", -1) > combined.get("prompt_tokens", -1):
+            combined["prompt_tokens"] = entry["prompt_tokens"]
+            if "context_window" in entry:
+                combined["context_window"] = entry["context_window"]
+        if entry.get("largest_input_tokens", 0) > combined.get("largest_input_tokens", 0):
+            combined["largest_input_tokens"] = entry["largest_input_tokens"]
         if "status" in entry:
             combined["status"] = entry["status"]
         merged[key] = combined
@@ -170,6 +182,33 @@ def totals(ledger: dict[str, LedgerEntry]) -> Totals:
         cost_usd=round(sum(e["cost_usd"] for e in entries), 6),
         latency_s=round(sum(e["latency_s"] for e in entries), 3),
     )
+
+
+class LargestPrompt(TypedDict):
+    """The largest prompt of a run: whose it was, its size and its model's window."""
+
+    who: str
+    """The ledger key: ``orchestrator``, ``synthesizer`` or a subtask id."""
+    prompt_tokens: int
+    """Estimated before sending."""
+    context_window: NotRequired[int]
+    input_tokens: NotRequired[int]
+    """The largest input tokens any reply of the run reported (the provider's count)."""
+
+
+def largest_prompt(ledger: dict[str, LedgerEntry]) -> LargestPrompt | None:
+    """The run's largest measured prompt (``None``: no call was measured, e.g. offline)."""
+    measured = [(key, e) for key, e in ledger.items() if "prompt_tokens" in e]
+    if not measured:
+        return None
+    key, entry = max(measured, key=lambda item: item[1]["prompt_tokens"])
+    found = LargestPrompt(who=key, prompt_tokens=entry["prompt_tokens"])
+    if "context_window" in entry:
+        found["context_window"] = entry["context_window"]
+    inputs = max((e.get("largest_input_tokens", 0) for e in ledger.values()), default=0)
+    if inputs:
+        found["input_tokens"] = inputs
+    return found
 
 
 Exhausted = Annotated[list[str], operator.add]

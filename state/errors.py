@@ -6,6 +6,7 @@ The hierarchy (catch ``OrchestraError`` for all of them)::
     ├── TeamSpecError          (also ValueError)  a team spec is invalid: every problem listed
     ├── ModelConfigError       (also ValueError)  a model string cannot become a chat model
     ├── TransientModelError    (also RuntimeError) a model call failed; a retry may fix it
+    ├── ContextTooLongError    (also ValueError)  a prompt does not fit its model's window
     ├── RunStateError                             a stored run cannot do what was asked
     │   ├── RunNotFoundError   (also LookupError) no checkpoint for the thread id
     │   ├── ThreadExistsError                     a new run's thread id is taken
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 __all__ = [
     "CheckpointerError",
+    "ContextTooLongError",
     "DecisionError",
     "DepsError",
     "ModelConfigError",
@@ -68,6 +70,24 @@ class ModelConfigError(OrchestraError, ValueError):
 
 class TransientModelError(OrchestraError, RuntimeError):
     """A model call failed in a way a retry may fix (raised by test and fault models)."""
+
+
+class ContextTooLongError(OrchestraError, ValueError):
+    """A model call's prompt does not fit its model's context window: it was never sent.
+
+    ``who`` names the role (``specialist 'analyst' on s2``), ``tokens`` the prompt's
+    estimate, ``reserved`` the tokens kept for the reply, ``window`` the model's window.
+    A permanent error: retrying the same prompt cannot help.
+    """
+
+    def __init__(self, who: str, *, tokens: int, reserved: int, window: int) -> None:
+        self.who, self.tokens, self.reserved, self.window = who, tokens, reserved, window
+        super().__init__(
+            f"{who}: the prompt is about {tokens} tokens; with {reserved} kept for the "
+            f"reply it does not fit the model's {window}-token context window, so it was "
+            "not sent (shorten the inputs, or set the role's context_window / "
+            "max_output_tokens if the model reads more)"
+        )
 
 
 class RunStateError(OrchestraError):

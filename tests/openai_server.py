@@ -10,7 +10,9 @@ holds each answer back so that concurrent requests overlap measurably.
 ``openai`` (the default) refuses what OpenAI refuses (strict-schema rules, the
 tool-message rule, ...) with OpenAI's 400 bodies; ``ollama`` ignores ``tool_choice``;
 ``vllm`` refuses tool requests without ``--enable-auto-tool-choice``; ``anthropic``
-ignores ``response_format``. Requests a profile refuses are kept in ``refused``. The
+ignores ``response_format``. ``limits=PUBLISHED`` (``context_limits``) also enforces
+models' token limits as OpenAI does (``context_length_exceeded``, replies cut with
+``finish_reason: length``). Requests a profile refuses are kept in ``refused``. The
 replies themselves (ids, usage fields, stream chunks per server) are built in
 ``wire_replies``.
 
@@ -34,11 +36,12 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import wire_replies as replies
+from context_limits import PUBLISHED, Limits, length_refusal, limits_for, prompt_tokens
 from loopback import LoopbackServer, serving
 from misbehaviours import BEFORE_ANSWER, Injector, Kind, failure, fits, misbehave
 from provider_profiles import PROFILES, Profile, ProfileName, Refusal, ordering_problem, refusal
 
-__all__ = ["Exchange", "openai_server", "ordering_problem", "total"]
+__all__ = ["PUBLISHED", "Exchange", "Limits", "openai_server", "ordering_problem", "total"]
 
 Usage = replies.Usage
 
@@ -73,7 +76,10 @@ class _Handler(BaseHTTPRequestHandler):
         server = self.server
         index = server.record(body)
         profile = server.profile
-        if (refused := refusal(profile, body)) is not None:
+        limits = limits_for(str(body.get("model", "")), server.limits)
+        if (refused := refusal(profile, body)) is not None or (
+            limits is not None and (refused := length_refusal(profile, body, limits)) is not None
+        ):
             server.refused.append(body)
             server.note(Exchange(index, refused.status, "refused", stream=bool(body.get("stream"))))
             self._send_error(refused)
@@ -89,7 +95,10 @@ class _Handler(BaseHTTPRequestHandler):
                 server.note(Exchange(index, 500, "crash", stream=bool(body.get("stream"))))
                 self._send_error(failure(profile, "server_error", 0, 0))
                 return
-            replies.cap(answer, replies.token_limit(body, profile))
+            most = replies.token_limit(body, profile)
+            if limits is not None:
+                most = min(most or limits.max_output_tokens, limits.max_output_tokens)
+            replies.cap(answer, most)
             kind = server.injector.take(drawn, fits(answer["choices"][0]["message"], body, profile))
             if kind in ("server_error", "rate_limit"):
                 failed = failure(profile, kind, index, server.retry_after_s)
@@ -101,6 +110,9 @@ class _Handler(BaseHTTPRequestHandler):
         if kind is not None and kind not in BEFORE_ANSWER:
             server.garbled.extend(misbehave(kind, answer, profile, body))
         usage = replies.usage_of(body, answer, profile)
+        if limits is not None:  # the count its limits were enforced with
+            usage["prompt_tokens"] = prompt_tokens(body)
+            usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         stream = bool(body.get("stream"))
         reported = usage if not stream or replies.wants_usage(body, profile) else None
         server.note(Exchange(index, 200, kind, usage, reported, stream))
@@ -161,8 +173,11 @@ class _Server(LoopbackServer):
         hang_s: float,
         retry_after_s: float,
         volatile: tuple[str, ...],
+        limits: dict[str, Limits],
     ) -> None:
         super().__init__(_Handler)
+        self.limits = limits
+        """Models served with token limits enforced (``context_limits``), by name prefix."""
         self.volatile = volatile
         """Text left out of the misbehaviour draws (a temporary folder's path)."""
         self.profile = profile
@@ -256,13 +271,16 @@ def openai_server(
     hang_s: float = 2.0,
     retry_after_s: float = 0.05,
     volatile: Sequence[str] = (),
+    limits: dict[str, Limits] | None = None,
 ) -> AbstractContextManager[_Server]:
     """Serve on a free loopback port as ``profile``'s server; ``server.base_url`` tells where.
 
     ``misbehave`` maps misbehaviours to the share of requests that get them, drawn from
     ``seed`` and what each request asks, less the ``volatile`` text (temporary paths), so
-    a run misbehaves the same way each time.
+    a run misbehaves the same way each time. ``limits`` serves those models with their
+    token limits enforced as OpenAI does (``context_limits.PUBLISHED``: OpenAI's own).
     """
     chosen = PROFILES[profile] if isinstance(profile, str) else profile
     injector = Injector(misbehave, seed)
-    return serving(_Server(chosen, injector, hang_s, retry_after_s, tuple(volatile)))
+    server = _Server(chosen, injector, hang_s, retry_after_s, tuple(volatile), dict(limits or {}))
+    return serving(server)

@@ -52,6 +52,7 @@ if typing.TYPE_CHECKING:
     )
     from orchestra.state.errors import (
         CheckpointerError,
+        ContextTooLongError,
         DecisionError,
         DepsError,
         ModelConfigError,
@@ -119,6 +120,7 @@ _MODULES = (
 __all__ = [
     "ApprovalSpec",
     "CheckpointerError",
+    "ContextTooLongError",
     "DecisionError",
     "DepsError",
     "EXIT",
