@@ -60,6 +60,18 @@ def ledger_table(ledger: dict[str, LedgerEntry]) -> Table:
     return table
 
 
+def reserved_line(spent: Totals) -> str | None:
+    """Calls reserved against the team's accounts vs calls answered, if any were charged."""
+    if "reserved_calls" not in spent:
+        return None
+    unanswered = spent["reserved_calls"] - spent["model_calls"]
+    return (
+        f"reserved: {spent['reserved_calls']} calls holding ~{spent.get('reserved_tokens', 0)} "
+        f"tokens · spent: {spent['model_calls']} answered, {spent['tokens']} tokens"
+        + (f" · {unanswered} reserved without an answer (failed or cut off)" if unanswered else "")
+    )
+
+
 def prompt_line(largest: LargestPrompt) -> str:
     """The run's largest prompt against its window, as ``show`` prints it."""
     window = largest.get("context_window")
@@ -168,6 +180,8 @@ def render_result(
     out.print(f"model calls: {values.get('model_calls', 0)} · thread: {result.thread_id}")
     if (largest := result.largest_prompt) is not None:
         out.print(prompt_line(largest))
+    if values.get("ledger") and (line := reserved_line(totals(values["ledger"]))):
+        out.print(line)
     for waiting in result.waiting:
         out.print(waiting_panel(waiting, result.thread_id))
     if not result.finished and not result.waiting:

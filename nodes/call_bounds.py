@@ -38,6 +38,10 @@ class Tally:
     """The window of the model that prompt was measured against."""
     largest_input_tokens: int = 0
     """The largest input tokens a measured call's reply reported (the provider's count)."""
+    reserved_calls: int = 0
+    """Calls reserved from the team's accounts before they were sent (``Charge``)."""
+    reserved_tokens: int = 0
+    """Tokens those reservations held: each the account's mean call so far."""
 
     def measured(self, tokens: int, window: int) -> None:
         """Note one call's prompt measured against ``window``."""
@@ -57,6 +61,9 @@ class Tally:
             entry["context_window"] = self.context_window
         if self.largest_input_tokens > entry.get("largest_input_tokens", 0):
             entry["largest_input_tokens"] = self.largest_input_tokens
+        if self.reserved_calls:
+            entry["reserved_calls"] = entry.get("reserved_calls", 0) + self.reserved_calls
+            entry["reserved_tokens"] = entry.get("reserved_tokens", 0) + self.reserved_tokens
         return entry
 
 

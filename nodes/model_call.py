@@ -271,6 +271,8 @@ def _settled(bounds: CallBounds, hold: Hold | None, reply: Any, exc: BaseExcepti
     """The reservation released, with what the call spent: its reply, or a billed failure's."""
     if hold is None or bounds.charge is None:
         return
+    bounds.tally.reserved_calls += 1
+    bounds.tally.reserved_tokens += hold.tokens
     spent = [reply] if exc is None else billed_before(exc)
     bounds.charge.settle(hold, spent)
 

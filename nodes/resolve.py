@@ -19,7 +19,7 @@ from typing import Any, cast
 from langchain_core.tools import BaseTool, tool
 from pydantic import BaseModel
 
-from orchestra.state import SpecialistOutput, SpecialistSpec, TeamSpec, TeamSpecError
+from orchestra.state import SpecialistOutput, SpecialistSpec, TeamSpec, TeamSpecError, brief
 
 Check = Callable[..., "str | None"]
 """A declared check: ``check(output)`` returns feedback for the specialist when the output
@@ -101,7 +101,7 @@ def _origin_problem(module_name: str, searched: list[str]) -> str | None:
                 if loaded is not None and Path(loaded).resolve() == candidate.resolve():
                     return None
                 return (
-                    f"module {top!r} was already imported from {loaded or 'elsewhere'}, so "
+                    f"module {brief(top)} was already imported from {loaded or 'elsewhere'}, so "
                     f"{candidate} cannot be imported under that name; rename it"
                 )
     return None
@@ -125,7 +125,7 @@ def import_ref(ref: str, folders: Sequence[str | Path] = ()) -> object:
     if not sep:
         module_name, _, attr = ref.rpartition(".")
     if not module_name or not attr:
-        raise ImportError(f"{ref!r} is not an import path like 'package.module:name'")
+        raise ImportError(f"{brief(ref)} is not an import path like 'package.module:name'")
     searched = _search(folders)
     try:
         with _on_path(searched):
@@ -133,12 +133,12 @@ def import_ref(ref: str, folders: Sequence[str | Path] = ()) -> object:
     except ModuleNotFoundError as exc:
         if exc.name is not None and (module_name + ".").startswith(exc.name + "."):
             raise ImportError(
-                f"cannot import module {module_name!r}: no such module in "
+                f"cannot import module {brief(module_name)}: no such module in "
                 f"{', '.join(searched)} or the installed packages"
             ) from None
-        raise ImportError(f"cannot import module {module_name!r}: {exc}") from exc
+        raise ImportError(f"cannot import module {brief(module_name)}: {exc}") from exc
     except ImportError as exc:
-        raise ImportError(f"cannot import module {module_name!r}: {exc}") from exc
+        raise ImportError(f"cannot import module {brief(module_name)}: {exc}") from exc
     if problem := _origin_problem(module_name, searched):
         raise ImportError(problem)
     target: object = module
@@ -146,7 +146,9 @@ def import_ref(ref: str, folders: Sequence[str | Path] = ()) -> object:
         try:
             target = getattr(target, part)
         except AttributeError:
-            raise ImportError(f"module {module_name!r} has no attribute {attr!r}") from None
+            raise ImportError(
+                f"module {brief(module_name)} has no attribute {brief(attr)}"
+            ) from None
     return target
 
 
@@ -159,7 +161,7 @@ def _as_tool(obj: object) -> BaseTool:
         return obj
     if callable(obj):
         return tool(obj)
-    raise TypeError(f"{obj!r} is neither a LangChain tool nor a function")
+    raise TypeError(f"{brief(obj)} is neither a LangChain tool nor a function")
 
 
 def _resolve_specialist(
@@ -172,11 +174,11 @@ def _resolve_specialist(
         try:
             resolved = _as_tool(_load(ref, folders))
         except (ImportError, TypeError, ValueError) as exc:
-            problems.append(f"{where}.tools: unknown tool {ref!r}: {exc}")
+            problems.append(f"{where}.tools: unknown tool {brief(ref)}: {exc}")
             unknown = True
             continue
         if resolved.name in tools:
-            problems.append(f"{where}.tools: two tools are named {resolved.name!r}")
+            problems.append(f"{where}.tools: two tools are named {brief(resolved.name)}")
         tools[resolved.name] = resolved
     output: type[BaseModel] = SpecialistOutput
     if spec.output is not None:
@@ -188,14 +190,16 @@ def _resolve_specialist(
             if isinstance(loaded, type) and issubclass(loaded, BaseModel):
                 output = loaded
             else:
-                problems.append(f"{where}.output: {spec.output!r} is not a pydantic model class")
+                problems.append(
+                    f"{where}.output: {brief(spec.output)} is not a pydantic model class"
+                )
     if output.__name__ in tools:
-        problems.append(f"{where}: a tool has the output type's name {output.__name__!r}")
+        problems.append(f"{where}: a tool has the output type's name {brief(output.__name__)}")
     for name in spec.output_from_tools:
         if name not in tools and not unknown:  # (an unknown tool was reported already)
             known = sorted(tools) or ["(none)"]
             problems.append(
-                f"{where}.output_from_tools: no tool named {name!r}; its tools are {known}"
+                f"{where}.output_from_tools: no tool named {brief(name)}; its tools are {known}"
             )
     checks = _resolve_callables(spec.checks, f"{where}.checks", problems, folders)
     return ResolvedSpecialist(spec=spec, tools=tools, output=output, checks=checks)
@@ -214,7 +218,7 @@ def _resolve_callables(
         if callable(loaded):
             checks.append(loaded)
         else:
-            problems.append(f"{where}: {ref!r} is not callable")
+            problems.append(f"{where}: {brief(ref)} is not callable")
     return tuple(checks)
 
 

@@ -47,10 +47,13 @@ def _entry(team: ResolvedTeam, role: Role, exc: Exception, bounds: CallBounds) -
     return bounds.tally.into(spend.entry(role))
 
 
-def _counted(update: dict[str, Any], role: str, bounds: CallBounds) -> None:
+def _counted(state: TeamState, update: dict[str, Any], role: str, bounds: CallBounds) -> None:
     entry = update.get("ledger", {}).get(role)
-    if entry is not None:
-        bounds.tally.into(entry)
+    if entry is None:
+        return
+    bounds.tally.into(entry)
+    if "usage" in update:  # the totals were summed before the tally was added
+        update["usage"] = totals(merge_ledger(state.get("ledger", {}), {role: entry}))
 
 
 def _why(exc: Exception) -> str:
@@ -129,7 +132,7 @@ def _bounded(
                     raise
                 return ended(state, runtime, exc, bounds)
         if isinstance(update := update_of(out), dict):
-            _counted(update, role, bounds)
+            _counted(state, update, role, bounds)
         return out
 
     async def arun(state: TeamState, runtime: Runtime[TeamContext]) -> U:
@@ -141,7 +144,7 @@ def _bounded(
                     raise
                 return ended(state, runtime, exc, bounds)
         if isinstance(update := update_of(out), dict):
-            _counted(update, role, bounds)
+            _counted(state, update, role, bounds)
         return out
 
     return Node(node.name or role, run, arun)

@@ -54,6 +54,7 @@ if typing.TYPE_CHECKING:
         ThreadBusyError,
         ThreadExistsError,
         TransientModelError,
+        brief,
     )
     from orchestra.state.events import EventKind, ProgressEvent
     from orchestra.state.model_limits import MODEL_LIMITS, ModelLimits, limits_of
@@ -211,6 +212,7 @@ __all__ = [
     "status_entry",
     "status_of",
     "team_from_data",
+    "brief",
     "FRAMEWORK_PACKAGES",
     "foreign_imports",
     "import_refs",

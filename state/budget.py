@@ -109,6 +109,12 @@ class LedgerEntry(TypedDict):
     """The window of the model that prompt was measured against."""
     largest_input_tokens: NotRequired[int]
     """The largest input tokens a reply of its calls reported (what the provider counted)."""
+    reserved_calls: NotRequired[int]
+    """Calls reserved from the team's accounts before sending (answered, failed or cut off:
+    ``model_calls`` counts the answered ones)."""
+    reserved_tokens: NotRequired[int]
+    """Tokens those reservations held while in flight (the expected spend; the real one is
+    ``input_tokens + output_tokens``)."""
 
 
 _SUMMED = ("model_calls", "input_tokens", "output_tokens", "cost_usd", "latency_s", "attempts")
@@ -127,8 +133,9 @@ def merge_ledger(
         for name in _SUMMED:
             combined[name] = combined[name] + entry[name]  # type: ignore[literal-required]
         combined["revisions"] = max(combined["revisions"], entry["revisions"])
-        if "retries" in entry:
-            combined["retries"] = combined.get("retries", 0) + entry["retries"]
+        for extra in ("retries", "reserved_calls", "reserved_tokens"):
+            if extra in entry:
+                combined[extra] = combined.get(extra, 0) + entry[extra]
         if entry.get("prompt_tokens", -1) > combined.get("prompt_tokens", -1):
             combined["prompt_tokens"] = entry["prompt_tokens"]
             if "context_window" in entry:
@@ -167,6 +174,9 @@ class Totals(TypedDict):
     tokens: int
     cost_usd: float
     latency_s: float
+    reserved_calls: NotRequired[int]
+    """Calls reserved before sending (when the run's calls were charged to accounts)."""
+    reserved_tokens: NotRequired[int]
 
 
 def totals(ledger: dict[str, LedgerEntry]) -> Totals:
@@ -174,7 +184,7 @@ def totals(ledger: dict[str, LedgerEntry]) -> Totals:
     entries = list(ledger.values())
     inputs = sum(e["input_tokens"] for e in entries)
     outputs = sum(e["output_tokens"] for e in entries)
-    return Totals(
+    found = Totals(
         model_calls=sum(e["model_calls"] for e in entries),
         input_tokens=inputs,
         output_tokens=outputs,
@@ -182,6 +192,10 @@ def totals(ledger: dict[str, LedgerEntry]) -> Totals:
         cost_usd=round(sum(e["cost_usd"] for e in entries), 6),
         latency_s=round(sum(e["latency_s"] for e in entries), 3),
     )
+    if any("reserved_calls" in e for e in entries):
+        found["reserved_calls"] = sum(e.get("reserved_calls", 0) for e in entries)
+        found["reserved_tokens"] = sum(e.get("reserved_tokens", 0) for e in entries)
+    return found
 
 
 class LargestPrompt(TypedDict):

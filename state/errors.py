@@ -26,7 +26,10 @@ the errors above that are not ``TransientModelError`` are raised to the caller.
 
 from __future__ import annotations
 
+import reprlib
+
 __all__ = [
+    "brief",
     "CheckpointerError",
     "ContextTooLongError",
     "DecisionError",
@@ -45,6 +48,21 @@ __all__ = [
     "ThreadExistsError",
     "TransientModelError",
 ]
+
+
+_BRIEF = reprlib.Repr()  # (keyword arguments only from Python 3.12)
+_BRIEF.maxstring = _BRIEF.maxother = 160
+_BRIEF.maxlist = _BRIEF.maxdict = 8
+
+
+def brief(value: object) -> str:
+    """``repr(value)`` cut to a line: error messages name values, never expand them.
+
+    Example:
+        >>> brief("x" * 1000)[:12], len(brief("x" * 1000)) < 200
+        ("'xxxxxxxxxxx", True)
+    """
+    return _BRIEF.repr(value)
 
 
 class OrchestraError(Exception):

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Literal, get_args
 
+from orchestra.state.errors import brief
+
 Provider = Literal["offline", "import"]
 """Providers orchestra resolves by itself; every other prefix goes to ``init_chat_model``."""
 
@@ -49,14 +51,14 @@ def model_ref_problem(ref: str) -> str | None:
         return None
     if not sep or not _PROVIDER.match(provider):
         return (
-            f"unknown model {ref!r}: use 'offline', '<provider>:<model>' (e.g. "
+            f"unknown model {brief(ref)}: use 'offline', '<provider>:<model>' (e.g. "
             "'openai:gpt-4o-mini', 'anthropic:claude-sonnet-4-5', 'ollama:llama3.1') or "
             "'import:<package.module>:<attribute>' (or pass a LangChain chat model instance)"
         )
     if provider == "import":
         if not (":" in name and all(name.split(":", 1))):
-            return f"model {ref!r} needs an import path, e.g. 'import:my_models:claude'"
+            return f"model {brief(ref)} needs an import path, e.g. 'import:my_models:claude'"
         return None
     if not name.strip():
-        return f"model {ref!r} needs a model name, e.g. '{provider}:<model name>'"
+        return f"model {brief(ref)} needs a model name, e.g. '{provider}:<model name>'"
     return None

@@ -10,6 +10,8 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from orchestra.state.errors import brief
+
 PatternName = Literal["orchestrator_workers", "pipeline", "fan_out", "hierarchical", "single_agent"]
 """``orchestrator_workers``: plan, delegate, validate, synthesize. ``pipeline``: fixed stages,
 each seeing the earlier stages' outputs. ``fan_out``: static branches in parallel, then a
@@ -59,15 +61,19 @@ def pattern_problems(
 ) -> list[str]:
     """What makes these pattern settings unusable with these specialists."""
     found = [
-        f"pipeline.stages: no specialist named {n!r}" for n in pipeline.stages if n not in names
+        f"pipeline.stages: no specialist named {brief(n)}"
+        for n in pipeline.stages
+        if n not in names
     ]
     found += [
-        f"fan_out.branches: no specialist named {n!r}" for n in fan_out.branches if n not in names
+        f"fan_out.branches: no specialist named {brief(n)}"
+        for n in fan_out.branches
+        if n not in names
     ]
     if len(set(pipeline.stages)) < len(pipeline.stages):
         found.append("pipeline.stages: a specialist appears twice")
     if fan_out.map is not None and fan_out.map not in names:
-        found.append(f"fan_out.map: no specialist named {fan_out.map!r}")
+        found.append(f"fan_out.map: no specialist named {brief(fan_out.map)}")
     if fan_out.map is not None and fan_out.branches:
         found.append("fan_out: give either branches or map, not both")
     if fan_out.join == "quorum":

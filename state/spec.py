@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from pydantic import Field, PrivateAttr, field_validator
 
 from orchestra.state.budget import PRICES, Budget, Price
-from orchestra.state.errors import TeamSpecError
+from orchestra.state.errors import TeamSpecError, brief
 from orchestra.state.model_refs import model_ref_problem
 from orchestra.state.model_settings import ModelSettings
 from orchestra.state.patterns import FanOutSpec, PatternName, PipelineSpec, pattern_problems
@@ -156,7 +156,7 @@ class TeamSpec(Spec):
         for spec in self.specialists:
             if spec.name == name:
                 return spec
-        raise KeyError(f"team {self.name!r} has no specialist {name!r}")
+        raise KeyError(f"team {brief(self.name)} has no specialist {brief(name)}")
 
     def _roles(self) -> list[tuple[str, ModelRef | None]]:
         return [
@@ -180,7 +180,9 @@ class TeamSpec(Spec):
             self.pattern, self.specialist_names, self.pipeline, self.fan_out, teams
         )
         if self.approval.plan and self.pattern not in ("orchestrator_workers", "hierarchical"):
-            found.append(f"approval.plan: pattern {self.pattern!r} has a fixed plan to approve")
+            found.append(
+                f"approval.plan: pattern {brief(self.pattern)} has a fixed plan to approve"
+            )
         found += approval_problems(self)
         found += nesting_problems(self)
         found += budget_problems(self)

@@ -10,6 +10,7 @@ import keyword
 from typing import TYPE_CHECKING
 
 from orchestra.state.budget import price_of
+from orchestra.state.errors import brief
 from orchestra.state.model_refs import model_ref_problem, parse_model_ref
 from orchestra.state.model_settings import ModelSettings
 
@@ -25,14 +26,14 @@ def approval_problems(team: TeamSpec) -> list[str]:
     for name in team.approval.tool_calls:
         spec = by_name.get(name)
         if spec is None:
-            found.append(f"approval.tool_calls: {name!r} is not a specialist of this team")
+            found.append(f"approval.tool_calls: {brief(name)} is not a specialist of this team")
         elif spec.team is not None:
             found.append(
-                f"approval.tool_calls: {name!r} is a team; list its specialists in that "
+                f"approval.tool_calls: {brief(name)} is a team; list its specialists in that "
                 "team's own approval.tool_calls"
             )
         elif not spec.tools:
-            found.append(f"approval.tool_calls: {name!r} has no tools to approve")
+            found.append(f"approval.tool_calls: {brief(name)} has no tools to approve")
     return found
 
 
@@ -160,7 +161,7 @@ def price_problems(team: TeamSpec, bounded: bool = False) -> list[str]:
     for where, ref in team.role_models():
         if (bounded or own_budgets.get(where) is not None) and (model := unpriced(ref, table)):
             found.append(
-                f"{where}model: {model!r} has no price, and a max_cost_usd budget needs one: "
+                f"{where}model: {brief(model)} has no price, and a max_cost_usd budget needs one: "
                 "add it to the team's prices: (USD per million input and output tokens) "
                 "or give the model a price:"
             )

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from conftest import compiled, context, make_team, run_config
 
+from orchestra.graphs.render import reserved_line
 from orchestra.nodes import ScriptedChatModel, WorkerCall, plan_of, team_script
-from orchestra.state import SpecialistOutput, SpecialistSpec, TeamSpec
+from orchestra.state import SpecialistOutput, SpecialistSpec, TeamSpec, totals
 
 WORKERS = 30
 PRICES = {"orchestra-scripted": {"input": 1000.0, "output": 1000.0}}
@@ -214,3 +215,32 @@ def test_a_refused_call_leaves_nothing_reserved() -> None:
     assert (account.held_calls, account.held_tokens) == (0, 0)
     assert account.tokens == state["usage"]["tokens"]
     assert account.calls == model.call_count
+
+
+def test_the_ledger_shows_what_was_reserved_against_what_was_spent() -> None:
+    state, model = run("orchestrator_workers", 4, ("tokens", 9000))
+    spent = totals(state["ledger"])
+
+    # Every call was reserved before it was sent, and every one was answered.
+    assert spent["reserved_calls"] == spent["model_calls"] == model.call_count
+    # A reservation holds the account's mean call so far: the first holds nothing, the
+    # later ones about a worker's reply each, so what was held trails what was spent.
+    assert 0 < spent["reserved_tokens"] < spent["tokens"]
+    worker = next(e for e in state["ledger"].values() if e["role"] == "specialist")
+    assert worker["reserved_calls"] == worker["model_calls"]
+    line = reserved_line(spent)
+    assert line is not None and f"reserved: {spent['reserved_calls']} calls" in line
+
+
+def test_a_reserved_call_that_fails_shows_as_reserved_without_an_answer() -> None:
+    def broken(call: WorkerCall) -> SpecialistOutput:
+        raise ValueError("the model's server refused the request")  # permanent: no retry
+
+    team = make_team("w", budget={"max_tokens": 100_000})
+    script = team_script(plan=plan_of(("s1", "w", "do it")), workers={"w": broken})
+    model = ScriptedChatModel(respond=script)
+    state = compiled(team).invoke({"task": "do it"}, run_config(), context=context(model))
+
+    spent = totals(state["ledger"])
+    assert spent["reserved_calls"] == spent["model_calls"] + 1
+    assert "1 reserved without an answer" in (reserved_line(spent) or "")

@@ -9,7 +9,7 @@ import pytest
 
 import orchestra
 from orchestra.nodes.retry import is_transient
-from orchestra.state import errors
+from orchestra.state import SpecialistSpec, TeamSpec, brief, errors
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,3 +59,16 @@ def test_the_framework_raises_specific_errors_not_the_bare_base() -> None:
                     if isinstance(func, ast.Name) and func.id == "OrchestraError":
                         bare.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert bare == []
+
+
+def test_error_messages_name_a_huge_value_in_one_short_line() -> None:
+    huge = "a" * 1_000_000
+    team = TeamSpec(
+        name="t",
+        specialists=[SpecialistSpec(name="s", description="d")],
+        pipeline={"stages": [huge]},
+        pattern="pipeline",
+    )
+    problems = team.problems()
+    assert problems and all(len(p) < 300 for p in problems)
+    assert brief(huge).startswith("'aaa") and "..." in brief(huge)
