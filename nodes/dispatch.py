@@ -3,7 +3,8 @@
 A subtask is ready when every dependency is accepted; all ready subtasks go out in the
 same super-step (so independent ones run in parallel) and dependents follow in later
 waves. A subtask whose dependency ended without success is skipped, with the reason.
-When nothing is left to run, the orchestrator reviews the results.
+When nothing is left to run, the orchestrator reviews the results. A pool too small for
+every ready worker and its steps gets them in several waves (``orchestra.nodes.pool_room``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from langgraph.types import Command, Send
 
 from orchestra.nodes.charges import team_chain
 from orchestra.nodes.events import emit
+from orchestra.nodes.pool_room import pool_size, wave_room
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
 from orchestra.nodes.usage import carve, team_exhausted
@@ -111,12 +113,21 @@ def make_dispatch(
     """
     limits = team.spec.limits
 
-    def dispatch(state: TeamState, runtime: Runtime[TeamContext]) -> Command[Any]:
+    def route(state: TeamState, runtime: Runtime[TeamContext], *, sync: bool) -> Command[Any]:
         plan = state["plan"]
         held_back = _settle_skips(plan, state["results"])
         results = {**state["results"], **held_back}
         sends = ready_sends(plan, results)
         update: dict[str, Any] = {"results": held_back} if held_back else {}
+        pool = pool_size(sync=sync)
+        if len(sends) > (room := wave_room(len(sends), limits.max_concurrency, pool)):
+            sends = sends[:room]
+            note = f"max_concurrency {pool} is too small for every ready worker and its steps"
+            if not any(n.startswith(note) for n in state.get("notes", [])):
+                update["notes"] = [
+                    f"{note}: they run {room} at a time (compile_team's default is "
+                    f"{limits.task_pool})"
+                ]
         spent = team_exhausted(state, team.spec)
         # A worker's calls keep one of max_model_calls for the synthesis: so must dispatch.
         if sends and (spent or state["model_calls"] + 1 >= limits.max_model_calls):
@@ -157,4 +168,10 @@ def make_dispatch(
             update["results"] = {**held_back, **stuck}
         return Command(update=update, goto=settled)
 
-    return Node("dispatch", dispatch)
+    def dispatch(state: TeamState, runtime: Runtime[TeamContext]) -> Command[Any]:
+        return route(state, runtime, sync=True)
+
+    async def adispatch(state: TeamState, runtime: Runtime[TeamContext]) -> Command[Any]:
+        return route(state, runtime, sync=False)
+
+    return Node("dispatch", dispatch, adispatch)
