@@ -10,6 +10,7 @@ reply it corrects. Every verdict is recorded; no valid first plan fails the run
 proposed past ``max_rounds`` is not run. Planning stops without a model call when the
 team's budget is spent or the last round produced no new accepted result. With
 ``orchestrator.review: false`` there is no review: the first plan is the only one.
+A team's code planner (``orchestrator.planner``) plans in place of the model.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from langgraph.types import Command
 from orchestra.nodes.call_bounds import current_bounds
 from orchestra.nodes.call_info import CallInfo, result_info, roster_of, with_call
 from orchestra.nodes.chat_models import PerModel, resolve_model
+from orchestra.nodes.code_plan import code_plan
 from orchestra.nodes.events import emit
 from orchestra.nodes.outcome import failure
 from orchestra.nodes.plan_seam import PlanReview, made_progress, review_plan
@@ -35,6 +37,7 @@ from orchestra.nodes.prompts import (
     result_block,
 )
 from orchestra.nodes.resolve import ResolvedTeam
+from orchestra.nodes.run_data import of_runtime
 from orchestra.nodes.runnable import Node
 from orchestra.nodes.steps import (
     Attempt,
@@ -57,6 +60,7 @@ class Orchestrator:
 
     def __init__(self, team: ResolvedTeam) -> None:
         self.spec = team.spec
+        self.planner = team.planner
         self.schema = plan_model(team.spec.specialist_names)
         self.structured = PerModel(lambda chat: StructuredModel(chat, self.schema))
 
@@ -235,10 +239,30 @@ class Orchestrator:
             route.update["notes"] = notes + route.update["notes"]
         return route
 
+    def code_planning(self, state: TeamState, runtime: Runtime[TeamContext]) -> OrchestratorRoute:
+        """Plan with the team's code planner: no model call (``orchestra.nodes.code_plan``)."""
+        assert self.planner is not None
+        review, note = code_plan(self.planner, state, self.spec, of_runtime(runtime))
+        round_no = state.get("round", 0) + 1
+        verdict = Verdict(
+            subtask_id=f"plan:r{round_no}",
+            revision=0,
+            accepted=not review.problems,
+            feedback="; ".join(review.problems),
+        )
+        route = self.decide(state, review, Spend.for_team(self.spec), [verdict])
+        if isinstance(route.update, dict):
+            route.update.pop("ledger", None)  # no model call to account for
+            if note:
+                route.update["notes"] = [note, *route.update["notes"]]
+        return self.announce(route, runtime)
+
     def run(self, state: TeamState, runtime: Runtime[TeamContext]) -> OrchestratorRoute:
         """Plan, synchronously."""
         if (early := self.stop_early(state)) is not None:
             return early
+        if self.planner is not None:
+            return self.code_planning(state, runtime)
         planned = drive(self.planning(state, self.model(runtime)), model_directly, tool_directly)
         return self.announce(planned, runtime)
 
@@ -246,6 +270,8 @@ class Orchestrator:
         """Plan without blocking a thread."""
         if (early := self.stop_early(state)) is not None:
             return early
+        if self.planner is not None:
+            return self.code_planning(state, runtime)
         planning = self.planning(state, self.model(runtime))
         return self.announce(await adrive(planning, amodel_directly, atool_directly), runtime)
 
