@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+from context_limits import PUBLISHED
 from langchain_core.messages import BaseMessage
+from openai_server import openai_server
 
 from orchestra.graphs.runner import open_checkpointer, run_team
 from orchestra.nodes import ScriptedChatModel, team_script
@@ -156,3 +159,24 @@ def test_a_model_plans_25_subtasks_in_pages_of_what_its_reply_fits() -> None:
     assert asked[0] == 10
     rounds = [r["round"] for r in result.values["plan"]]
     assert rounds == [1] * 10 + [2] * 10 + [3] * 5
+
+
+def test_over_the_wire_a_plan_beyond_one_reply_is_made_in_pages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """gpt-4o-mini's 16,384 output tokens hold 132 subtasks: 140 take two plan pages."""
+    parts = 140
+    task = "\n".join(f"Write note number {n} about the writer's topic" for n in range(parts))
+    spec = team(max_workers_per_round=200, max_rounds=3, max_model_calls=1000)
+    with openai_server(limits=PUBLISHED) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+        with open_checkpointer(":memory:") as saver:
+            result = run_team(spec, task, saver=saver, model="openai:gpt-4o-mini")
+    assert result.status == "completed", result.reason
+    assert server.refused == []
+    rounds = [r["round"] for r in result.values["plan"]]
+    assert rounds == [1] * 132 + [2] * 8
+    assert len({r["instruction"] for r in result.values["plan"]}) == parts
+    accepted = [r for r in result.values["results"].values() if r["status"] == "accepted"]
+    assert len(accepted) == parts
