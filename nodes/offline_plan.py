@@ -2,8 +2,9 @@
 
 It splits the task into parts (lines, sentences, ``then`` steps, ``compare A, B and C``),
 gives each part to the specialist whose name and description share the most words with
-it, makes ``then`` steps depend on what came before, and stops (empty plan) once it is
-shown results. What it reads — task, roster, limits, results — comes from the call's
+it, makes ``then`` steps depend on what came before, plans at most ``max_subtasks`` parts
+a round (the rest in later rounds, when it is shown results) and stops (empty plan) once
+every part has been planned. What it reads — task, roster, limits, results — comes from the call's
 ``CallInfo``, never from the prompt's layout.
 """
 
@@ -75,9 +76,14 @@ def _best(part: str, roster: Sequence[tuple[str, str]]) -> tuple[str, int]:
 
 
 def offline_plan(call: CallInfo, plan_tool: str) -> AIMessage:
-    """The orchestrator's move: a plan for a fresh task, an empty plan once results exist."""
+    """The orchestrator's move: the task's parts not planned yet, at most a page of them.
+
+    The parts are numbered alike every round, so a part planned before keeps its id; once
+    every part has been planned (or the earlier plans were not its own) the plan is empty.
+    """
     roster = call.roster
-    if call.results or not roster:
+    planned = {r.subtask_id for r in call.results}
+    if not roster:
         rationale = "The results cover the task." if roster else "No specialists to plan for."
         return AIMessage(
             content="", tool_calls=[tool_call(plan_tool, {"rationale": rationale, "subtasks": []})]
@@ -115,7 +121,16 @@ def offline_plan(call: CallInfo, plan_tool: str) -> AIMessage:
                     "depends_on": earlier,
                 }
             )
-    subtasks = subtasks[:limit]
+    # Continue only a plan of its own making: an edited or scripted earlier plan is answered.
+    ours = planned <= {s["id"] for s in subtasks}
+    subtasks = [s for s in subtasks if s["id"] not in planned][:limit] if ours else []
+    if call.results and not subtasks:
+        return AIMessage(
+            content="",
+            tool_calls=[
+                tool_call(plan_tool, {"rationale": "The results cover the task.", "subtasks": []})
+            ],
+        )
     kind = "one step" if len(subtasks) == 1 else f"{len(subtasks)} subtasks"
     rationale = f"Matched the task's parts to the specialists' descriptions: {kind}."
     return AIMessage(

@@ -10,6 +10,7 @@ reply it corrects. Every verdict is recorded; no valid first plan fails the run
 proposed past ``max_rounds`` is not run. Planning stops without a model call when the
 team's budget is spent or the last round produced no new accepted result. With
 ``orchestrator.review: false`` there is no review: the first plan is the only one.
+A team's code planner (``orchestrator.planner``) plans in place of the model.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from langgraph.types import Command
 
 from orchestra.nodes.call_bounds import current_bounds
 from orchestra.nodes.call_info import CallInfo, result_info, roster_of, with_call
-from orchestra.nodes.chat_models import PerModel, resolve_model
+from orchestra.nodes.chat_models import PerModel, call_settings, resolve_model
+from orchestra.nodes.code_plan import code_plan
 from orchestra.nodes.events import emit
 from orchestra.nodes.outcome import failure
+from orchestra.nodes.plan_pages import plan_page
 from orchestra.nodes.plan_seam import PlanReview, made_progress, review_plan
 from orchestra.nodes.prompts import (
     ORCHESTRATOR_PROMPT,
@@ -35,6 +38,7 @@ from orchestra.nodes.prompts import (
     result_block,
 )
 from orchestra.nodes.resolve import ResolvedTeam
+from orchestra.nodes.run_data import of_runtime
 from orchestra.nodes.runnable import Node
 from orchestra.nodes.steps import (
     Attempt,
@@ -57,6 +61,7 @@ class Orchestrator:
 
     def __init__(self, team: ResolvedTeam) -> None:
         self.spec = team.spec
+        self.planner = team.planner
         self.schema = plan_model(team.spec.specialist_names)
         self.structured = PerModel(lambda chat: StructuredModel(chat, self.schema))
 
@@ -71,7 +76,7 @@ class Orchestrator:
             return Command(update={"no_progress": reason, "notes": [reason]}, goto="synthesizer")
         return None
 
-    def messages(self, state: TeamState) -> list[BaseMessage]:
+    def messages(self, state: TeamState, page: int) -> list[BaseMessage]:
         """System prompt, then task, roster, limits, budget used and results so far."""
         spec, results = self.spec, state["results"]
         text = orchestrator_message(
@@ -79,7 +84,7 @@ class Orchestrator:
             spec.specialists,
             round_no=state.get("round", 0) + 1,
             max_rounds=spec.limits.max_rounds if spec.orchestrator.review else 1,
-            max_subtasks=spec.limits.max_workers_per_round,
+            max_subtasks=page,
             outcomes=[result_block(r, results.get(r["id"])) for r in state["plan"]],
             budget=budget_lines(state, spec),
         )
@@ -87,7 +92,7 @@ class Orchestrator:
             text += "\n" + plan_rejected(rejected)
         return [SystemMessage(spec.orchestrator.prompt or ORCHESTRATOR_PROMPT), HumanMessage(text)]
 
-    def call_info(self, state: TeamState) -> CallInfo:
+    def call_info(self, state: TeamState, page: int) -> CallInfo:
         """What ``messages`` say, as data for the model call's metadata."""
         spec, results = self.spec, state["results"]
         return CallInfo(
@@ -98,25 +103,28 @@ class Orchestrator:
             feedback=state.get("plan_feedback") or None,
             output_tool=Plan.__name__,
             max_rounds=spec.limits.max_rounds if spec.orchestrator.review else 1,
-            max_subtasks=spec.limits.max_workers_per_round,
+            max_subtasks=page,
             roster=roster_of(spec.specialists),
             results=tuple(result_info(r, results.get(r["id"])) for r in state["plan"]),
         )
 
-    def model(self, runtime: Runtime[TeamContext]) -> Any:
-        """The orchestrator's model, answering with a typed ``Plan``."""
+    def model(self, runtime: Runtime[TeamContext]) -> tuple[Any, int]:
+        """The orchestrator's model, answering with a typed ``Plan``, and its plan page.
+
+        The page is how many subtasks one reply may hold (``orchestra.nodes.plan_pages``).
+        """
         spec = self.spec
-        return self.structured(
-            resolve_model(
-                runtime.context.model,
-                spec.orchestrator.model,
-                spec.model,
-                folders=spec.import_folders,
-            )
+        chat = resolve_model(
+            runtime.context.model,
+            spec.orchestrator.model,
+            spec.model,
+            folders=spec.import_folders,
         )
+        page = plan_page(call_settings(chat), spec.limits.max_workers_per_round)
+        return self.structured(chat), page
 
     def judge(
-        self, state: TeamState, reply: dict[str, Any], attempt: int
+        self, state: TeamState, reply: dict[str, Any], attempt: int, page: int
     ) -> tuple[PlanReview, Verdict]:
         """The plan seam's verdict on one reply."""
         plan = reply.get("parsed")
@@ -128,6 +136,7 @@ class Orchestrator:
             earlier=state["plan"],
             results=state["results"],
             round_no=round_no,
+            max_subtasks=page,
         )
         if isinstance(plan, Plan) and review.rationale is None:
             review.rationale = plan.rationale
@@ -212,10 +221,10 @@ class Orchestrator:
             )
         return route
 
-    def planning(self, state: TeamState, chat: Any) -> Attempt[OrchestratorRoute]:
+    def planning(self, state: TeamState, chat: Any, page: int) -> Attempt[OrchestratorRoute]:
         """Plan, with corrections: each model call asked of a driver (``orchestra.nodes.steps``)."""
-        conversation, spend = self.messages(state), Spend.for_team(self.spec)
-        config = with_call(self.call_info(state))
+        conversation, spend = self.messages(state, page), Spend.for_team(self.spec)
+        config = with_call(self.call_info(state, page))
         verdicts: list[Verdict] = []
         notes: list[str] = []
         for attempt in range(self.spec.limits.max_plan_revisions + 1):
@@ -225,7 +234,7 @@ class Orchestrator:
             if len(steps) > 1:
                 notes.append(asked_again(steps[0]["reply"]))
             reply = steps[-1]["reply"]
-            review, verdict = self.judge(state, reply, attempt)
+            review, verdict = self.judge(state, reply, attempt, page)
             verdicts.append(verdict)
             if not self.retry_with(state, verdict, spend, attempt):
                 break
@@ -235,18 +244,41 @@ class Orchestrator:
             route.update["notes"] = notes + route.update["notes"]
         return route
 
+    def code_planning(self, state: TeamState, runtime: Runtime[TeamContext]) -> OrchestratorRoute:
+        """Plan with the team's code planner: no model call (``orchestra.nodes.code_plan``)."""
+        assert self.planner is not None
+        review, note = code_plan(self.planner, state, self.spec, of_runtime(runtime))
+        round_no = state.get("round", 0) + 1
+        verdict = Verdict(
+            subtask_id=f"plan:r{round_no}",
+            revision=0,
+            accepted=not review.problems,
+            feedback="; ".join(review.problems),
+        )
+        route = self.decide(state, review, Spend.for_team(self.spec), [verdict])
+        if isinstance(route.update, dict):
+            route.update.pop("ledger", None)  # no model call to account for
+            if note:
+                route.update["notes"] = [note, *route.update["notes"]]
+        return self.announce(route, runtime)
+
     def run(self, state: TeamState, runtime: Runtime[TeamContext]) -> OrchestratorRoute:
         """Plan, synchronously."""
         if (early := self.stop_early(state)) is not None:
             return early
-        planned = drive(self.planning(state, self.model(runtime)), model_directly, tool_directly)
+        if self.planner is not None:
+            return self.code_planning(state, runtime)
+        chat, page = self.model(runtime)
+        planned = drive(self.planning(state, chat, page), model_directly, tool_directly)
         return self.announce(planned, runtime)
 
     async def arun(self, state: TeamState, runtime: Runtime[TeamContext]) -> OrchestratorRoute:
         """Plan without blocking a thread."""
         if (early := self.stop_early(state)) is not None:
             return early
-        planning = self.planning(state, self.model(runtime))
+        if self.planner is not None:
+            return self.code_planning(state, runtime)
+        planning = self.planning(state, *self.model(runtime))
         return self.announce(await adrive(planning, amodel_directly, atool_directly), runtime)
 
 

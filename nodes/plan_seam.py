@@ -50,8 +50,13 @@ def review_plan(
     earlier: list[SubtaskRecord],
     results: dict[str, WorkerResult],
     round_no: int,
+    max_subtasks: int | None = None,
 ) -> PlanReview:
-    """Check ``plan`` (or report why there is none) against the team and earlier work."""
+    """Check ``plan`` (or report why there is none) against the team and earlier work.
+
+    ``max_subtasks`` caps the round below the team's ``max_workers_per_round`` (a model's
+    plan page: ``orchestra.nodes.plan_pages``).
+    """
     if plan is None:
         return PlanReview(CheckedPlan(), [f"the reply was not a valid plan: {error}"])
     if round_no == 1 and not plan.subtasks:
@@ -82,7 +87,7 @@ def review_plan(
         specialists=team.specialist_names,
         existing=[r["id"] for r in earlier],
         round_no=round_no,
-        max_subtasks=team.limits.max_workers_per_round,
+        max_subtasks=max_subtasks or team.limits.max_workers_per_round,
     )
     return PlanReview(
         checked, [*refusals, *checked.to_fix], refusals, repeats=len(plan.subtasks) - len(fresh)

@@ -27,6 +27,10 @@ falls short. A check may also declare a ``RunData[Deps]`` parameter: it then rec
 run's deps and the subtask's instruction and inputs (``orchestra.nodes.run_data``)."""
 
 Digest = Callable[[dict[str, BaseModel]], BaseModel]
+
+Planner = Callable[..., object]
+"""A code planner: ``planner(task)`` returns a ``Plan`` or a list of subtasks; it may declare
+a ``RunData[Deps]`` parameter for the run's deps (``orchestra.nodes.code_plan``)."""
 """The synthesizer's digest: accepted outputs by subtask id in, one summary model out."""
 
 
@@ -55,6 +59,8 @@ class ResolvedTeam:
     digest: Digest | None = None
     teams: dict[str, ResolvedTeam] = field(default_factory=dict)
     """The nested teams of specialists that are teams, resolved with this one."""
+    planner: Planner | None = None
+    """The orchestrator's code planner (``orchestrator.planner``), when the team has one."""
 
     def with_spec(self, spec: TeamSpec) -> ResolvedTeam:
         """This team with ``spec`` (same imports, e.g. another pattern), its structure checked.
@@ -270,4 +276,10 @@ def _resolve(team: TeamSpec, problems: list[str]) -> ResolvedTeam:
             [team.synthesizer.digest], "synthesizer.digest", problems, team.import_folders
         )
         digest = cast(Digest, found[0]) if found else None
-    return ResolvedTeam(team, specialists, checks, digest, teams)
+    planner = None
+    if team.orchestrator.planner is not None:
+        found = _resolve_callables(
+            [team.orchestrator.planner], "orchestrator.planner", problems, team.import_folders
+        )
+        planner = found[0] if found else None
+    return ResolvedTeam(team, specialists, checks, digest, teams, planner)

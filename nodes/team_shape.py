@@ -54,6 +54,7 @@ def _bare(team: TeamSpec) -> TeamSpec:
             "specialists": specialists,
             "validator": team.validator.model_copy(update={"checks": []}),
             "synthesizer": team.synthesizer.model_copy(update={"digest": None}),
+            "orchestrator": team.orchestrator.model_copy(update={"planner": None}),
         }
     )
 

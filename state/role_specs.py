@@ -75,6 +75,14 @@ class OrchestratorSpec(RoleSpec):
     """After the work, see the results and plan another round or finish (within
     ``max_rounds``). ``False``: one plan, then straight to the synthesizer: one model call
     and one model round fewer, for tasks whose parts are all known up front."""
+    planner: ImportRef | None = None
+    """A code planner in place of the model's plan, for mechanical splits ("one subtask per
+    repository"): a function ``(task: str) -> Plan | list[Subtask | dict]``, which may also
+    declare a ``RunData[Deps]`` parameter to receive the run's deps (as checks do). It is
+    called each round, no model call is made for planning, and its plan passes the same
+    plan checks and approval as a model's. Subtasks already planned are left out, at most
+    ``max_workers_per_round`` run per round and the rest wait for later rounds; planning
+    ends when nothing new is left (the round budget must cover the rounds this takes)."""
 
 
 class SynthesizerSpec(RoleSpec):

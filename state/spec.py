@@ -279,6 +279,8 @@ class TeamSpec(Spec):
         found += ["validator.checks" for c in self.validator.checks if not isinstance(c, str)][:1]
         if self.synthesizer.digest is not None and not isinstance(self.synthesizer.digest, str):
             found.append("synthesizer.digest")
+        if self.orchestrator.planner is not None and not isinstance(self.orchestrator.planner, str):
+            found.append("orchestrator.planner")
         return found
 
     def to_data(self) -> dict[str, Any]:

@@ -33,8 +33,8 @@ def _model_ref(ref: ModelRef | None) -> str | None:
 def import_refs(team: TeamSpec) -> list[tuple[str, str]]:
     """Every import path ``team`` names (nested teams' too), as ``(where, path)``.
 
-    Tools, output types, checks, the digest hook and ``import:`` models; objects given in
-    place of paths are not listed (they are already imported).
+    Tools, output types, checks, the digest hook, the code planner and ``import:`` models;
+    objects given in place of paths are not listed (they are already imported).
 
     Example:
         >>> from orchestra.state import SpecialistSpec
@@ -59,6 +59,7 @@ def import_refs(team: TeamSpec) -> list[tuple[str, str]]:
                 found.append((prefix + where, path))
         add(prefix + "validator.checks", list(spec.validator.checks))
         add(prefix + "synthesizer.digest", [spec.synthesizer.digest])
+        add(prefix + "orchestrator.planner", [spec.orchestrator.planner])
         for specialist in spec.specialists:
             where = f"{prefix}specialists.{specialist.name}."
             add(where + "tools", list(specialist.tools))

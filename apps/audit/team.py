@@ -1,6 +1,7 @@
 """``orchestra audit``: a codebase audit as an ordinary orchestrator-workers team.
 
-One subtask per repository (the task lists one repository per line), one ``auditor``
+One subtask per repository (the task lists one repository per line, which the team's
+code planner turns into subtasks with no model call), one ``auditor``
 specialist whose tools are read-only and confined to the audit's repositories, the
 validator's ``findings_exist`` check, and a synthesizer whose digest ranks the findings
 across repositories, merges duplicates and explains cross-repository version conflicts.
@@ -23,6 +24,7 @@ from orchestra import (
     ModelChoice,
     OnUpdate,
     OrchestraError,
+    OrchestratorSpec,
     RunResult,
     SpecialistSpec,
     StopSignal,
@@ -64,15 +66,21 @@ class AuditPathError(OrchestraError, ValueError):
     """A PATH given to the audit is missing, a file, or has nothing to audit."""
 
 
-def audit_team(repos: int, *, max_revisions: int = 1, max_concurrency: int = 8) -> TeamSpec:
-    """The audit team for ``repos`` repositories (one subtask each, all in one round).
+def audit_team(
+    repos: int, *, max_revisions: int = 1, max_concurrency: int = 8, per_round: int | None = None
+) -> TeamSpec:
+    """The audit team for ``repos`` repositories (one subtask each).
 
-    ``max_concurrency`` repositories are analysed at once: the framework's own turns
-    (``limits.max_concurrency``), which leave LangGraph's pool room to save each
-    finished repository at once.
+    Its code planner (``orchestra_audit.plan:plan_audit``) lists the repositories without
+    a model call; ``per_round`` of them are dispatched per round (all in one round by
+    default), the rest in later rounds. ``max_concurrency`` repositories are analysed at
+    once: the framework's own turns (``limits.max_concurrency``), which leave LangGraph's
+    pool room to save each finished repository at once.
     """
     steps = 4
     per_repo = steps * (max_revisions + 1)
+    batch = max(min(per_round or repos, repos, 1000), 1)
+    rounds = -(-max(repos, 1) // batch)
     return TeamSpec(
         name="audit",
         description="Audits repositories for secrets, dependency problems and missing tests.",
@@ -96,13 +104,14 @@ def audit_team(repos: int, *, max_revisions: int = 1, max_concurrency: int = 8) 
                 max_steps=steps,
             )
         ],
+        orchestrator=OrchestratorSpec(planner="orchestra_audit.plan:plan_audit"),
         synthesizer=SynthesizerSpec(
             prompt=SYNTHESIZER_PROMPT, digest="orchestra_audit.digest:digest_audits"
         ),
         limits=Limits(
-            max_workers_per_round=max(repos, 1),
-            # A real orchestrator may send a follow-up round; the offline one never does.
-            max_rounds=2,
+            max_workers_per_round=batch,
+            # One round per batch; the planner is asked once more and finds nothing new.
+            max_rounds=min(max(rounds, 2), 50),
             max_revisions=max_revisions,
             max_model_calls=per_repo * max(repos, 1) * 2 + 10,
             recursion_limit=80,
@@ -193,6 +202,8 @@ class AuditJob:
     policy_given: bool
     max_concurrency: int = 8
     """Repositories analysed at once."""
+    per_round: int | None = None
+    """Repositories dispatched per round (``None``: all in one round)."""
 
 
 def _continue_problem(job: AuditJob, current: RunResult, thread: str) -> str | None:
@@ -232,7 +243,7 @@ def run_audit(
         AuditPathError: the thread exists but audits other repositories or another policy.
         RunStopped: ``stop`` was requested; the finished repositories are checkpointed.
     """
-    team = audit_team(len(job.roots), max_concurrency=job.max_concurrency)
+    team = audit_team(len(job.roots), max_concurrency=job.max_concurrency, per_round=job.per_round)
     if saver.get_tuple({"configurable": {"thread_id": thread_id}}) is None:
         return run_team(
             team,
