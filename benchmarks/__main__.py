@@ -2,7 +2,8 @@
 
 ``--quick`` runs fewer repeats and a smaller audit (about two minutes, against six); ``--tiny``
 runs everything at N = 2 once, to check the harness (the smoke test does). ``--only``
-picks sections: overhead, tradeoffs, sync_async, checkpointers, scale, startup, audit.
+picks sections: overhead, tradeoffs, sync_async, checkpointers, scale, startup, audit,
+context.
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-SECTIONS = ("overhead", "tradeoffs", "sync_async", "checkpointers", "scale", "startup", "audit")
+SECTIONS = (
+    "overhead",
+    "tradeoffs",
+    "sync_async",
+    "checkpointers",
+    "scale",
+    "startup",
+    "audit",
+    "context",
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,6 +58,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             "callbacks_at": 2,
             "startup": 1,
             "audit": (2, 20),
+            "context": [2, 4],
         }
     repeats = args.repeats or (3 if args.quick else 7)
     return {
@@ -60,6 +71,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "callbacks_at": 100,
         "startup": 3 if args.quick else 7,
         "audit": (10, 50) if args.quick else (50, 200),
+        "context": [10, 100, 1000],
     }
 
 
@@ -99,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         "scale": lambda: suites.scale(s["scale_n"]),
         "startup": lambda: suites.startup(s["startup"]),
         "audit": lambda: suites.audit(*s["audit"]),
+        "context": lambda: suites.context(s["context"]),
     }
     results: dict[str, Any] = {"meta": _meta(args, r)}
     for name in chosen:

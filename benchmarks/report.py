@@ -73,10 +73,38 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
         for mode in ("async", "sync"):
             rss = scale[f"orchestra_{mode}"]["peak_rss_mb"]
             found.append((f"peak RSS < 150 MB, N={scale['n']} {mode}", f"{rss:.0f} MB", rss < 150))
+    found += _context_targets(results.get("context") or [])
     start = results.get("startup")
     if start:
         wall = start["orchestra --help"]["median_s"]
         found.append(("`orchestra --help` < 1.0 s", f"{wall:.2f} s", wall < 1.0))
+    return found
+
+
+def _context_targets(rows: list[dict[str, Any]]) -> list[tuple[str, str, bool]]:
+    """Every prompt within the window at each N, and input tokens linear in N."""
+    found: list[tuple[str, str, bool]] = []
+    for row in rows:
+        room = row["window"] - row["output"]
+        found.append(
+            (
+                f"largest prompt fits the window, N={row['n']}",
+                f"{row['largest_prompt']:,} + {row['output']:,} of {row['window']:,}",
+                row["largest_prompt"] <= room and row["status"] == "completed",
+            )
+        )
+    if len(rows) > 1:
+        # Linear, not worse: a worker costs no more at the largest N than at the smallest
+        # (shortened results can make it cost less in between).
+        first, last = rows[0], rows[-1]
+        growth = last["per_worker"] / max(first["per_worker"], 1)
+        found.append(
+            (
+                f"input tokens linear in N (per worker, N={last['n']} vs N={first['n']})",
+                f"{growth:.2f}×",
+                growth <= 1.5,
+            )
+        )
     return found
 
 
@@ -106,7 +134,8 @@ def markdown(results: dict[str, Any]) -> str:
             ["target", "measured", ""], [[t, m, _verdict(ok)] for t, m, ok in targets(results)]
         ),
     ]
-    for section in (_overhead, _tradeoffs, _sync_async, _checkpointers, _scale, _audit):
+    sections = (_overhead, _tradeoffs, _sync_async, _checkpointers, _scale, _audit, _context)
+    for section in sections:
         out += section(results)
     return "\n".join(out).rstrip() + "\n"
 
@@ -357,6 +386,52 @@ def _audit(results: dict[str, Any]) -> list[str]:
                     f"{a['ratio']}×",
                     f"{a['peak_rss_mb']:.0f} MB",
                 ]
+            ],
+        ),
+    ]
+
+
+def _context(results: dict[str, Any]) -> list[str]:
+    rows = results.get("context")
+    if not rows:
+        return []
+    return [
+        "## 8. Context budgets at scale",
+        "",
+        "`benchmarks/context.py`: N workers whose results are 2,000 characters each, the "
+        "offline model with gpt-4o-mini's limits on every role (128k-token window, 16,384 "
+        "output tokens), so every prompt is measured and sized as for the provider: results "
+        "shortened largest first, or reduced in batches (map-reduce) when even their "
+        "summaries do not fit. Tokens are orchestra's conservative estimate (a third of the "
+        "bytes).",
+        "",
+        *_table(
+            [
+                "N",
+                "status",
+                "model calls",
+                "reduction batches",
+                "largest prompt (tokens)",
+                "largest by",
+                "total input tokens",
+                "input tokens per worker",
+                "cited",
+                "wall s",
+            ],
+            [
+                [
+                    row["n"],
+                    row["status"],
+                    row["calls"],
+                    row["batches"],
+                    f"{row['largest_prompt']:,} of {row['window'] - row['output']:,}",
+                    row["largest_who"],
+                    f"{row['input_tokens']:,}",
+                    f"{row['per_worker']:,}",
+                    row["cited"],
+                    row["wall_s"],
+                ]
+                for row in rows
             ],
         ),
     ]

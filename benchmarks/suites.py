@@ -189,3 +189,10 @@ def startup(repeats: int) -> dict[str, Any]:
 def audit(repos: int, files: int) -> dict[str, Any]:
     """The audit benchmark (``benchmarks/audit.py``, unchanged) in a fresh process."""
     return child("audit", str(repos), str(files), timeout=3600)
+
+
+def context(sizes: list[int]) -> list[dict[str, Any]]:
+    """Largest prompt and input tokens at each N (``benchmarks/context.py``), in process."""
+    from benchmarks.context import measure
+
+    return [measure(n) for n in sizes]

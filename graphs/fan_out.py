@@ -13,17 +13,16 @@ from __future__ import annotations
 from langgraph.graph import END, START, StateGraph
 
 from orchestra.graphs.orchestrator_workers import TeamGraph
+from orchestra.graphs.synthesis import add_synthesizer
 from orchestra.nodes import (
     make_dispatch,
     make_specialist,
-    make_synthesizer,
     make_validator,
     resolve_team,
 )
 from orchestra.nodes.fan_out import make_branch_plan, make_gather
 from orchestra.nodes.guard import guard_branch
 from orchestra.nodes.resolve import ResolvedTeam
-from orchestra.nodes.role_calls import bounded_synthesizer
 from orchestra.state import TeamContext, TeamInput, TeamSpec, TeamState, WorkerInput
 
 
@@ -74,13 +73,8 @@ def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
         destinations=("synthesizer", END),
         metadata={"role": "join"},
     )
-    graph.add_node(
-        "synthesizer",
-        bounded_synthesizer(make_synthesizer(resolved), resolved),
-        metadata={"role": "synthesizer"},
-    )
+    add_synthesizer(graph, resolved)
     graph.add_edge(START, "scatter")
     graph.add_edge("scatter", "dispatch")
     graph.add_edge("validator", "dispatch")
-    graph.add_edge("synthesizer", END)
     return graph

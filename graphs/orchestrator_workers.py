@@ -14,21 +14,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+from orchestra.graphs.synthesis import add_synthesizer
 from orchestra.nodes import (
     make_dispatch,
     make_orchestrator,
     make_specialist,
-    make_synthesizer,
     make_validator,
     resolve_team,
 )
 from orchestra.nodes.approval import make_plan_approval
 from orchestra.nodes.guard import guard_branch
 from orchestra.nodes.resolve import ResolvedTeam
-from orchestra.nodes.role_calls import bounded_orchestrator, bounded_synthesizer
+from orchestra.nodes.role_calls import bounded_orchestrator
 from orchestra.nodes.runnable import Node
 from orchestra.state import TeamContext, TeamInput, TeamSpec, TeamSpecError, TeamState, WorkerInput
 
@@ -103,12 +103,7 @@ def build(
         )
         graph.add_edge(name, "validator")
     graph.add_node("validator", make_validator(resolved), metadata={"role": "validator"})
-    graph.add_node(
-        "synthesizer",
-        bounded_synthesizer(make_synthesizer(resolved), resolved),
-        metadata={"role": "synthesizer"},
-    )
+    add_synthesizer(graph, resolved)
     graph.add_edge(START, "orchestrator")
     graph.add_edge("validator", "dispatch")
-    graph.add_edge("synthesizer", END)
     return graph

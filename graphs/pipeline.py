@@ -12,7 +12,8 @@ from __future__ import annotations
 from langgraph.graph import END, START, StateGraph
 
 from orchestra.graphs.orchestrator_workers import TeamGraph
-from orchestra.nodes import make_specialist, make_synthesizer, resolve_team
+from orchestra.graphs.synthesis import add_synthesizer
+from orchestra.nodes import make_specialist, resolve_team
 from orchestra.nodes.pipeline import (
     make_finish,
     make_pipeline_plan,
@@ -21,7 +22,6 @@ from orchestra.nodes.pipeline import (
     stage_names,
 )
 from orchestra.nodes.resolve import ResolvedTeam
-from orchestra.nodes.role_calls import bounded_synthesizer
 from orchestra.state import TeamContext, TeamInput, TeamSpec, TeamState
 
 
@@ -64,11 +64,10 @@ def build(team: TeamSpec | ResolvedTeam) -> TeamGraph:
         )
         graph.add_edge(name, f"validate_{name}")
     if end == "synthesizer":
-        synthesizer = bounded_synthesizer(make_synthesizer(resolved), resolved)
-        graph.add_node(end, synthesizer, metadata={"role": "synthesizer"})
+        add_synthesizer(graph, resolved)
     else:
         graph.add_node(end, make_finish(resolved), metadata={"role": "finish"})
+        graph.add_edge(end, END)
     graph.add_edge(START, "pipeline")
     graph.add_edge("pipeline", stages[0])
-    graph.add_edge(end, END)
     return graph

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from orchestra.graphs.runner import RunResult
 from orchestra.state import LargestPrompt, LedgerEntry, Totals, totals
@@ -42,7 +43,7 @@ def ledger_table(ledger: dict[str, LedgerEntry]) -> Table:
 
     def row(who: str, e: LedgerEntry | Totals, attempts: str, revisions: str, status: str) -> None:
         table.add_row(
-            who,
+            escape(who),
             str(e["model_calls"]),
             str(e["input_tokens"]),
             str(e["output_tokens"]),
@@ -88,7 +89,8 @@ def _question(lines: list[str], waiting: dict[str, Any], how: list[str], title: 
     """A waiting item: what it shows, the last answer's error, and how to answer."""
     if waiting.get("error"):
         lines.append(f"last answer was not accepted: {waiting['error']}")
-    return Panel("\n".join([*lines, "", *how]), title=title, title_align="left")
+    # Plain text: plans, instructions and tool arguments are shown as written, not as markup.
+    return Panel(Text("\n".join([*lines, "", *how])), title=title, title_align="left")
 
 
 def tool_panel(waiting: dict[str, Any], thread: str) -> Panel:
@@ -112,7 +114,7 @@ def waiting_panel(waiting: Any, thread: str) -> Panel:
     if isinstance(waiting, dict) and waiting.get("kind") == "tool_approval":
         return tool_panel(waiting, thread)
     if not (isinstance(waiting, dict) and waiting.get("kind") == "plan_approval"):
-        return Panel(str(waiting), title="waiting", title_align="left")
+        return Panel(Text(str(waiting)), title="waiting", title_align="left")
     lines = [f"round {waiting['round']} plan: {waiting['rationale']}"]
     for sub in waiting["plan"]:
         deps = f" (after {', '.join(sub['depends_on'])})" if sub["depends_on"] else ""
@@ -156,7 +158,7 @@ def render_result(
         if mine:
             last = mine[-1]
             verdict = "accepted" if last["accepted"] else f"rejected: {last['feedback'][:60]}"
-        table.add_row(
+        cells = (
             record["id"],
             record["specialist"],
             ", ".join(record["depends_on"]) or "-",
@@ -166,17 +168,19 @@ def render_result(
             str(res["steps"]) if res else "0",
             ", ".join(res["tool_calls"]) if res and res["tool_calls"] else "-",
         )
-    out.print(f"[bold]task:[/bold] {values.get('task', '')}")
+        # Model and user text is shown as written: "[s1]" is a citation, not rich markup.
+        table.add_row(*map(escape, cells))
+    out.print(f"[bold]task:[/bold] {escape(values.get('task', ''))}")
     if values.get("plan"):
         out.print(table)
     if values.get("ledger"):
         out.print(ledger_table(values["ledger"]))
     for note in values.get("notes", []):
-        out.print(f"[dim]note:[/dim] {note}")
+        out.print(f"[dim]note:[/dim] {escape(note)}")
     if values.get("answer"):
-        out.print(Panel(values["answer"], title="answer", title_align="left"))
+        out.print(Panel(escape(values["answer"]), title="answer", title_align="left"))
     style = _STYLE.get(result.status, "white")
-    out.print(f"[bold {style}]{result.status}[/bold {style}]: {result.reason}")
+    out.print(f"[bold {style}]{result.status}[/bold {style}]: {escape(result.reason)}")
     out.print(f"model calls: {values.get('model_calls', 0)} · thread: {result.thread_id}")
     if (largest := result.largest_prompt) is not None:
         out.print(prompt_line(largest))

@@ -50,6 +50,15 @@ class ResultInfo:
 
 
 @dataclass(frozen=True)
+class PartialInfo:
+    """One batch's partial synthesis, as the final synthesis of a map-reduce is shown it."""
+
+    part: str
+    citations: tuple[str, ...]
+    answer: str
+
+
+@dataclass(frozen=True)
 class CallInfo:
     """One model call of a role: what it is asked, as data (fields unused by a role stay empty)."""
 
@@ -81,6 +90,12 @@ class CallInfo:
     """The synthesizer: the subtasks that did not succeed."""
     digest: Mapping[str, Any] | None = None
     """The synthesizer: the team's digest of the accepted outputs, if it has one."""
+    part: str = ""
+    """A reduction batch's call: which part of how many (``2 of 5``); else empty."""
+    words: int | None = None
+    """A reduction batch's call: about how many words its partial may take."""
+    partials: tuple[PartialInfo, ...] = ()
+    """The final synthesis of a map-reduce: the batches' partials (``results`` is empty)."""
 
 
 def with_call(info: CallInfo, config: RunnableConfig | None = None) -> RunnableConfig:

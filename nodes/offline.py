@@ -18,6 +18,7 @@ and only then, the call is read back from the prompt (``orchestra.nodes.prompt_r
 from __future__ import annotations
 
 import os
+import re
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
@@ -41,14 +42,80 @@ __all__ = [
     "focus",
     "offline_output",
     "offline_plan",
+    "offline_batch",
+    "offline_partials",
     "offline_synthesis",
     "tool_arguments",
     "words",
 ]
 
 
+_BRIEF_WORDS = 10
+
+
+def _brief(line: str) -> str:
+    """A finding's line in at most ``_BRIEF_WORDS`` words, its citations kept.
+
+    Example:
+        >>> _brief("- " + "word " * 20 + "[s1]")
+        '- word word word word word word word word word word ... [s1]'
+    """
+    cites = re.findall(r"\[[^\[\]\s]+\]", line)
+    words = re.sub(r"\[[^\[\]\s]+\]", "", line.removeprefix("- ")).split()
+    more = " ..." if len(words) > _BRIEF_WORDS else ""
+    return f"- {' '.join(words[:_BRIEF_WORDS])}{more} {' '.join(cites)}".rstrip()
+
+
+def offline_partials(call: CallInfo, tool: str) -> AIMessage:
+    """The final synthesis of a map-reduce: each partial's findings, briefly, citing them.
+
+    Each finding keeps its first words and its ``[id]``: hundreds of them must still fit
+    one reply (a provider cuts it at its output limit).
+    """
+    lines = [
+        _brief(line)
+        for p in call.partials
+        for line in p.answer.splitlines()
+        if line.startswith("- ")
+    ]
+    cited = list(dict.fromkeys(c for p in call.partials for c in p.citations))
+    task = " ".join((call.task or "the task").split())
+    parts = [f'For the task "{task}", the team found:', *lines]
+    if call.missing:
+        gaps = ", ".join(f"{r.subtask_id} ({r.specialist}) {r.status}" for r in call.missing)
+        parts.append(f"Not completed, so the answer lacks their part: {gaps}.")
+    digest = call.digest or {}
+    if isinstance(digest.get("summary"), str):
+        parts.append(digest["summary"])
+    verdict = "complete" if not call.missing else "partial"
+    parts.append(
+        f"This answer is {verdict}, based on {len(cited)} accepted result(s) "
+        f"synthesized in {len(call.partials)} parts."
+    )
+    args = {"answer": "\n".join(parts), "citations": cited}
+    return AIMessage(content="", tool_calls=[tool_call(tool, args)])
+
+
+def offline_batch(call: CallInfo, tool: str) -> AIMessage:
+    """One batch of a map-reduce: each result's summary, cited, within the words asked for."""
+    share = max(8, call.words // max(len(call.results), 1)) if call.words else None
+    lines = []
+    for result in call.results:
+        words = result.summary.split()
+        said = " ".join(words[:share]) + (" ..." if share and len(words) > share else "")
+        lines.append(f"- {said} [{result.subtask_id}]")
+    task = " ".join((call.task or "the task").split())
+    answer = "\n".join([f'Part {call.part} of the findings for "{task}":', *lines])
+    args = {"answer": answer, "citations": [r.subtask_id for r in call.results]}
+    return AIMessage(content="", tool_calls=[tool_call(tool, args)])
+
+
 def offline_synthesis(call: CallInfo, tool: str) -> AIMessage:
     """Answer from the accepted results, citing them, and name what did not complete."""
+    if call.partials:
+        return offline_partials(call, tool)
+    if call.part:
+        return offline_batch(call, tool)
     accepted = call.results
     lines: list[str] = []
     said: dict[str, str] = {}

@@ -50,6 +50,7 @@ from orchestra.nodes.steps import (
     tool_directly,
 )
 from orchestra.nodes.structured import StructuredModel, asking, correction
+from orchestra.nodes.synthesis_view import fit_blocks, no_floor
 from orchestra.nodes.usage import Spend, budget_lines, team_exhausted, team_left
 from orchestra.state import PendingPlan, Plan, TeamContext, TeamState, Verdict, plan_model
 
@@ -76,16 +77,39 @@ class Orchestrator:
             return Command(update={"no_progress": reason, "notes": [reason]}, goto="synthesizer")
         return None
 
-    def messages(self, state: TeamState, page: int) -> list[BaseMessage]:
-        """System prompt, then task, roster, limits, budget used and results so far."""
+    def sized_messages(
+        self, state: TeamState, page: int, chat: Any
+    ) -> tuple[list[BaseMessage], list[str]]:
+        """``messages``, the results shortened largest first to fit ``chat``'s window.
+
+        Returns the messages and the note of what was shortened (none: all whole).
+        """
+        results = state["results"]
+        blocks = {r["id"]: result_block(r, results.get(r["id"])) for r in state["plan"]}
+        if not blocks or not isinstance(chat, StructuredModel):
+            return self.messages(state, page), []
+        fitted = fit_blocks(
+            chat, lambda b: self.messages(state, page, b), blocks, "orchestrator", no_floor
+        )
+        return self.messages(state, page, fitted.blocks), [fitted.note] if fitted.note else []
+
+    def messages(
+        self, state: TeamState, page: int, blocks: dict[str, str] | None = None
+    ) -> list[BaseMessage]:
+        """System prompt, then task, roster, limits, budget used and results so far.
+
+        ``blocks``: the results' blocks by subtask id, when shortened to fit.
+        """
         spec, results = self.spec, state["results"]
+        if blocks is None:
+            blocks = {r["id"]: result_block(r, results.get(r["id"])) for r in state["plan"]}
         text = orchestrator_message(
             state["task"],
             spec.specialists,
             round_no=state.get("round", 0) + 1,
             max_rounds=spec.limits.max_rounds if spec.orchestrator.review else 1,
             max_subtasks=page,
-            outcomes=[result_block(r, results.get(r["id"])) for r in state["plan"]],
+            outcomes=list(blocks.values()),
             budget=budget_lines(state, spec),
         )
         if rejected := state.get("plan_feedback"):
@@ -223,10 +247,10 @@ class Orchestrator:
 
     def planning(self, state: TeamState, chat: Any, page: int) -> Attempt[OrchestratorRoute]:
         """Plan, with corrections: each model call asked of a driver (``orchestra.nodes.steps``)."""
-        conversation, spend = self.messages(state, page), Spend.for_team(self.spec)
+        conversation, notes = self.sized_messages(state, page, chat)
+        spend = Spend.for_team(self.spec)
         config = with_call(self.call_info(state, page))
         verdicts: list[Verdict] = []
-        notes: list[str] = []
         for attempt in range(self.spec.limits.max_plan_revisions + 1):
             steps = yield from asking(chat, conversation, config)
             for step in steps:

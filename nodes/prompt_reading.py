@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from orchestra.nodes.call_info import CallInfo, InputInfo, ResultInfo
+from orchestra.nodes.call_info import CallInfo, InputInfo, PartialInfo, ResultInfo
 from orchestra.nodes.function_model import BoundTool
 from orchestra.nodes.prompts import REJECTED_PREFIX
 from orchestra.state import Plan, Synthesis
@@ -62,11 +62,42 @@ def _results(text: str) -> tuple[ResultInfo, ...]:
                 status=status,
                 instruction="",
                 summary=summary.group(1) if summary else "",
-                output=json.loads(output.group(1)) if output else None,
+                output=_output(output.group(1)) if output else None,
                 reason=reason.group(1) if reason else "",
             )
         )
     return tuple(found)
+
+
+def _output(text: str) -> dict[str, object] | None:
+    """A block's ``output:`` JSON; ``None`` when it was shortened (cut mid-JSON) to fit."""
+    try:
+        found = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _partials(text: str) -> tuple[PartialInfo, ...]:
+    """Each ``### part-k (k of n; cites: s1, s2)`` block of a map-reduce's final prompt."""
+    found = []
+    for block in re.split(r"^(?=### )", text, flags=re.M):
+        head = re.match(r"### (\S+) \(\d+ of \d+; cites: (.*)\)\n?", block)
+        if head:
+            cites = tuple(c.strip() for c in head.group(2).split(",") if c.strip() != "none")
+            found.append(PartialInfo(head.group(1), cites, block[head.end() :].strip()))
+    return tuple(found)
+
+
+def part_of(text: str) -> str:
+    """``2 of 5`` from a batch's ``## Part`` block."""
+    return text.splitlines()[0].strip() if text else ""
+
+
+def words_of(text: str) -> int | None:
+    """The length a batch's ``## Part`` block asks for, in words."""
+    found = re.search(r"length: at most about (\d+) words", text)
+    return int(found.group(1)) if found else None
 
 
 def _inputs(text: str) -> tuple[InputInfo, ...]:
@@ -108,6 +139,9 @@ def call_from_prompt(messages: list[BaseMessage], tools: Sequence[BoundTool]) ->
             results=tuple(r for r in results if r.status == "accepted"),
             missing=_results(blocks.get("Not completed", "")),
             digest=digest,
+            part=part_of(blocks.get("Part", "")),
+            words=words_of(blocks.get("Part", "")),
+            partials=_partials(blocks.get("Partial syntheses", "")),
         )
     system = next((m.text for m in messages if isinstance(m, SystemMessage)), "")
     first = next((m for m in messages if isinstance(m, HumanMessage)), None)

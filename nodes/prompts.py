@@ -45,6 +45,16 @@ weigh them, reconcile conflicts, and draw the conclusion the task asks for. Do n
 list the results. Cite the ids of the subtasks you used. If some subtasks failed or were
 rejected, say so in the answer and what is missing because of it."""
 
+REDUCER_PROMPT = """\
+You are the synthesizer, answering the task one part at a time: there are too many
+results for one prompt, so you see one batch of them now, and a final synthesis will
+combine the parts. Reason over this batch's results: weigh them, reconcile conflicts,
+and keep every finding the task needs (the final synthesis sees only what you write).
+Cite the ids of the subtasks you used, inline as [id] and in the citations."""
+
+PARTIALS_NOTE = """\
+There were too many results for one prompt: each part below is a synthesis over a batch
+of them, citing its subtask ids. Cite those subtask ids (not the part ids)."""
 
 REJECTED_PREFIX = "Your previous result was rejected: "
 
@@ -202,11 +212,42 @@ def plan_rejected(reason: str) -> str:
     return section("Feedback", f"A human rejected your last plan: {reason}")
 
 
-def synthesizer_message(
-    task: str, accepted: list[str], missing: list[str], digest: dict[str, Any] | None = None
+def partial_block(part: str, index: int, of: int, citations: list[str], answer: str) -> str:
+    """One partial synthesis as the final synthesis sees it: its part, what it cites, its text."""
+    cites = ", ".join(citations) or "none"
+    return f"### {part} ({index} of {of}; cites: {cites})\n{answer.strip()}"
+
+
+def reducer_message(
+    task: str, index: int, of: int, blocks: list[str], words: int | None = None
 ) -> str:
-    """The synthesizer's input: task, accepted results, failures, and the team's digest."""
-    parts = [section("Task", task), section("Results", "\n\n".join(accepted) or "(none)")]
+    """A reduction batch's input: the task, which part this is, and the batch's results."""
+    length = f"\nlength: at most about {words} words" if words else ""
+    return "\n".join(
+        [
+            section("Task", task),
+            section("Part", f"{index} of {of}{length}"),
+            section("Results", "\n\n".join(blocks) or "(none)"),
+        ]
+    )
+
+
+def synthesizer_message(
+    task: str,
+    accepted: list[str],
+    missing: list[str],
+    digest: dict[str, Any] | None = None,
+    partials: list[str] | None = None,
+) -> str:
+    """The synthesizer's input: task, accepted results, failures, and the team's digest.
+
+    With ``partials`` (a map-reduce synthesis) the results are the batches' partials.
+    """
+    parts = [section("Task", task)]
+    if partials is not None:
+        parts.append(section("Partial syntheses", "\n\n".join([PARTIALS_NOTE, *partials])))
+    else:
+        parts.append(section("Results", "\n\n".join(accepted) or "(none)"))
     if missing:
         parts.append(section("Not completed", "\n\n".join(missing)))
     if digest is not None:

@@ -28,12 +28,20 @@ from orchestra.nodes.charges import BudgetSpent
 from orchestra.nodes.events import emit
 from orchestra.nodes.model_call import billed_before, from_model
 from orchestra.nodes.outcome import decide, failure
+from orchestra.nodes.reducer import as_state, fallback_partial, ledger_key
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
 from orchestra.nodes.steps import answered_before
-from orchestra.nodes.synthesizer import synthesis_update
+from orchestra.nodes.synthesizer import SynthesizerOut, synthesis_update
 from orchestra.nodes.usage import Spend
-from orchestra.state import LedgerEntry, TeamContext, TeamState, merge_ledger, totals
+from orchestra.state import (
+    LedgerEntry,
+    ReduceInput,
+    TeamContext,
+    TeamState,
+    merge_ledger,
+    totals,
+)
 from orchestra.state.budget import Role
 
 
@@ -108,46 +116,57 @@ def _ends(exc: Exception) -> bool:
 
 
 U = TypeVar("U")
+In = TypeVar("In")
 
 
 def _bounded(
-    node: Node[TeamState, U],
+    node: Node[In, U],
     team: ResolvedTeam,
-    role: Role,
-    ended: Callable[[TeamState, Runtime[TeamContext], Exception, CallBounds], U],
+    key: Callable[[In], str],
+    ended: Callable[[In, Runtime[TeamContext], Exception, CallBounds], U],
     update_of: Callable[[U], Any],
-) -> Node[TeamState, U]:
+    *,
+    keep: int,
+    state_of: Callable[[In], TeamState],
+) -> Node[In, U]:
     """``node``, its calls bounded by the team, a call that ends it answered by ``ended``.
 
-    A plan keeps one of the team's ``max_model_calls`` for the synthesis; it keeps none.
+    ``keep``: calls of the team's ``max_model_calls`` kept for later roles; ``state_of``:
+    the state the team's budget is read from (a reduction batch carries its own view);
+    ``key``: the node's ledger entry.
     """
-    keep = 0 if role == "synthesizer" else 1
 
-    def run(state: TeamState, runtime: Runtime[TeamContext]) -> U:
+    def run(given: In, runtime: Runtime[TeamContext]) -> U:
+        state = state_of(given)
         with calls_within(team_bounds(state, team.spec, runtime, keep=keep)) as bounds:
             try:
-                out = node(state, runtime)
+                out = node(given, runtime)
             except Exception as exc:
                 if not _ends(exc):
                     raise
-                return ended(state, runtime, exc, bounds)
+                return ended(given, runtime, exc, bounds)
         if isinstance(update := update_of(out), dict):
-            _counted(state, update, role, bounds)
+            _counted(state, update, key(given), bounds)
         return out
 
-    async def arun(state: TeamState, runtime: Runtime[TeamContext]) -> U:
+    async def arun(given: In, runtime: Runtime[TeamContext]) -> U:
+        state = state_of(given)
         with calls_within(team_bounds(state, team.spec, runtime, keep=keep)) as bounds:
             try:
-                out = await node.acall(state, runtime)
+                out = await node.acall(given, runtime)
             except Exception as exc:
                 if not _ends(exc):
                     raise
-                return ended(state, runtime, exc, bounds)
+                return ended(given, runtime, exc, bounds)
         if isinstance(update := update_of(out), dict):
-            _counted(state, update, role, bounds)
+            _counted(state, update, key(given), bounds)
         return out
 
-    return Node(node.name or role, run, arun)
+    return Node(node.name or "role", run, arun)
+
+
+def _team_state(state: TeamState) -> TeamState:
+    return state
 
 
 def bounded_orchestrator(
@@ -160,19 +179,81 @@ def bounded_orchestrator(
     ) -> Command[Any]:
         return planning_ended(team, state, exc, bounds)
 
-    return _bounded(node, team, "orchestrator", ended, lambda route: route.update)
+    return _bounded(
+        node,
+        team,
+        lambda _: "orchestrator",
+        ended,
+        lambda route: route.update,
+        keep=1,  # a plan keeps one of the team's max_model_calls for the synthesis
+        state_of=_team_state,
+    )
 
 
 def bounded_synthesizer(
-    node: Node[TeamState, dict[str, Any]], team: ResolvedTeam
-) -> Node[TeamState, dict[str, Any]]:
+    node: Node[TeamState, SynthesizerOut], team: ResolvedTeam
+) -> Node[TeamState, SynthesizerOut]:
     """``node`` (the synthesizer), its call bounded by the team, its failure answered."""
 
     def ended(
         state: TeamState, runtime: Runtime[TeamContext], exc: Exception, bounds: CallBounds
-    ) -> dict[str, Any]:
+    ) -> SynthesizerOut:
         update = synthesis_ended(team, state, exc, bounds)
         emit(runtime, team.spec.name, "synthesis", status=update["status"], reason=update["reason"])
         return update
 
-    return _bounded(node, team, "synthesizer", ended, lambda update: update)
+    def update_of(out: SynthesizerOut) -> Any:
+        return out.update if isinstance(out, Command) else out
+
+    return _bounded(
+        node, team, lambda _: "synthesizer", ended, update_of, keep=0, state_of=_team_state
+    )
+
+
+def reduction_ended(
+    team: ResolvedTeam, batch: ReduceInput, exc: Exception, bounds: CallBounds
+) -> dict[str, Any]:
+    """A batch's update when its model call could not be made or answered: a fallback.
+
+    The batch's results are listed by summary, so the final synthesis still cites them;
+    a budget or cap that is spent is recorded as the synthesizer's would be.
+    """
+    key = ledger_key(batch)
+    entry = _entry(team, "synthesizer", exc, bounds)
+    why = _why(exc)
+    update: dict[str, Any] = {
+        "partials": {batch["part"]: fallback_partial(batch, why)},
+        "ledger": {key: entry},
+        "model_calls": entry["model_calls"],
+        "notes": [f"synthesizer {batch['part']}: fallback partial ({why})"],
+    }
+    if isinstance(exc, BudgetSpent) and exc.cap is not None:
+        update["caps"] = [exc.cap]
+    elif isinstance(exc, BudgetSpent):
+        update["exhausted"] = [exc.limit]
+    return update
+
+
+def bounded_reducer(
+    node: Node[ReduceInput, dict[str, Any]], team: ResolvedTeam
+) -> Node[ReduceInput, dict[str, Any]]:
+    """``node`` (a reduction batch), its call bounded by the team: one call kept for the end.
+
+    The batch's payload carries the team's spend when the reduction started; the calls in
+    flight of the other batches are counted by the run's purse (``orchestra.nodes.charges``).
+    """
+
+    def ended(
+        batch: ReduceInput, runtime: Runtime[TeamContext], exc: Exception, bounds: CallBounds
+    ) -> dict[str, Any]:
+        return reduction_ended(team, batch, exc, bounds)
+
+    return _bounded(
+        node,
+        team,
+        ledger_key,
+        ended,
+        lambda update: update,
+        keep=1,  # the final synthesis keeps its call
+        state_of=as_state,
+    )

@@ -15,19 +15,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 
-from orchestra.nodes.call_info import CallInfo, result_info, with_call
+from orchestra.nodes.call_info import with_call
 from orchestra.nodes.chat_models import PerModel, resolve_model
 from orchestra.nodes.events import emit
 from orchestra.nodes.outcome import decide, split_results
-from orchestra.nodes.prompts import (
-    SYNTHESIZER_PROMPT,
-    result_block,
-    synthesis_problems,
-    synthesizer_message,
-)
+from orchestra.nodes.prompts import synthesis_problems
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
 from orchestra.nodes.steps import (
@@ -40,8 +36,10 @@ from orchestra.nodes.steps import (
     tool_directly,
 )
 from orchestra.nodes.structured import StructuredModel, asking, correction
+from orchestra.nodes.synthesis_prompts import SynthesisPrompts
 from orchestra.nodes.usage import Spend, team_exhausted, team_left
 from orchestra.state import (
+    PartialSynthesis,
     Synthesis,
     TeamContext,
     TeamState,
@@ -75,6 +73,9 @@ def digest_of(state: TeamState, team: ResolvedTeam) -> tuple[dict[str, Any] | No
         return None, [f"the synthesizer's digest raised {type(exc).__name__}: {exc}"]
 
 
+SynthesizerOut = dict[str, Any] | Command[Any]
+"""The synthesizer's update, or its ``Send`` of the batches of a map-reduce."""
+
 SYNTHESIS_CORRECTIONS = 1
 """Correction turns for a synthesizer reply that could not be read, before the fallback."""
 
@@ -97,16 +98,22 @@ def synthesis_update(
     reply: dict[str, Any],
     digest: dict[str, Any] | None = None,
     spent: str | None = None,
+    partials: list[PartialSynthesis] | None = None,
 ) -> dict[str, Any]:
-    """The state update from the synthesizer model's structured reply."""
+    """The state update from the synthesizer model's structured reply.
+
+    Over ``partials`` (a map-reduce), a part's id cited stands for the subtasks it cites.
+    """
     accepted, missing = split_results(state)
     synthesis = reply.get("parsed")
     notes: list[str] = []
     fallback = None
     if isinstance(synthesis, Synthesis):
         answer = synthesis.answer.strip()
-        citations = [c for c in dict.fromkeys(synthesis.citations) if c in accepted]
-        stray = [c for c in synthesis.citations if c not in accepted]
+        parts = {p["part"]: p["citations"] for p in partials or []}
+        cited = [sid for c in synthesis.citations for sid in parts.get(c, [c])]
+        citations = [c for c in dict.fromkeys(cited) if c in accepted]
+        stray = [c for c in cited if c not in accepted]
         if stray:
             notes.append(f"synthesizer cited subtasks that were not accepted: {stray}")
     else:
@@ -157,38 +164,16 @@ def synthesizing(
     return reply, notes
 
 
-def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
-    """The synthesizer node for ``team``."""
+def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, SynthesizerOut]:
+    """The synthesizer node for ``team``.
+
+    Its results are shown at the size the prompt holds (``orchestra.nodes.synthesis_view``);
+    when even shortened they do not fit, it sends them in batches to the ``reduce`` node
+    (``orchestra.nodes.reduction``) and runs again over the batches' partials.
+    """
     spec = team.spec
 
-    def messages(state: TeamState, digest: dict[str, Any] | None) -> list[BaseMessage]:
-        accepted, missing = split_results(state)
-        by_id = {r["id"]: r for r in state["plan"]}
-        results = state["results"]
-        text = synthesizer_message(
-            state["task"],
-            [result_block(by_id[sid], results[sid]) for sid in accepted],
-            [result_block(by_id[r["subtask_id"]], r) for r in missing],
-            digest,
-        )
-        return [SystemMessage(spec.synthesizer.prompt or SYNTHESIZER_PROMPT), HumanMessage(text)]
-
-    def call_info(state: TeamState, digest: dict[str, Any] | None) -> CallInfo:
-        # What ``messages`` say, as data for the model call's metadata.
-        accepted, missing = split_results(state)
-        by_id = {r["id"]: r for r in state["plan"]}
-        results = state["results"]
-        return CallInfo(
-            role="synthesizer",
-            team=spec.name,
-            task=state["task"],
-            round=state.get("round", 0),
-            output_tool=Synthesis.__name__,
-            results=tuple(result_info(by_id[sid], results[sid]) for sid in accepted),
-            missing=tuple(result_info(by_id[r["subtask_id"]], r) for r in missing),
-            digest=digest,
-        )
-
+    prompts = SynthesisPrompts(spec)
     structured = PerModel(lambda chat: StructuredModel(chat, Synthesis))
 
     def model(runtime: Runtime[TeamContext]) -> Any:
@@ -201,8 +186,9 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
             )
         )
 
-    def told(runtime: Runtime[TeamContext], update: dict[str, Any]) -> dict[str, Any]:
-        emit(runtime, spec.name, "synthesis", status=update["status"], reason=update["reason"])
+    def told(runtime: Runtime[TeamContext], update: SynthesizerOut) -> SynthesizerOut:
+        if isinstance(update, dict):
+            emit(runtime, spec.name, "synthesis", status=update["status"], reason=update["reason"])
         return update
 
     def without_model(
@@ -215,9 +201,14 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
         return update | {"notes": notes + update["notes"]}
 
     def close(
-        state: TeamState, reply: Any, spend: Spend, digest: Any, notes: list[str]
+        state: TeamState,
+        reply: Any,
+        spend: Spend,
+        digest: Any,
+        notes: list[str],
+        partials: list[PartialSynthesis],
     ) -> dict[str, Any]:
-        update = synthesis_update(state, reply, digest)
+        update = synthesis_update(state, reply, digest, partials=partials)
         entry = {"synthesizer": spend.entry("synthesizer", revision=spend.calls - 1)}
         usage = totals(merge_ledger(state.get("ledger", {}), entry))
         notes = notes + update["notes"]
@@ -228,21 +219,27 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, dict[str, Any]]:
             "model_calls": spend.calls,
         }
 
-    def synthesis(state: TeamState, runtime: Runtime[TeamContext]) -> Attempt[dict[str, Any]]:
+    def synthesis(state: TeamState, runtime: Runtime[TeamContext]) -> Attempt[SynthesizerOut]:
         digest, notes = digest_of(state, team)
         if spent := team_exhausted(state, spec):
             return without_model(state, digest, notes, spent)
+        chat = model(runtime)
+        shown, cut = prompts.shown_digest(state, digest, chat)
+        fitted, partials = prompts.sized(state, shown, chat)
+        if not fitted.fits and not partials and len(fitted.blocks) > 1:
+            return prompts.reduce_in_batches(state, shown, chat, fitted.window)
+        notes += [n for n in (cut, fitted.note) if n]
         spend = Spend.for_team(spec)
-        config = with_call(call_info(state, digest))
-        chat, conversation = model(runtime), messages(state, digest)
+        config = with_call(prompts.call_info(state, shown, partials))
+        conversation = prompts.messages(state, shown, fitted.blocks, partials=bool(partials))
         left = team_left(state, spec)
         reply, asked_again = yield from synthesizing(chat, conversation, config, spend, left)
-        return close(state, reply, spend, digest, notes + asked_again)
+        return close(state, reply, spend, digest, notes + asked_again, partials)
 
-    def run(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
+    def run(state: TeamState, runtime: Runtime[TeamContext]) -> SynthesizerOut:
         return told(runtime, drive(synthesis(state, runtime), model_directly, tool_directly))
 
-    async def arun(state: TeamState, runtime: Runtime[TeamContext]) -> dict[str, Any]:
+    async def arun(state: TeamState, runtime: Runtime[TeamContext]) -> SynthesizerOut:
         made = await adrive(synthesis(state, runtime), amodel_directly, atool_directly)
         return told(runtime, made)
 

@@ -77,11 +77,14 @@ if typing.TYPE_CHECKING:
     from orchestra.state.spec_imports import FRAMEWORK_PACKAGES, foreign_imports, import_refs
     from orchestra.state.team_state import (
         TERMINAL,
+        BatchItem,
         CapName,
         DependencyResult,
         FailureCode,
         Judge,
+        PartialSynthesis,
         PendingPlan,
+        ReduceInput,
         RunFailure,
         RunOrigin,
         RunReason,
@@ -94,6 +97,7 @@ if typing.TYPE_CHECKING:
         Verdict,
         WorkerInput,
         WorkerResult,
+        merge_partials,
         merge_results,
         status_of,
     )
@@ -141,6 +145,10 @@ __all__ = [
     "PipelineSpec",
     "PROVIDERS",
     "TERMINAL",
+    "BatchItem",
+    "PartialSynthesis",
+    "ReduceInput",
+    "merge_partials",
     "CapName",
     "DependencyResult",
     "Limits",

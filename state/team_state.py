@@ -172,6 +172,59 @@ def merge_results(
     return {**left, **right}
 
 
+class BatchItem(TypedDict):
+    """One accepted result in a reduction batch: what its block is written from."""
+
+    subtask_id: str
+    specialist: str
+    instruction: str
+    summary: str
+    output: dict[str, Any] | None
+
+
+class ReduceInput(TypedDict):
+    """The ``Send`` payload of one reduction batch (``orchestra.nodes.reducer``).
+
+    It carries only what the batch's call needs: the task, its results, and what the
+    team's budget is checked against (clock, envelope, spend so far), not the whole state.
+    """
+
+    task: str
+    part: str
+    """The batch's id: ``part-1`` .. ``part-N``, as the final synthesis cites it."""
+    index: int
+    of: int
+    items: list[BatchItem]
+    ledger: dict[str, LedgerEntry]
+    model_calls: int
+    words: NotRequired[int]
+    """About how long the partial may be: its share of the final synthesis's prompt."""
+    started_at: NotRequired[float]
+    envelope: NotRequired[Envelope]
+
+
+class PartialSynthesis(TypedDict):
+    """A synthesis over one batch of results, citing its subtask ids."""
+
+    part: str
+    index: int
+    of: int
+    covers: list[str]
+    """The subtasks of the batch, in plan order."""
+    answer: str
+    citations: list[str]
+    """The subtasks the partial answer uses: always ids in ``covers``."""
+    fallback: NotRequired[str]
+    """Why the partial is the batch's summaries listed, not a model's synthesis."""
+
+
+def merge_partials(
+    left: dict[str, PartialSynthesis], right: dict[str, PartialSynthesis]
+) -> dict[str, PartialSynthesis]:
+    """Each batch's partial by its part id; batches finishing in one step merge."""
+    return {**left, **right}
+
+
 class PendingPlan(TypedDict):
     """A checked plan waiting for a human's decision."""
 
@@ -227,6 +280,8 @@ class TeamState(TypedDict):
     round: NotRequired[int]
     rationale: NotRequired[str]
     digest: NotRequired[dict[str, Any]]
+    partials: NotRequired[Annotated[dict[str, PartialSynthesis], merge_partials]]
+    """The map-reduce synthesis's partials, when the results did not fit one prompt."""
     """The synthesizer's digest of the accepted outputs, when the team defines one."""
     answer: NotRequired[str]
     citations: NotRequired[list[str]]

@@ -27,6 +27,7 @@ def test_the_benchmark_harness_runs_every_section_at_tiny_n(tmp_path: Path) -> N
         "## 5. Checkpointers",
         "## 6. Scale and memory",
         "## 7. The flagship audit",
+        "## 8. Context budgets at scale",
     ):
         assert heading in report
     assert "| langgraph-supervisor |" in report

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from orchestra import StopSignal
 from orchestra_audit.deps import dependency_findings
@@ -21,19 +20,52 @@ from orchestra_audit.policy import AuditPolicy
 from orchestra_audit.secrets import Secret, detect, redact, secret_findings
 from orchestra_audit.testmap import coverage_findings
 
-_PATHS = frozenset({"root", "file"})
-"""Fields naming files: a path is where a secret is, never the secret, and must stay exact."""
+Place = tuple[str, int]
+"""A file and a 1-based line in it."""
 
 
-def _scrub(value: Any, secrets: list[str]) -> Any:
-    """Every text inside ``value`` with the repository's secret values masked."""
-    if isinstance(value, str):
-        return redact(value, secrets)
-    if isinstance(value, list):
-        return [_scrub(v, secrets) for v in value]
-    if isinstance(value, dict):
-        return {k: v if k in _PATHS else _scrub(v, secrets) for k, v in value.items()}
-    return value
+def _at(found: dict[str, list[Secret]]) -> dict[Place, list[str]]:
+    """Each secret value by where it was found."""
+    places: dict[Place, list[str]] = {}
+    for path, secrets in found.items():
+        for secret in secrets:
+            places.setdefault((path, secret.line), []).append(secret.value)
+    return places
+
+
+def _masked(audit: RepoAudit, found: dict[str, list[Secret]]) -> RepoAudit:
+    """``audit`` with each secret value masked where it was found, and only there.
+
+    Evidence of any kind may quote a line holding a secret (a token in a requirement URL,
+    say), so a finding's free text (``evidence``, ``message``) and a dependency's
+    constraint are masked with the values found on that finding's own file and line. Typed
+    fields (kind, severity, rule, subject, paths, names) are never rewritten, and text
+    elsewhere is left alone: a secret whose value is also a word (``"secret"``, ``"low"``)
+    cannot corrupt anything it is not in.
+    """
+    places = _at(found)
+    if not places:
+        return audit
+    findings = []
+    for finding in audit.findings:
+        values = places.get((finding.file, finding.line), [])
+        if values:
+            finding = finding.model_copy(
+                update={
+                    "evidence": redact(finding.evidence, values),
+                    "message": redact(finding.message, values),
+                }
+            )
+        findings.append(finding)
+    dependencies = []
+    for dep in audit.dependencies:
+        values = places.get((dep.file, dep.line), [])
+        if values:
+            dep = dep.model_copy(
+                update={"spec": redact(dep.spec, values), "pinned": redact(dep.pinned, values)}
+            )
+        dependencies.append(dep)
+    return audit.model_copy(update={"findings": findings, "dependencies": dependencies})
 
 
 def summarize(name: str, findings: list[Finding], stats: RepoStats) -> str:
@@ -78,7 +110,7 @@ def audit_repo(
         if stop is not None:
             stop.raise_if_requested()  # between files: a stopped audit ends here, not at the end
         try:
-            found[file.path] = detect(file.real, key)
+            found[file.path] = detect(file.real, key, file.text)
         except OSError as exc:  # removed or locked between the walk and the scan
             unreadable.append(f"{file.path}: {exc.strerror or type(exc).__name__}")
     findings: list[Finding] = []
@@ -106,12 +138,7 @@ def audit_repo(
         dependencies=dependencies,
         stats=stats,
     )
-    # Evidence of any kind may quote a line holding a secret (a token in a requirement URL,
-    # say): mask every value found anywhere in the repository, in every field.
-    values = [s.value for group in found.values() for s in group]
-    if not values:
-        return audit
-    return RepoAudit.model_validate(_scrub(audit.model_dump(mode="json"), values))
+    return _masked(audit, found)
 
 
 def default_name(root: str | Path) -> str:

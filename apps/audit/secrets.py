@@ -59,6 +59,7 @@ _LOW = frozenset({"Public IP (ipv4)"})
 
 _lock = threading.Lock()
 _scan: Any = None
+_patterns: dict[str, list[Any]] | None = None
 
 
 class _DropBelowWarning(logging.Filter):
@@ -89,6 +90,33 @@ def _scanner() -> Any:
         return _scan
 
 
+def _scan_text(filename: str, text: str) -> list[Any]:
+    """detect-secrets' line plugins and filters over ``text``, as ``scan_file`` runs them.
+
+    ``scan_file`` skips a file that is not UTF-8 without a word (detect-secrets treats it
+    as binary); its decoded text is scanned this way instead. These are detect-secrets'
+    own internals (pinned in pyproject.toml), so the findings are its findings.
+    """
+    _scanner()  # plugins configured once
+    from detect_secrets.core.scan import _is_filtered_out, _process_line_based_plugins
+
+    if _is_filtered_out(required_filter_parameters=["filename"], filename=filename):
+        return []
+    lines = list(enumerate(text.splitlines(), start=1))
+    return list(_process_line_based_plugins(lines=lines, filename=filename))
+
+
+def _not_utf8(real: Path, text: str | None) -> bool:
+    """Whether the file's bytes are not UTF-8 (``text``: its lenient decoding, a hint)."""
+    if text is None or "\ufffd" not in text:
+        return False
+    try:
+        real.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
 @dataclass(frozen=True)
 class Secret:
     """One detected secret. ``value`` stays in memory: only ``fingerprint`` is ever written."""
@@ -107,22 +135,91 @@ def fingerprint(value: str, key: bytes) -> str:
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:12]
 
 
-def detect(real: Path, key: bytes) -> list[Secret]:
-    """The secrets detect-secrets finds in one (already confined) file, in line order."""
+def detect(real: Path, key: bytes, text: str | None = None) -> list[Secret]:
+    """The secrets detect-secrets finds in one (already confined) file, in line order.
+
+    ``text``: the file as the audit decoded it (``orchestra_audit.files.read_text``); a
+    file that is not UTF-8 is scanned in that decoding, so a Latin-1 file is not skipped.
+    """
     found: dict[tuple[int, str], Secret] = {}
-    for hit in _scanner()(str(real)):
+    hits = _scan_text(str(real), text or "") if _not_utf8(real, text) else _scanner()(str(real))
+    lines: list[str] | None = None
+    for hit in hits:
         value = hit.secret_value or ""
         if not value:
             continue
+        if lines is None:
+            lines = (text if text is not None else _lenient(real)).splitlines()
+        if 0 < hit.line_number <= len(lines):
+            value = whole_match(hit.type, lines[hit.line_number - 1], value)
         secret = Secret(hit.type, hit.line_number, value, fingerprint(value, key))
         found.setdefault((hit.line_number, value), secret)
     return sorted(found.values(), key=lambda s: (s.line, s.type))
 
 
+def _lenient(real: Path) -> str:
+    return real.read_bytes().decode("utf-8", errors="replace")
+
+
+def _denylists() -> dict[str, list[Any]]:
+    """Each regex detector's patterns, by the secret type it reports."""
+    global _patterns
+    if _patterns is None:
+        _scanner()
+        from detect_secrets.settings import get_plugins
+
+        _patterns = {
+            plugin.secret_type: list(plugin.denylist)
+            for plugin in get_plugins()
+            if isinstance(getattr(plugin, "denylist", None), list | tuple)
+        }
+    return _patterns
+
+
+def whole_match(kind: str, line: str, value: str) -> str:
+    """The whole text a regex detector matched on ``line``, where it reported a part.
+
+    detect-secrets' GitHub token detector reports ``ghp`` for ``ghp_<36 characters>`` (the
+    first group of its pattern), so masking the reported value alone would leave the
+    token's secret part in the evidence. The detector's own patterns are run over the
+    line again, and the longest match starting with the value is the secret.
+
+    Example:
+        >>> whole_match("GitHub Token", 'T = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"', "ghp")
+        'ghp_abcdefghijklmnopqrstuvwxyz0123456789'
+        >>> whole_match("Secret Keyword", 'secret_key = "secret"', "secret")
+        'secret'
+    """
+    best = value
+    for pattern in _denylists().get(kind, []):
+        for match in pattern.finditer(line):
+            # Only a value the match starts with is a part: in a URL's credentials the
+            # value is the password, and the match around it (``://user:...@``) is not secret.
+            if match.group(0).startswith(value) and len(match.group(0)) > len(best):
+                best = match.group(0)
+    return best
+
+
+_PARTIAL = 4
+"""The shortest start of a secret masked where a cut text ends with it."""
+
+
 def redact(text: str, values: Iterable[str]) -> str:
-    """``text`` with every occurrence of each value replaced by ``MASK`` (longest first)."""
+    """``text`` with every occurrence of each value replaced by ``MASK`` (longest first).
+
+    Evidence is cut to a length, so it may end in the middle of a value: a start of a
+    value (``_PARTIAL`` characters or more) at the very end is masked too.
+
+    Example:
+        >>> redact('key = "abc123xyz" and "abc1', ["abc123xyz"])
+        'key = "[REDACTED]" and "[REDACTED]'
+    """
     for value in sorted({v for v in values if v}, key=len, reverse=True):
         text = text.replace(value, MASK)
+        for size in range(len(value) - 1, _PARTIAL - 1, -1):
+            if text.endswith(value[:size]):
+                text = text[:-size] + MASK
+                break
     return text
 
 

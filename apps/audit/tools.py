@@ -13,7 +13,7 @@ business (the team's ``limits.max_concurrency``).
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from langchain_core.tools import tool
 
@@ -82,12 +82,18 @@ def browse_repository(
     root, _ = scope.root_for(repo)
     confined = Confined(root)
     target = confined.resolve(path)
+    # What the audit leaves out is not read either: .git/ holds commit messages and
+    # config with remotes' credentials, none of it the repository's code.
+    parts = PurePosixPath(confined.relative(target)).parts
+    for depth, name in enumerate(parts):
+        if is_skipped_dir(confined.root.joinpath(*parts[:depth]), name):
+            return f"{path}: not audited (inside {'/'.join(parts[: depth + 1])}/), not read"
     if target.is_dir():
         return _listing(confined, target)
     text = read_text(target)
     if text is None:
         return f"{path}: skipped (binary, not a regular file, or over {MAX_BYTES} bytes)"
-    found = detect(target, scope.key)
+    found = detect(target, scope.key, text)
     if any(s.type == "Private Key" for s in found):
         # The detector flags the BEGIN line; the key itself is the lines after it.
         return f"{confined.relative(target)}: holds a private key; its content is withheld"

@@ -233,8 +233,60 @@ def test_secrets_are_found_by_line_and_never_leave_unredacted(tmp_path: Path) ->
     assert secrets[("deploy.sh", 1)].rule == "secret.github-token"
     assert secrets[("app/settings.py", 2)].evidence == f'DB_PASSWORD = "{MASK}"'
     assert secrets[("tests/test_settings.py", 1)].severity == "medium"  # a test fixture, probably
+    # detect-secrets reports "ghp" for a GitHub token: the whole token is masked, not that.
+    assert secrets[("deploy.sh", 1)].evidence == f"export GITHUB_TOKEN={MASK}"
     dumped = audit.model_dump_json()
-    assert token not in dumped and password not in dumped
+    assert token[4:] not in dumped and password not in dumped
+
+
+@pytest.mark.parametrize("value", ["secret", "test", "low", "high", "tests", "pypi"])
+def test_a_secret_that_is_also_a_word_of_the_schema_corrupts_nothing(
+    tmp_path: Path, value: str
+) -> None:
+    """``DB_PASSWORD = "secret"`` used to turn every ``kind: "secret"`` into the mask."""
+    root = write_repo(
+        tmp_path / "words",
+        {
+            "app/settings.py": f'DB_PASSWORD = "{value}"\n',
+            "app/main.py": "def run():\n    return 1\n",
+            "requirements.txt": "pypi-tools\nrequests==2.19.0\n",
+        },
+    )
+    audit = audit_repo(root, "words", AuditPolicy(), KEY)
+    secrets = [f for f in audit.findings if f.rule.startswith("secret.")]
+    assert [(f.kind, f.file, f.line) for f in secrets] == [("secret", "app/settings.py", 1)]
+    assert secrets[0].evidence == f'DB_PASSWORD = "{MASK}"'
+    assert {f.kind for f in audit.findings} >= {"secret", "dependency", "tests"}
+    assert {f.severity for f in audit.findings} <= {"critical", "high", "medium", "low", "info"}
+    assert {d.name for d in audit.dependencies} == {"pypi-tools", "requests"}
+    assert audit.summary.startswith("words: ")
+
+
+def test_a_secret_cut_off_at_the_end_of_its_evidence_is_masked_all_the_same(
+    tmp_path: Path,
+) -> None:
+    password = fake("long", 40)
+    # Not a valid requirement: its finding quotes the line's first 160 characters, which
+    # end 13 characters into the password.
+    line = "x" * 120 + f"requests>=1 @ https://user:{password}@pypi.example/r.whl"
+    root = write_repo(tmp_path / "cut", {"requirements.txt": f"{line}\n"})
+    audit = audit_repo(root, "cut", AuditPolicy(), KEY)
+    invalid = [f for f in audit.findings if f.rule == "dependency.invalid"]
+    assert len(invalid) == 1 and invalid[0].evidence.endswith("https://user:" + MASK)
+    assert password[:4] not in audit.model_dump_json()
+
+
+def test_a_file_that_is_not_utf8_is_scanned_and_its_secret_masked(tmp_path: Path) -> None:
+    token = "ghp_" + fake("latin", 36)
+    root = write_repo(tmp_path / "latin", {"app/main.py": "def run():\n    return 1\n"})
+    text = f'# Réglages du café\nTOKEN = "{token}"\nURL = "https://u:{fake("pw", 12)}@h.example/"\n'
+    (root / "app" / "réglages.py").write_bytes(text.encode("latin-1"))
+    audit = audit_repo(root, "latin", AuditPolicy(), KEY)
+    secrets = {(f.file, f.line): f for f in audit.findings if f.kind == "secret"}
+    assert secrets[("app/réglages.py", 2)].rule == "secret.github-token"
+    assert secrets[("app/réglages.py", 2)].evidence == f'TOKEN = "{MASK}"'
+    assert ("app/réglages.py", 3) in secrets  # basic-auth credentials in the URL
+    assert token not in audit.model_dump_json()
 
 
 def test_fingerprints_match_within_an_audit_and_not_across_keys(tmp_path: Path) -> None:

@@ -94,6 +94,19 @@ def test_browse_refuses_parent_paths_absolute_paths_and_symlinks_out(
     assert "    1 | def main():" in text
 
 
+def test_browse_does_not_read_what_the_audit_leaves_out(repo: Path) -> None:
+    (repo / ".git").mkdir()
+    (repo / ".git" / "config").write_text("[remote]\nurl = https://u:hunter2@h.example/r\n")
+    (repo / "node_modules" / "pkg").mkdir(parents=True)
+    (repo / "node_modules" / "pkg" / "index.js").write_text("module.exports = 1\n")
+    run = run_of({repo: "repo"})
+    for path in (".git/config", ".git", "node_modules/pkg/index.js", "./.git/../.git/config"):
+        text = browse_repository.invoke({"repo": str(repo), "path": path, "run": run})
+        assert "not audited" in text and "hunter2" not in text, path
+    listing = browse_repository.invoke({"repo": str(repo), "run": run})
+    assert ".git/ (not audited)" in listing
+
+
 def test_the_tools_refuse_repositories_outside_the_audit(repo: Path, tmp_path: Path) -> None:
     run = run_of({repo: "repo"})
     for other in (str(tmp_path / "outside"), str(tmp_path), "/"):
