@@ -21,7 +21,7 @@ import yaml
 
 from orchestra import __version__
 from orchestra.graphs.paths import DEFAULT_DB
-from orchestra.graphs.plugins import CliPlugin, cli_plugins
+from orchestra.graphs.plugins import CliPlugin, cli_plugins, emitted
 from orchestra.state import (
     PATTERNS,
     DecisionError,
@@ -283,6 +283,8 @@ def _dispatch(args: argparse.Namespace, plugins: Sequence[CliPlugin]) -> int:
             )
         else:
             result = snapshot(args.thread, saver=saver)
+    if args.command != "run" and (code := emitted(plugins, result, args)) is not None:
+        return code  # an application's own run (the audit's), printed its way
     return _emit(result, args.json, args.debug, args.db)
 
 

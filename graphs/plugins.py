@@ -10,12 +10,18 @@ no application: ``orchestra audit`` comes from the ``orchestra_audit`` package t
 
 Keep the named module light (argparse only) and import the commands' code in ``handle``,
 so ``orchestra --help`` stays fast.
+
+A module may also have ``emit(result, args) -> int | None``: ``orchestra resume`` and
+``orchestra show`` hand it every run they print, and a run of the application's own (the
+audit's) is printed its way, with the exit code returned; ``None`` leaves the run to the
+framework's view.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from importlib.metadata import entry_points
 from typing import Protocol, cast
 
@@ -36,6 +42,15 @@ class CliPlugin(Protocol):
 
     def handle(self, args: argparse.Namespace) -> int:
         """Run the parsed subcommand and return its exit code."""
+
+
+def emitted(plugins: Sequence[CliPlugin], result: object, args: argparse.Namespace) -> int | None:
+    """The exit code of the first plug-in that printed ``result`` its way, if one did."""
+    for plugin in plugins:
+        emit = getattr(plugin, "emit", None)
+        if emit is not None and (code := emit(result, args)) is not None:
+            return cast(int, code)
+    return None
 
 
 def cli_plugins() -> list[CliPlugin]:

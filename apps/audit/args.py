@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["COMMANDS", "handle", "register"]
+__all__ = ["COMMANDS", "emit", "handle", "register"]
 
 COMMANDS = ("audit", "samples")
 
@@ -54,3 +54,10 @@ def handle(args: argparse.Namespace) -> int:
     from orchestra_audit import cli
 
     return cli.handle(args)
+
+
+def emit(result: object, args: argparse.Namespace) -> int | None:
+    """Print an audit run that ``orchestra resume`` or ``show`` gives as the audit does."""
+    from orchestra_audit import cli
+
+    return cli.emit(result, args)

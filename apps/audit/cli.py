@@ -35,11 +35,13 @@ from orchestra_audit.report import audit_json, markdown, render, repo_states, ru
 from orchestra_audit.samples import generate_samples
 from orchestra_audit.samples_bulk import generate_bulk
 from orchestra_audit.team import (
+    AUDIT_PLANNER,
     AuditJob,
     AuditPathError,
     audit_team,
     discover,
     repo_names,
+    roots_of_task,
     run_audit,
 )
 
@@ -123,6 +125,35 @@ def _audit(args: argparse.Namespace) -> int:
         if not result.finished:
             console.print(f"continue with: [bold]{_again(args)}[/bold]")
     return EXIT.get(result.status, 1)
+
+
+def emit(result: object, args: argparse.Namespace) -> int | None:
+    """An audit thread resumed or shown: its report, exactly as ``orchestra audit`` prints it.
+
+    Runs of other teams are left to the framework (``None``).
+    """
+    if not isinstance(result, RunResult) or not is_audit(result):
+        return None
+    roots = [Path(r) for r in roots_of_task(str(result.values.get("task", "")))]
+    names = {str(root): name for root, name in repo_names(roots).items()}
+    digest = run_digest(result.values)
+    states = repo_states(result.values, names)
+    if args.json:
+        print(json.dumps(audit_json(result, digest), indent=2, ensure_ascii=False))
+    else:
+        console = Console(width=None if sys.stdout.isatty() else 120)
+        render(result, digest, states, console, explanation=_explanation(result, None))
+        if not result.finished:
+            again = f" --db {shlex.quote(args.db)}" if args.db else ""
+            console.print(f"continue with: [bold]orchestra resume {result.thread_id}{again}[/bold]")
+    return EXIT.get(result.status, 1)
+
+
+def is_audit(result: RunResult) -> bool:
+    """Whether ``result`` is a run of the audit's team (by the spec stored with it)."""
+    origin = result.values.get("origin") or {}
+    team = origin.get("team") or {}
+    return bool((team.get("orchestrator") or {}).get("planner") == AUDIT_PLANNER)
 
 
 def _samples(args: argparse.Namespace) -> int:

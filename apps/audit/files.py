@@ -142,17 +142,36 @@ def _entries(repo: Confined) -> Iterator[Path]:
                 yield base / name
 
 
+def printable(rel: str) -> str:
+    r"""A path as it can be written anywhere: bytes that are not UTF-8 shown as ``\xNN``.
+
+    Example:
+        >>> printable("caf\udce9.py")
+        'caf\\xe9.py'
+    """
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def walk(repo: Confined) -> Walk:
-    """Every text file of the repository, in path order, with what was left out."""
+    """Every text file of the repository, in path order, with what was left out.
+
+    One bad entry never ends the walk: a symlink loop or a name that is not UTF-8 (it
+    could not be written to a checkpoint or a report) is reported as unreadable.
+    """
     found = Walk()
     for path in _entries(repo):
+        rel = repo.relative(path)
+        if printable(rel) != rel:
+            found.unreadable.append(f"{printable(rel)}: the name is not UTF-8")
+            continue
         if path.is_symlink():
             try:
                 repo.resolve(path)
             except PermissionError:
                 found.symlinks_refused += 1
+            except (RuntimeError, OSError) as exc:  # a loop, or too many levels of links
+                found.unreadable.append(f"{rel}: {type(exc).__name__}: a symlink that loops")
             continue
-        rel = repo.relative(path)
         try:
             text = read_text(path)
         except OSError as exc:

@@ -58,8 +58,28 @@ TASK_PREFIX = "Audit the repository at "
 MAX_REPOSITORIES = 1000
 """One subtask each, in one round: the team's ``max_workers_per_round`` allows 1000."""
 
-_STRONG_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg", "package.json", "Pipfile")
+_STRONG_MARKERS = (
+    ".git",
+    "pyproject.toml",
+    "setup.py",
+    "setup.cfg",
+    "package.json",
+    "Pipfile",
+    # Other ecosystems' projects are repositories too (their secrets are audited; their
+    # dependencies and tests are not judged).
+    "go.mod",
+    "Cargo.toml",
+    "Gemfile",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "composer.json",
+)
 _SOURCE_SUFFIXES = (".py", ".js", ".ts", ".jsx", ".tsx", ".mjs", ".cjs")
+
+
+AUDIT_PLANNER = "orchestra_audit.plan:plan_audit"
+"""The audit team's code planner: a stored run naming it is an audit."""
 
 
 class AuditPathError(OrchestraError, ValueError):
@@ -104,7 +124,7 @@ def audit_team(
                 max_steps=steps,
             )
         ],
-        orchestrator=OrchestratorSpec(planner="orchestra_audit.plan:plan_audit"),
+        orchestrator=OrchestratorSpec(planner=AUDIT_PLANNER),
         synthesizer=SynthesizerSpec(
             prompt=SYNTHESIZER_PROMPT, digest="orchestra_audit.digest:digest_audits"
         ),
@@ -175,7 +195,14 @@ def _repositories(given: str) -> list[Path]:
     root = path.resolve()
     if not any(root.iterdir()):
         raise AuditPathError(f"{given} is empty: there is nothing to audit")
-    subfolders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    # A symlinked subfolder pointing out of the folder given is another project: not audited.
+    subfolders = sorted(
+        p
+        for p in root.iterdir()
+        if p.is_dir()
+        and not p.name.startswith(".")
+        and (not p.is_symlink() or p.resolve().is_relative_to(root))
+    )
     nested = [p.resolve() for p in subfolders if _has_marker(p, sources=False)]
     return [root] if _has_marker(root, sources=True) or not nested else nested
 

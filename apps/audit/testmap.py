@@ -123,7 +123,8 @@ def definitions(file: FileText) -> Definitions:
 def is_tested(path: str, names: frozenset[str], index: SuiteIndex) -> bool:
     """Whether any test imports or names the module at ``path`` (or one of its ``names``)."""
     stem = module_stem(path)
-    if stem in index.names or not names.isdisjoint(index.names):
+    # A private module (``_multipart.py``) is tested by ``test_multipart.py``.
+    if {stem, stem.lstrip("_")} & index.names or not names.isdisjoint(index.names):
         return True
     if language(path) == "python":
         return any(name in index.imports for name in _dotted(path))

@@ -215,6 +215,21 @@ def test_tests_analysis_imports_names_ratio_and_no_tests(tmp_path: Path) -> None
     assert found(audit.findings) == {("tests.none", "", 0)}  # not one finding per module
 
 
+def test_a_private_module_is_tested_by_the_test_named_after_it(tmp_path: Path) -> None:
+    """httpx's ``_multipart.py`` is tested by ``tests/test_multipart.py``."""
+    root = write_repo(
+        tmp_path / "lib",
+        {
+            "lib/_multipart.py": "def _encode(x):\n    return x\n",
+            "lib/_untested.py": "def _other(x):\n    return x\n",
+            "tests/test_multipart.py": "def test_it():\n    assert True\n",
+        },
+    )
+    audit = audit_repo(root, "lib", AuditPolicy(), KEY)
+    untested = {f.file for f in audit.findings if f.rule == "tests.untested-module"}
+    assert untested == {"lib/_untested.py"}
+
+
 def test_secrets_are_found_by_line_and_never_leave_unredacted(tmp_path: Path) -> None:
     token = "ghp_" + fake("t", 36)
     password = fake("p", 16)

@@ -194,8 +194,20 @@ def test_orchestra_resume_continues_an_audit_stopped_by_a_provider_outage(
         "resume", "r1", "--model", "import:flaky_audit:model", "--json", cwd=tmp_path, env=env
     )
     assert resumed.returncode == 0, resumed.stderr
-    assert json.loads(resumed.stdout)["status"] == "completed"
+    report = json.loads(resumed.stdout)
+    assert report["status"] == "completed"
     assert sorted(_runs(log)) == ["repo-a", "repo-b", "repo-c"]
+
+    # resume and show print the audit's report, as `orchestra audit --thread` does.
+    again = orchestra("audit", "repos", "--thread", "r1", "--json", cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stderr
+    assert report == json.loads(again.stdout) and report["findings"]
+    shown = orchestra("show", "r1", "--json", cwd=tmp_path, env=env)
+    assert json.loads(shown.stdout) == report
+    text = orchestra("show", "r1", cwd=tmp_path, env=env)
+    audited = orchestra("audit", "repos", "--thread", "r1", cwd=tmp_path, env=env)
+    assert text.returncode == audited.returncode == 0
+    assert text.stdout == audited.stdout and "repo-c" in text.stdout
 
     other = orchestra("audit", "repos/repo-a", "--thread", "r1", cwd=tmp_path, env=env)
     assert other.returncode == 2

@@ -94,6 +94,24 @@ def test_browse_refuses_parent_paths_absolute_paths_and_symlinks_out(
     assert "    1 | def main():" in text
 
 
+def test_a_symlink_loop_or_a_name_not_utf8_is_reported_and_the_rest_audited(
+    tmp_path: Path,
+) -> None:
+    root = write_repo(tmp_path / "odd", {"app.py": 'TOKEN = "ghp_' + "a1B2" * 9 + '"\n'})
+    os.symlink(root / "loop1", root / "loop2")
+    os.symlink(root / "loop2", root / "loop1")
+    with open(os.path.join(os.fsencode(root), b"caf\xe9.py"), "w") as handle:
+        handle.write("y = 2\n")
+    audit = audit_repo(root, "odd", AuditPolicy(), KEY)
+    assert [f.rule for f in audit.findings if f.kind == "secret"] == ["secret.github-token"]
+    assert sorted(audit.stats.unreadable) == [
+        "caf\\xe9.py: the name is not UTF-8",
+        "loop1: RuntimeError: a symlink that loops",
+        "loop2: RuntimeError: a symlink that loops",
+    ]
+    audit.model_dump_json().encode("utf-8")  # writable anywhere: no lone surrogates
+
+
 def test_browse_does_not_read_what_the_audit_leaves_out(repo: Path) -> None:
     (repo / ".git").mkdir()
     (repo / ".git" / "config").write_text("[remote]\nurl = https://u:hunter2@h.example/r\n")

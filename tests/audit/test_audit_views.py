@@ -40,6 +40,17 @@ def test_a_path_is_a_repository_or_a_folder_of_repositories(tmp_path: Path) -> N
         discover([str(tmp_path / "single" / "main.py")])
 
 
+def test_other_ecosystems_mark_a_repository_and_symlinks_out_are_not_followed(
+    tmp_path: Path,
+) -> None:
+    write_repo(tmp_path / "org" / "svc", {"go.mod": "module svc\n", "main.go": "package main\n"})
+    write_repo(tmp_path / "org" / "tool", {"Cargo.toml": "[package]\nname='tool'\n"})
+    write_repo(tmp_path / "elsewhere" / "big", {"pyproject.toml": "[project]\nname='big'\n"})
+    (tmp_path / "org" / "linked").symlink_to(tmp_path / "elsewhere" / "big")
+    found = discover([str(tmp_path / "org")])
+    assert found == [(tmp_path / "org" / "svc").resolve(), (tmp_path / "org" / "tool").resolve()]
+
+
 def test_repository_names_are_folder_names_unless_two_clash(tmp_path: Path) -> None:
     roots = [tmp_path / "a" / "app", tmp_path / "b" / "app", tmp_path / "c" / "web"]
     assert list(repo_names(roots).values()) == ["a/app", "b/app", "web"]
