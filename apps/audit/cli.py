@@ -118,7 +118,7 @@ def _audit(args: argparse.Namespace) -> int:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(markdown(result, digest, states, explanation), encoding="utf-8")
     if args.json:
-        print(json.dumps(audit_json(result, digest), indent=2, ensure_ascii=False))
+        print(json.dumps(audit_json(result, digest, states), indent=2, ensure_ascii=False))
     else:
         console = Console(width=None if sys.stdout.isatty() else 120)
         render(result, digest, states, console, explanation=explanation, report=report)
@@ -139,7 +139,7 @@ def emit(result: object, args: argparse.Namespace) -> int | None:
     digest = run_digest(result.values)
     states = repo_states(result.values, names)
     if args.json:
-        print(json.dumps(audit_json(result, digest), indent=2, ensure_ascii=False))
+        print(json.dumps(audit_json(result, digest, states), indent=2, ensure_ascii=False))
     else:
         console = Console(width=None if sys.stdout.isatty() else 120)
         render(result, digest, states, console, explanation=_explanation(result, None))

@@ -76,11 +76,14 @@ def run_digest(values: dict[str, Any]) -> AuditDigest | None:
     return digest_audits(dict(accepted)) if accepted else None
 
 
-def audit_json(result: RunResult, digest: AuditDigest | None) -> dict[str, Any]:
-    """The ``--json`` document: status, thread id, ranked findings, and usage.
+def audit_json(
+    result: RunResult, digest: AuditDigest | None, states: list[RepoState] | None = None
+) -> dict[str, Any]:
+    """The ``--json`` document: status, thread id, repositories, ranked findings, and usage.
 
     Usage is the run's spend (model calls, tokens, cost, as ``orchestra run --json``
-    reports it) and what the audit read.
+    reports it) and what the audit read; each repository has its status (and the reason
+    when it was not audited).
     """
     findings = digest.findings if digest else []
     stats = [line.stats for line in digest.repositories] if digest else []
@@ -88,6 +91,11 @@ def audit_json(result: RunResult, digest: AuditDigest | None) -> dict[str, Any]:
         "status": result.status,
         "thread_id": result.thread_id,
         "reason": result.reason,
+        "repositories": [
+            {"name": s.name, "root": s.root, "status": s.status}
+            | ({"reason": s.reason} if s.reason else {})
+            for s in states or []
+        ],
         "findings": [
             f.model_dump(include={"repo", "kind", "severity", "file", "line", "message"})
             for f in findings

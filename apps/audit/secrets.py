@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import threading
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from orchestra_audit.files import FileText
@@ -232,6 +233,59 @@ def _severity(kind: str, in_test: bool) -> Severity:
     return "medium" if in_test else "high"
 
 
+_EXAMPLE_KEYS = frozenset(
+    {
+        "AKIAIOSFODNN7EXAMPLE",  # AWS's documentation
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "AKIAI44QH8DHBEXAMPLE",
+        "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+    }
+)
+"""Keys published in providers' documentation as examples: never live credentials."""
+
+_LOCKFILES = frozenset(
+    {
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "poetry.lock",
+        "uv.lock",
+        "Pipfile.lock",
+        "Cargo.lock",
+        "go.sum",
+        "composer.lock",
+        "Gemfile.lock",
+    }
+)
+_ENTROPY = frozenset({"Base64 High Entropy String", "Hex High Entropy String"})
+_DIGEST = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+"""A commit id (SHA-1) or a content hash (SHA-256) in hex."""
+_DIGEST_WORDS = re.compile(r"commit|rev|sha|hash|checksum|digest|integrity|etag", re.I)
+
+
+def not_a_credential(group: list[Secret], path: str, line: str = "") -> str | None:
+    """Why the secrets found on one ``line`` are known not to be credentials, if they are.
+
+    A hex digest counts as a commit id or hash only where the line says so (``commit``,
+    ``rev``, ``sha``, ``hash``...): 40 hex digits are also what old GitHub tokens were.
+
+    Example:
+        >>> not_a_credential([Secret("AWS Access Key", 1, "AKIAIOSFODNN7EXAMPLE", "f")], "a.py")
+        "a published example key (the provider's documentation)"
+    """
+    if all(s.value in _EXAMPLE_KEYS for s in group):
+        return "a published example key (the provider's documentation)"
+    if not all(s.type in _ENTROPY for s in group):
+        return None
+    if PurePosixPath(path).name in _LOCKFILES:
+        return "a lockfile's integrity hash"
+    digests = all(_DIGEST.fullmatch(s.value) for s in group)
+    if digests and _DIGEST_WORDS.search(line):
+        return "a commit id or content hash (hex digest)"
+    return None
+
+
 def _rule(kind: str) -> str:
     return "secret." + "-".join(kind.lower().replace("(", "").replace(")", "").split())
 
@@ -257,17 +311,21 @@ def secret_findings(repo: str, file: FileText, secrets: list[Secret]) -> list[Fi
         evidence = redact(lines[line - 1].strip(), values) if known else ""
         where = "test code" if in_test else "code"
         extra = f" Also matched by: {', '.join(also)}." if also else ""
+        benign = not_a_credential(group, file.path, lines[line - 1] if known else "")
+        message = (
+            f"{main.type} in {where}: remove it from the repository, rotate it, and "
+            f"load it from the environment or a secret store.{extra}"
+        )
+        if benign is not None:  # kept, so it can be checked, but not ranked as a secret
+            message = f"{main.type} in {where}, but it is {benign}: not a credential.{extra}"
         findings.append(
             Finding(
                 repo=repo,
                 kind="secret",
-                severity=_severity(main.type, in_test),
+                severity="info" if benign is not None else _severity(main.type, in_test),
                 file=file.path,
                 line=line if known else 0,
-                message=(
-                    f"{main.type} in {where}: remove it from the repository, rotate it, and "
-                    f"load it from the environment or a secret store.{extra}"
-                ),
+                message=message,
                 evidence=evidence[:_EVIDENCE_CHARS],
                 rule=_rule(main.type),
                 subject=f"secret:{main.fingerprint}",

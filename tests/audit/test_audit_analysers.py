@@ -304,6 +304,37 @@ def test_a_file_that_is_not_utf8_is_scanned_and_its_secret_masked(tmp_path: Path
     assert token not in audit.model_dump_json()
 
 
+def test_example_keys_lockfile_hashes_and_commit_ids_are_info_not_secrets(
+    tmp_path: Path,
+) -> None:
+    live = "AKIA" + fake("live", 16).upper()
+    # detect-secrets filters out some lockfiles by name, not pnpm's or uv's.
+    integrity = "sha512-v2kDEe57lecTulaDIuNTPy3Ry4gLGJ6Z1O3vE1krgXZNrsQ+LFTGHVxVjcXPs17Lh"
+    lock = f"packages:\n  /lodash@4.17.21:\n    resolution: {{integrity: {integrity}==}}\n"
+    root = write_repo(
+        tmp_path / "quiet",
+        {
+            "docs/setup.py": 'AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"\n',
+            "app/live.py": f'AWS_ACCESS_KEY_ID = "{live}"\n',
+            "pnpm-lock.yaml": lock,
+            "app/pins.py": 'COMMIT_SHA = "8f3c2a1b9d4e7f60a5b3c2d1e0f9a8b7c6d5e4f3"\n',
+            # 40 hex digits with nothing saying it is a hash: an old GitHub token's shape.
+            "app/token.py": 'TOKEN = "9e1c0f2b8a7d6c5e4f3a2b1c0d9e8f7a6b5c4d3e"\n',
+        },
+    )
+    audit = audit_repo(root, "quiet", AuditPolicy(), KEY)
+    secrets = {f.file: f for f in audit.findings if f.kind == "secret"}
+    assert secrets["app/live.py"].severity == "critical"  # a live-looking key stays critical
+    assert secrets["app/token.py"].severity == "high"
+    for path, why in (
+        ("docs/setup.py", "a published example key"),
+        ("pnpm-lock.yaml", "a lockfile's integrity hash"),
+        ("app/pins.py", "a commit id or content hash"),
+    ):
+        assert secrets[path].severity == "info", path
+        assert why in secrets[path].message and "not a credential" in secrets[path].message
+
+
 def test_fingerprints_match_within_an_audit_and_not_across_keys(tmp_path: Path) -> None:
     key = "AKIA" + fake("aws", 16).upper()
     root = write_repo(tmp_path / "r", {"a.py": f'K = "{key}"\n', "b.py": f'K = "{key}"\n'})

@@ -56,7 +56,11 @@ def test_a_resumed_audit_works_from_another_working_directory(tmp_path: Path) ->
     document = json.loads(resumed.stdout)
     assert document["status"] == "completed"
     assert sorted(_runs(log)) == ["repo-a", "repo-b", "repo-c"]  # repo-c was read, not refused
-    assert all(r["status"] == "accepted" for r in document["results"].values())
+    # The audit's own report (as `orchestra audit --json` prints it), every repository in it.
+    repositories = document["repositories"]
+    assert [r["name"] for r in repositories] == ["repo-a", "repo-b", "repo-c"]
+    assert all(r["status"] == "accepted" for r in repositories)
+    assert document["findings"]  # one problem of all three is folded into one finding
     assert not (here / ".state").exists() and not (there / ".state").exists()  # no side files
 
 
@@ -85,9 +89,9 @@ def test_a_resumed_audit_works_after_its_thread_id_was_reused_with_another_datab
     assert resumed.returncode == 0, resumed.stderr
     document = json.loads(resumed.stdout)
     assert document["status"] == "completed"
-    outputs = [r["output"] for r in document["results"].values()]
-    assert sorted(o["repo"] for o in outputs) == ["alpha", "beta"]  # its own repositories
-    assert all(r["status"] == "accepted" for r in document["results"].values())
+    repositories = document["repositories"]
+    assert sorted(r["name"] for r in repositories) == ["alpha", "beta"]  # its own ones
+    assert all(r["status"] == "accepted" for r in repositories)
     assert _runs(log) == ["alpha", "gamma", "beta"]
 
 

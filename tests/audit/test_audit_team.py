@@ -64,7 +64,7 @@ def test_every_planted_problem_is_found_with_its_kind_file_and_line(
     assert digest.summary in result.values["answer"]  # the offline synthesis carries it
 
     document = audit_json(result, digest)
-    assert set(document) == {"status", "thread_id", "reason", "findings", "usage"}
+    assert set(document) == {"status", "thread_id", "reason", "repositories", "findings", "usage"}
     assert {f["kind"] for f in document["findings"]} == {"secret", "dependency", "tests"}
     assert all(
         set(f) == {"repo", "kind", "severity", "file", "line", "message"}
