@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from orchestra import StopSignal
+from orchestra_audit.baseline import load_baseline
 from orchestra_audit.deps import dependency_findings
 from orchestra_audit.files import Confined, walk
 from orchestra_audit.findings import SEVERITIES, Finding, RepoAudit, RepoStats
@@ -113,9 +114,12 @@ def audit_repo(
             found[file.path] = detect(file.real, key, file.text)
         except OSError as exc:  # removed or locked between the walk and the scan
             unreadable.append(f"{file.path}: {exc.strerror or type(exc).__name__}")
+    baseline = load_baseline(repo.root)
+    if baseline.problem:
+        unreadable.append(baseline.problem)
     findings: list[Finding] = []
     for file in tree.files:
-        findings += secret_findings(name, file, found.get(file.path, []))
+        findings += secret_findings(name, file, found.get(file.path, []), baseline)
     items, errors = declared(tree.files)
     dep_findings, dependencies = dependency_findings(name, items, errors, policy)
     test_found, counts = coverage_findings(name, tree.files, policy)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from orchestra_audit.baseline import BASELINE, Baseline
 from orchestra_audit.files import FileText
 from orchestra_audit.findings import SEVERITIES, Finding, Severity
 from orchestra_audit.layout import is_test_path
@@ -126,6 +127,8 @@ class Secret:
     line: int
     value: str
     fingerprint: str
+    reported: str = ""
+    """The value as detect-secrets reported it (its baseline hashes this one)."""
 
 
 def fingerprint(value: str, key: bytes) -> str:
@@ -153,7 +156,8 @@ def detect(real: Path, key: bytes, text: str | None = None) -> list[Secret]:
             lines = (text if text is not None else _lenient(real)).splitlines()
         if 0 < hit.line_number <= len(lines):
             value = whole_match(hit.type, lines[hit.line_number - 1], value)
-        secret = Secret(hit.type, hit.line_number, value, fingerprint(value, key))
+        reported = hit.secret_value or ""
+        secret = Secret(hit.type, hit.line_number, value, fingerprint(value, key), reported)
         found.setdefault((hit.line_number, value), secret)
     return sorted(found.values(), key=lambda s: (s.line, s.type))
 
@@ -290,7 +294,9 @@ def _rule(kind: str) -> str:
     return "secret." + "-".join(kind.lower().replace("(", "").replace(")", "").split())
 
 
-def secret_findings(repo: str, file: FileText, secrets: list[Secret]) -> list[Finding]:
+def secret_findings(
+    repo: str, file: FileText, secrets: list[Secret], baseline: Baseline | None = None
+) -> list[Finding]:
     """One finding per line holding secrets; evidence is the line with every value masked.
 
     Detectors overlap (a GitHub token is also a high-entropy string): one line is one
@@ -318,6 +324,14 @@ def secret_findings(repo: str, file: FileText, secrets: list[Secret]) -> list[Fi
         )
         if benign is not None:  # kept, so it can be checked, but not ranked as a secret
             message = f"{main.type} in {where}, but it is {benign}: not a credential.{extra}"
+        elif baseline is not None and all(
+            baseline.lists(file.path, s.reported or s.value) for s in group
+        ):
+            benign = BASELINE
+            message = (
+                f"{main.type} in {where}, listed in the repository's {BASELINE}: a secret "
+                f"its owners already know of, not a new leak.{extra}"
+            )
         findings.append(
             Finding(
                 repo=repo,

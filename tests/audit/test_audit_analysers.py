@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -333,6 +336,44 @@ def test_example_keys_lockfile_hashes_and_commit_ids_are_info_not_secrets(
     ):
         assert secrets[path].severity == "info", path
         assert why in secrets[path].message and "not a credential" in secrets[path].message
+
+
+def test_secrets_in_the_repositorys_detect_secrets_baseline_are_known_not_new(
+    tmp_path: Path,
+) -> None:
+    known_token = "ghp_" + fake("known", 36)
+    root = write_repo(
+        tmp_path / "base",
+        {
+            "deploy.sh": f"export GITHUB_TOKEN={known_token}\n",
+            "app/settings.py": f'DB_PASSWORD = "{fake("known-pw", 16)}"\n',
+        },
+    )
+    # The baseline as its owners make it: `detect-secrets scan > .secrets.baseline`.
+    scan = Path(sys.executable).with_name("detect-secrets")
+    made = subprocess.run(
+        [str(scan), "scan", "deploy.sh", "app/settings.py"],
+        cwd=root, capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    (root / ".secrets.baseline").write_text(made.stdout)
+    assert set(json.loads(made.stdout)["results"]) == {"deploy.sh", "app/settings.py"}
+    new_key = "AKIA" + fake("new", 16).upper()
+    (root / "app" / "new.py").write_text(f'AWS_ACCESS_KEY_ID = "{new_key}"\n')
+
+    audit = audit_repo(root, "base", AuditPolicy(), KEY)
+    secrets = {f.file: f for f in audit.findings if f.kind == "secret"}
+    assert secrets["app/new.py"].severity == "critical"  # not in the baseline: a new leak
+    for path in ("deploy.sh", "app/settings.py"):
+        assert secrets[path].severity == "info", path
+        assert "listed in the repository's .secrets.baseline" in secrets[path].message
+    assert known_token[4:] not in audit.model_dump_json()
+
+    (root / ".secrets.baseline").write_text("{not json")
+    audit = audit_repo(root, "base", AuditPolicy(), KEY)
+    assert ".secrets.baseline: not a detect-secrets baseline (JSONDecodeError)" in (
+        audit.stats.unreadable
+    )
+    assert {f.severity for f in audit.findings if f.file == "deploy.sh"} == {"critical"}
 
 
 def test_fingerprints_match_within_an_audit_and_not_across_keys(tmp_path: Path) -> None:
