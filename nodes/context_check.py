@@ -57,6 +57,18 @@ def counter_of(settings: CallSettings) -> Counter:
     return counter_for(settings.provider, settings.model_name)
 
 
+def windowed(bound: Any) -> bool:
+    """Whether calls through ``bound`` are measured (its model has a known window).
+
+    Example:
+        >>> from orchestra.nodes.offline import OfflineChatModel
+        >>> windowed(OfflineChatModel())
+        False
+    """
+    chat = chat_in(bound)
+    return chat is not None and call_settings(chat).context_window is not None
+
+
 def measure(bound: Any, messages: Sequence[BaseMessage] | str) -> PromptSize | None:
     """The size of ``messages`` sent through ``bound`` (``None``: its model has no window).
 

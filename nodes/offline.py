@@ -18,7 +18,6 @@ and only then, the call is read back from the prompt (``orchestra.nodes.prompt_r
 from __future__ import annotations
 
 import os
-import re
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
@@ -34,6 +33,7 @@ from orchestra.nodes.offline_specialist import (
 )
 from orchestra.nodes.partial_output import evidence
 from orchestra.nodes.prompt_reading import call_from_prompt
+from orchestra.nodes.prompts import CITATION
 
 __all__ = [
     "OfflineChatModel",
@@ -60,8 +60,8 @@ def _brief(line: str) -> str:
         >>> _brief("- " + "word " * 20 + "[s1]")
         '- word word word word word word word word word word ... [s1]'
     """
-    cites = re.findall(r"\[[^\[\]\s]+\]", line)
-    words = re.sub(r"\[[^\[\]\s]+\]", "", line.removeprefix("- ")).split()
+    cites = [f"[{sid}]" for sid in CITATION.findall(line)]
+    words = CITATION.sub("", line.removeprefix("- ")).split()
     more = " ..." if len(words) > _BRIEF_WORDS else ""
     return f"- {' '.join(words[:_BRIEF_WORDS])}{more} {' '.join(cites)}".rstrip()
 
@@ -79,21 +79,35 @@ def offline_partials(call: CallInfo, tool: str) -> AIMessage:
         if line.startswith("- ")
     ]
     cited = list(dict.fromkeys(c for p in call.partials for c in p.citations))
-    task = " ".join((call.task or "the task").split())
-    parts = [f'For the task "{task}", the team found:', *lines]
+    parts = [f'For the task "{_task(call)}", the team found:', *lines]
+    parts += _closing(call, len(cited), f" synthesized in {len(call.partials)} parts")
+    args = {"answer": "\n".join(parts), "citations": cited}
+    return AIMessage(content="", tool_calls=[tool_call(tool, args)])
+
+
+def _task(call: CallInfo) -> str:
+    return " ".join((call.task or "the task").split())
+
+
+def _closing(call: CallInfo, accepted: int, how: str = "") -> list[str]:
+    """An answer's last lines: what did not complete, the team's digest, and the verdict.
+
+    The verdict is said when results were accepted, or when the answer is over partials.
+    """
+    parts = []
     if call.missing:
-        gaps = ", ".join(f"{r.subtask_id} ({r.specialist}) {r.status}" for r in call.missing)
+        gaps = ", ".join(
+            f"{r.subtask_id} ({r.specialist}) {r.status}" + (f": {r.reason}" if r.reason else "")
+            for r in call.missing
+        )
         parts.append(f"Not completed, so the answer lacks their part: {gaps}.")
     digest = call.digest or {}
     if isinstance(digest.get("summary"), str):
         parts.append(digest["summary"])
-    verdict = "complete" if not call.missing else "partial"
-    parts.append(
-        f"This answer is {verdict}, based on {len(cited)} accepted result(s) "
-        f"synthesized in {len(call.partials)} parts."
-    )
-    args = {"answer": "\n".join(parts), "citations": cited}
-    return AIMessage(content="", tool_calls=[tool_call(tool, args)])
+    if accepted or call.partials:
+        verdict = "complete" if not call.missing else "partial"
+        parts.append(f"This answer is {verdict}, based on {accepted} accepted result(s){how}.")
+    return parts
 
 
 def offline_batch(call: CallInfo, tool: str) -> AIMessage:
@@ -104,8 +118,7 @@ def offline_batch(call: CallInfo, tool: str) -> AIMessage:
         words = result.summary.split()
         said = " ".join(words[:share]) + (" ..." if share and len(words) > share else "")
         lines.append(f"- {said} [{result.subtask_id}]")
-    task = " ".join((call.task or "the task").split())
-    answer = "\n".join([f'Part {call.part} of the findings for "{task}":', *lines])
+    answer = "\n".join([f'Part {call.part} of the findings for "{_task(call)}":', *lines])
     args = {"answer": answer, "citations": [r.subtask_id for r in call.results]}
     return AIMessage(content="", tool_calls=[tool_call(tool, args)])
 
@@ -133,24 +146,12 @@ def offline_synthesis(call: CallInfo, tool: str) -> AIMessage:
             lines.append(
                 f"- {sid} ({name}) agrees with {', '.join(earlier) or 'the above'} [{sid}]"
             )
-    missing = [(r.subtask_id, r.specialist, r.status, r.reason) for r in call.missing]
-    task = " ".join((call.task or "the task").split())
+    task = _task(call)
     parts = [
         f'For the task "{task}", the team found:' if lines else f'No subtask of "{task}" succeeded.'
     ]
     parts += lines
-    if missing:
-        gaps = ", ".join(
-            f"{sid} ({name}) {status}" + (f": {why}" if why else "")
-            for sid, name, status, why in missing
-        )
-        parts.append(f"Not completed, so the answer lacks their part: {gaps}.")
-    digest = call.digest or {}
-    if isinstance(digest.get("summary"), str):
-        parts.append(digest["summary"])
-    if accepted:
-        verdict = "complete" if not missing else "partial"
-        parts.append(f"This answer is {verdict}, based on {len(accepted)} accepted result(s).")
+    parts += _closing(call, len(accepted))
     args = {"answer": "\n".join(parts), "citations": [r.subtask_id for r in accepted]}
     return AIMessage(content="", tool_calls=[tool_call(tool, args)])
 

@@ -11,6 +11,7 @@ that the framework writes is here, so it can be reworded in one place: the local
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -55,6 +56,9 @@ Cite the ids of the subtasks you used, inline as [id] and in the citations."""
 PARTIALS_NOTE = """\
 There were too many results for one prompt: each part below is a synthesis over a batch
 of them, citing its subtask ids. Cite those subtask ids (not the part ids)."""
+
+CITATION = re.compile(r"\[([^\[\]\s]+)\]")
+"""A subtask id cited inline, as the synthesizer is asked to: ``[s3]``."""
 
 REJECTED_PREFIX = "Your previous result was rejected: "
 

@@ -10,15 +10,13 @@ so the final synthesis still sees and cites every result.
 
 from __future__ import annotations
 
-import re
 from typing import Any, cast
 
 from langchain_core.messages import BaseMessage, HumanMessage
 from langgraph.runtime import Runtime
 
 from orchestra.nodes.call_info import CallInfo, ResultInfo, with_call
-from orchestra.nodes.chat_models import PerModel, resolve_model
-from orchestra.nodes.prompts import reducer_message
+from orchestra.nodes.prompts import CITATION, reducer_message
 from orchestra.nodes.reduction import item_block
 from orchestra.nodes.resolve import ResolvedTeam
 from orchestra.nodes.runnable import Node
@@ -31,10 +29,9 @@ from orchestra.nodes.steps import (
     model_directly,
     tool_directly,
 )
-from orchestra.nodes.structured import StructuredModel
 from orchestra.nodes.synthesis_prompts import SynthesisPrompts
 from orchestra.nodes.synthesis_view import fit_blocks, no_floor
-from orchestra.nodes.synthesizer import synthesizing
+from orchestra.nodes.synthesizer import synthesis_model, synthesizing
 from orchestra.nodes.usage import Spend, team_left
 from orchestra.state import PartialSynthesis, ReduceInput, Synthesis, TeamContext, TeamState
 
@@ -72,7 +69,7 @@ def partial_of(batch: ReduceInput, reply: dict[str, Any]) -> PartialSynthesis:
         why = str(reply.get("parsing_error") or "no synthesis in the reply")
         return fallback_partial(batch, f"the reply could not be read: {why}")
     covers = [item["subtask_id"] for item in batch["items"]]
-    inline = set(re.findall(r"\[([^\[\]\s]+)\]", parsed.answer))
+    inline = set(CITATION.findall(parsed.answer))
     cited = set(parsed.citations) | inline
     return PartialSynthesis(
         part=batch["part"],
@@ -88,7 +85,7 @@ def make_reducer(team: ResolvedTeam) -> Node[ReduceInput, dict[str, Any]]:
     """The ``reduce`` node for ``team``: its calls are the synthesizer's (model, prompt)."""
     spec = team.spec
     system = SynthesisPrompts(spec).reducer_system
-    structured = PerModel(lambda chat: StructuredModel(chat, Synthesis))
+    model = synthesis_model(team)
 
     def messages(batch: ReduceInput, blocks: dict[str, str]) -> list[BaseMessage]:
         text = reducer_message(
@@ -111,14 +108,6 @@ def make_reducer(team: ResolvedTeam) -> Node[ReduceInput, dict[str, Any]]:
             part=f"{batch['index']} of {batch['of']}",
             words=batch.get("words"),
         )
-
-    def model(runtime: Runtime[TeamContext]) -> Any:
-        return structured(
-            resolve_model(
-                runtime.context.model, spec.synthesizer.model, spec.model,
-                folders=spec.import_folders,
-            )
-        )  # fmt: skip
 
     def reduction(batch: ReduceInput, runtime: Runtime[TeamContext]) -> Attempt[dict[str, Any]]:
         chat = model(runtime)

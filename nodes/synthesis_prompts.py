@@ -15,7 +15,7 @@ from langgraph.types import Command
 
 from orchestra.nodes.call_info import CallInfo, PartialInfo, result_info
 from orchestra.nodes.chat_models import call_settings, chat_in
-from orchestra.nodes.context_check import counter_of, measure
+from orchestra.nodes.context_check import counter_of, measure, windowed
 from orchestra.nodes.json_fit import compact
 from orchestra.nodes.outcome import split_results
 from orchestra.nodes.prompts import (
@@ -94,19 +94,22 @@ class SynthesisPrompts:
         )
 
     def shown_digest(
-        self, state: TeamState, digest: dict[str, Any] | None, chat: Any
+        self, state: TeamState, digest: dict[str, Any] | None, chat: Any, blocks: dict[str, str]
     ) -> tuple[dict[str, Any] | None, str | None]:
         """The digest as the prompt shows it, compact when too big, and a note if so.
 
-        The results may take up to half of what the prompt has room for; the digest gets
-        the rest. The digest in the state stays whole (the audit's report reads it).
+        The results (``blocks``) may take up to half of what the prompt has room for; the
+        digest gets the rest. The digest in the state stays whole (the audit's report reads
+        it).
         """
-        empty = measure(chat, self.messages(state, None, {}))
         inner = chat_in(chat)
-        if digest is None or empty is None or inner is None:
+        if digest is None or inner is None or not windowed(chat):
+            return digest, None
+        empty = measure(chat, self.messages(state, None, {}))
+        if empty is None:
             return digest, None
         count = counter_of(call_settings(inner))
-        results = sum(count(block) for block in self.blocks_of(state).values())
+        results = sum(count(block) for block in blocks.values())
         room = empty.room - min(results, empty.room // 2)
         shown, cut = compact(digest, lambda text: count(text) + _DIGEST_FRAME <= room)
         if not cut:
@@ -118,22 +121,22 @@ class SynthesisPrompts:
         return shown, note
 
     def sized(
-        self, state: TeamState, digest: dict[str, Any] | None, chat: Any
+        self, state: TeamState, digest: dict[str, Any] | None, chat: Any, blocks: dict[str, str]
     ) -> tuple[Fitted, list[PartialSynthesis]]:
-        """The blocks the prompt shows: the results' (or the partials'), sized to fit."""
+        """The blocks the prompt shows: the results' ``blocks`` (or the partials'), sized."""
         accepted, _ = split_results(state)
         partials = covering(state.get("partials", {}), accepted)
         if partials:
-            blocks = {
+            parts = {
                 p["part"]: partial_block(
                     p["part"], p["index"], p["of"], p["citations"], p["answer"]
                 )
                 for p in partials
             }
             render = lambda b: self.messages(state, digest, b, partials=True)  # noqa: E731
-            return fit_blocks(chat, render, blocks, "synthesizer", no_floor), partials
+            return fit_blocks(chat, render, parts, "synthesizer", no_floor), partials
         render = lambda b: self.messages(state, digest, b)  # noqa: E731
-        return fit_blocks(chat, render, self.blocks_of(state), "synthesizer"), []
+        return fit_blocks(chat, render, blocks, "synthesizer"), []
 
     def reduce_in_batches(
         self, state: TeamState, digest: dict[str, Any] | None, chat: Any, window: int | None

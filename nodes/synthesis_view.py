@@ -21,7 +21,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 
 from orchestra.nodes.chat_models import call_settings, chat_in
-from orchestra.nodes.context_check import counter_of, measure
+from orchestra.nodes.context_check import PromptSize, counter_of, measure, windowed
 from orchestra.nodes.fitting import shorten_largest
 
 FLOOR_CHARS = 800
@@ -101,13 +101,16 @@ def fit_blocks(
         >>> fit_blocks(OfflineChatModel(), lambda b: [HumanMessage(b["a"])], {"a": "x"}, "me").fits
         True
     """
-    size = measure(bound, render(blocks))
     chat = chat_in(bound)
-    if size is None or size.fits or chat is None:
+    if chat is None or not windowed(bound):  # nothing to measure: not even worth rendering
+        return Fitted(dict(blocks), True)
+    size = measure(bound, render(blocks))
+    if size is None or size.fits:
         return Fitted(dict(blocks), True)
     count = counter_of(call_settings(chat))
     budget = sum(count(text) for text in blocks.values()) + size.room
-    shortened, after = dict(blocks), measure(bound, render(blocks))
+    shortened: dict[str, str] = dict(blocks)
+    after: PromptSize | None = size
     for _ in range(_TRIES):  # the blocks' joins and framing count too: trim what is left over
         shortened = shorten_largest(blocks, max(budget, 0), count)
         after = measure(bound, render(shortened))

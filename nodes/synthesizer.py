@@ -13,6 +13,7 @@ in the answer, the notes and the run's reason (``partial`` / ``synthesis_fallbac
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from langchain_core.messages import BaseMessage
@@ -164,16 +165,12 @@ def synthesizing(
     return reply, notes
 
 
-def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, SynthesizerOut]:
-    """The synthesizer node for ``team``.
+def synthesis_model(team: ResolvedTeam) -> Callable[[Runtime[TeamContext]], Any]:
+    """The synthesizer's model for a run, answering with a ``Synthesis``.
 
-    Its results are shown at the size the prompt holds (``orchestra.nodes.synthesis_view``);
-    when even shortened they do not fit, it sends them in batches to the ``reduce`` node
-    (``orchestra.nodes.reduction``) and runs again over the batches' partials.
+    The reduction batches of a map-reduce (``orchestra.nodes.reducer``) ask the same one.
     """
     spec = team.spec
-
-    prompts = SynthesisPrompts(spec)
     structured = PerModel(lambda chat: StructuredModel(chat, Synthesis))
 
     def model(runtime: Runtime[TeamContext]) -> Any:
@@ -185,6 +182,21 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, SynthesizerOut]:
                 folders=spec.import_folders,
             )
         )
+
+    return model
+
+
+def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, SynthesizerOut]:
+    """The synthesizer node for ``team``.
+
+    Its results are shown at the size the prompt holds (``orchestra.nodes.synthesis_view``);
+    when even shortened they do not fit, it sends them in batches to the ``reduce`` node
+    (``orchestra.nodes.reduction``) and runs again over the batches' partials.
+    """
+    spec = team.spec
+
+    prompts = SynthesisPrompts(spec)
+    model = synthesis_model(team)
 
     def told(runtime: Runtime[TeamContext], update: SynthesizerOut) -> SynthesizerOut:
         if isinstance(update, dict):
@@ -224,8 +236,9 @@ def make_synthesizer(team: ResolvedTeam) -> Node[TeamState, SynthesizerOut]:
         if spent := team_exhausted(state, spec):
             return without_model(state, digest, notes, spent)
         chat = model(runtime)
-        shown, cut = prompts.shown_digest(state, digest, chat)
-        fitted, partials = prompts.sized(state, shown, chat)
+        blocks = prompts.blocks_of(state)
+        shown, cut = prompts.shown_digest(state, digest, chat, blocks)
+        fitted, partials = prompts.sized(state, shown, chat, blocks)
         if not fitted.fits and not partials and len(fitted.blocks) > 1:
             return prompts.reduce_in_batches(state, shown, chat, fitted.window)
         notes += [n for n in (cut, fitted.note) if n]

@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from orchestra_audit.baseline import BASELINE, Baseline
-from orchestra_audit.files import FileText
+from orchestra_audit.files import FileText, read_text
 from orchestra_audit.findings import SEVERITIES, Finding, Severity
 from orchestra_audit.layout import is_test_path
 
@@ -153,17 +153,13 @@ def detect(real: Path, key: bytes, text: str | None = None) -> list[Secret]:
         if not value:
             continue
         if lines is None:
-            lines = (text if text is not None else _lenient(real)).splitlines()
+            lines = (text if text is not None else read_text(real) or "").splitlines()
         if 0 < hit.line_number <= len(lines):
             value = whole_match(hit.type, lines[hit.line_number - 1], value)
         reported = hit.secret_value or ""
         secret = Secret(hit.type, hit.line_number, value, fingerprint(value, key), reported)
         found.setdefault((hit.line_number, value), secret)
     return sorted(found.values(), key=lambda s: (s.line, s.type))
-
-
-def _lenient(real: Path) -> str:
-    return real.read_bytes().decode("utf-8", errors="replace")
 
 
 def _denylists() -> dict[str, list[Any]]:
