@@ -10,16 +10,22 @@ from __future__ import annotations
 import os
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from orchestra import StopSignal
 from orchestra_audit.baseline import load_baseline
 from orchestra_audit.deps import dependency_findings
 from orchestra_audit.files import Confined, walk
 from orchestra_audit.findings import SEVERITIES, Finding, RepoAudit, RepoStats
 from orchestra_audit.manifests import declared
 from orchestra_audit.policy import AuditPolicy
-from orchestra_audit.secrets import Secret, detect, redact, secret_findings
+from orchestra_audit.secrets import Secret, detect_files, redact, secret_findings
 from orchestra_audit.testmap import coverage_findings
+
+if TYPE_CHECKING:  # the run's signal; processes that audit import no framework
+    from orchestra import StopSignal
+
+_BATCH = 256
+"""Files scanned for secrets together: few enough that a stop is seen soon."""
 
 Place = tuple[str, int]
 """A file and a 1-based line in it."""
@@ -98,7 +104,7 @@ def audit_repo(
 ) -> RepoAudit:
     """Audit the repository at ``root`` (read-only, confined to it).
 
-    ``stop`` is the run's: once it is requested the audit ends between two files.
+    ``stop`` is the run's: once it is requested the audit ends between two batches of files.
 
     Raises:
         NotADirectoryError: ``root`` is not a directory.
@@ -107,13 +113,12 @@ def audit_repo(
     tree = walk(repo)
     found: dict[str, list[Secret]] = {}
     unreadable = list(tree.unreadable)
-    for file in tree.files:
+    for start in range(0, len(tree.files), _BATCH):
         if stop is not None:
-            stop.raise_if_requested()  # between files: a stopped audit ends here, not at the end
-        try:
-            found[file.path] = detect(file.real, key, file.text)
-        except OSError as exc:  # removed or locked between the walk and the scan
-            unreadable.append(f"{file.path}: {exc.strerror or type(exc).__name__}")
+            stop.raise_if_requested()  # between batches: a stopped audit ends here, not at the end
+        batch = tree.files[start : start + _BATCH]
+        for file, secrets in zip(batch, detect_files(batch, key), strict=True):
+            found[file.path] = secrets
     baseline = load_baseline(repo.root)
     if baseline.problem:
         unreadable.append(baseline.problem)

@@ -30,6 +30,7 @@ from orchestra import (
     snapshot,
 )
 from orchestra_audit.policy import AuditPolicy, PolicyError, load_policy
+from orchestra_audit.pool import processes
 from orchestra_audit.progress import AuditProgress
 from orchestra_audit.report import audit_json, markdown, render, repo_states, run_digest
 from orchestra_audit.samples import generate_samples
@@ -98,6 +99,10 @@ def _explanation(result: RunResult, model: str | None) -> str:
 def _audit(args: argparse.Namespace) -> int:
     if args.max_concurrency < 1:
         return _fail("--max-concurrency must be at least 1")
+    try:
+        processes()  # a bad ORCHESTRA_AUDIT_PROCESSES is said now, not in every repository
+    except ValueError as exc:
+        return _fail(str(exc))
     try:
         job = _job(args)
         result = _run(args, job)

@@ -90,8 +90,26 @@ class FileText:
 
     @property
     def lines(self) -> list[str]:
-        """The file's lines without line endings."""
-        return self.text.splitlines()
+        """The file's lines without line endings (numbered as editors and detect-secrets do)."""
+        return split_lines(self.text)
+
+
+def split_lines(text: str) -> list[str]:
+    r"""``text``'s lines without endings: ``\n``, ``\r\n`` and ``\r`` end a line, nothing else.
+
+    ``str.splitlines`` also ends lines at form feeds and other separators, which would
+    number lines differently from editors, git and detect-secrets.
+
+    Example:
+        >>> split_lines("a\fb\r\nc\n")
+        ['a\x0cb', 'c']
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 @dataclass

@@ -1,28 +1,25 @@
 """Secrets in code, found by detect-secrets (Yelp's kept detector) and redacted at the source.
 
-detect-secrets holds its plugin choice in process-wide settings; they are set once, under
-a lock, and never changed afterwards, so parallel workers (threads) scan with the same,
-stable configuration. The secret values exist only in memory here: what leaves this module
-is a ``Finding`` whose evidence has every detected value replaced by ``MASK``, and a
-fingerprint (a keyed hash) that lets the digest notice one secret in several repositories
-without ever carrying the value.
+detect-secrets' detectors run through ``orchestra_audit.engine`` (the same findings as
+its ``scan_file``, on the lines they could match). The secret values exist only in memory
+here: what leaves this module is a ``Finding`` whose evidence has every detected value
+replaced by ``MASK``, and a fingerprint (a keyed hash) that lets the digest notice one
+secret in several repositories without ever carrying the value.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import re
-import threading
-import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from orchestra_audit.baseline import BASELINE, Baseline
-from orchestra_audit.files import FileText, read_text
+from orchestra_audit.engine import plugins, scan, scan_files
+from orchestra_audit.files import FileText, read_text, split_lines
 from orchestra_audit.findings import SEVERITIES, Finding, Severity
 from orchestra_audit.layout import is_test_path
 
@@ -59,64 +56,7 @@ _CRITICAL = frozenset(
 # Not a credential, but infrastructure that should not be hard-coded either.
 _LOW = frozenset({"Public IP (ipv4)"})
 
-_lock = threading.Lock()
-_scan: Any = None
 _patterns: dict[str, list[Any]] | None = None
-
-
-class _DropBelowWarning(logging.Filter):
-    """detect-secrets logs skipped secrets *with their value* at INFO; never let those out."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.WARNING
-
-
-def _scanner() -> Any:
-    """detect-secrets' ``scan_file``, with every built-in plugin enabled (configured once)."""
-    global _scan
-    with _lock:
-        if _scan is None:
-            # Importing detect-secrets turns on logging.captureWarnings for the whole
-            # process; put the warnings hook back so importing an audit changes nothing else.
-            hook = warnings.showwarning
-            from detect_secrets.core import scan
-            from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-            from detect_secrets.settings import get_plugins, get_settings
-
-            warnings.showwarning = hook
-            logging.getLogger("detect-secrets").addFilter(_DropBelowWarning())
-            plugins: list[type[Any]] = list(get_mapping_from_secret_type_to_class().values())
-            get_settings().configure_plugins([{"name": p.__name__} for p in plugins])
-            get_plugins()  # build the cached plugin objects now, not racing in threads
-            _scan = scan.scan_file
-        return _scan
-
-
-def _scan_text(filename: str, text: str) -> list[Any]:
-    """detect-secrets' line plugins and filters over ``text``, as ``scan_file`` runs them.
-
-    ``scan_file`` skips a file that is not UTF-8 without a word (detect-secrets treats it
-    as binary); its decoded text is scanned this way instead. These are detect-secrets'
-    own internals (pinned in pyproject.toml), so the findings are its findings.
-    """
-    _scanner()  # plugins configured once
-    from detect_secrets.core.scan import _is_filtered_out, _process_line_based_plugins
-
-    if _is_filtered_out(required_filter_parameters=["filename"], filename=filename):
-        return []
-    lines = list(enumerate(text.splitlines(), start=1))
-    return list(_process_line_based_plugins(lines=lines, filename=filename))
-
-
-def _not_utf8(real: Path, text: str | None) -> bool:
-    """Whether the file's bytes are not UTF-8 (``text``: its lenient decoding, a hint)."""
-    if text is None or "\ufffd" not in text:
-        return False
-    try:
-        real.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        return True
-    return False
 
 
 @dataclass(frozen=True)
@@ -139,21 +79,16 @@ def fingerprint(value: str, key: bytes) -> str:
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:12]
 
 
-def detect(real: Path, key: bytes, text: str | None = None) -> list[Secret]:
-    """The secrets detect-secrets finds in one (already confined) file, in line order.
-
-    ``text``: the file as the audit decoded it (``orchestra_audit.files.read_text``); a
-    file that is not UTF-8 is scanned in that decoding, so a Latin-1 file is not skipped.
-    """
+def _secrets(hits: list[Any], text: str, key: bytes) -> list[Secret]:
+    """detect-secrets' findings in one file as ``Secret``s: whole values, one per place."""
     found: dict[tuple[int, str], Secret] = {}
-    hits = _scan_text(str(real), text or "") if _not_utf8(real, text) else _scanner()(str(real))
     lines: list[str] | None = None
     for hit in hits:
         value = hit.secret_value or ""
         if not value:
             continue
         if lines is None:
-            lines = (text if text is not None else read_text(real) or "").splitlines()
+            lines = split_lines(text)
         if 0 < hit.line_number <= len(lines):
             value = whole_match(hit.type, lines[hit.line_number - 1], value)
         reported = hit.secret_value or ""
@@ -162,16 +97,30 @@ def detect(real: Path, key: bytes, text: str | None = None) -> list[Secret]:
     return sorted(found.values(), key=lambda s: (s.line, s.type))
 
 
+def detect(real: Path, key: bytes, text: str | None = None) -> list[Secret]:
+    """The secrets detect-secrets finds in one (already confined) file, in line order.
+
+    ``text``: the file as the audit decoded it (``orchestra_audit.files.read_text``); a
+    file that is not UTF-8 is scanned in that decoding, so a Latin-1 file is not skipped.
+    """
+    if text is None:
+        text = read_text(real) or ""
+    return _secrets(scan(str(real), text), text, key)
+
+
+def detect_files(files: Sequence[FileText], key: bytes) -> list[list[Secret]]:
+    """``detect`` for many files at once (much faster than one by one: see the engine)."""
+    hits = scan_files([(str(file.real), file.text) for file in files])
+    return [_secrets(found, file.text, key) for found, file in zip(hits, files, strict=True)]
+
+
 def _denylists() -> dict[str, list[Any]]:
     """Each regex detector's patterns, by the secret type it reports."""
     global _patterns
     if _patterns is None:
-        _scanner()
-        from detect_secrets.settings import get_plugins
-
         _patterns = {
             plugin.secret_type: list(plugin.denylist)
-            for plugin in get_plugins()
+            for plugin in plugins()
             if isinstance(getattr(plugin, "denylist", None), list | tuple)
         }
     return _patterns

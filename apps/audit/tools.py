@@ -18,8 +18,8 @@ from pathlib import Path, PurePosixPath
 from langchain_core.tools import tool
 
 from orchestra import RunData
-from orchestra_audit.analyse import audit_repo
-from orchestra_audit.files import MAX_BYTES, Confined, is_skipped_dir, read_text
+from orchestra_audit.files import MAX_BYTES, Confined, is_skipped_dir, read_text, split_lines
+from orchestra_audit.pool import audit_in_pool
 from orchestra_audit.scope import AuditScope, required
 from orchestra_audit.secrets import detect, redact
 
@@ -40,7 +40,7 @@ def audit_repository(repo: str, run: RunData[AuditScope | None]) -> str:
     """
     scope = required(run.deps)
     root, name = scope.root_for(repo)
-    return audit_repo(root, name, scope.policy, scope.key, stop=run.stop).model_dump_json()
+    return audit_in_pool(root, name, scope.policy, scope.key, stop=run.stop).model_dump_json()
 
 
 def _listing(repo: Confined, folder: Path) -> str:
@@ -98,7 +98,7 @@ def browse_repository(
         # The detector flags the BEGIN line; the key itself is the lines after it.
         return f"{confined.relative(target)}: holds a private key; its content is withheld"
     values = [s.value for s in found]
-    lines = text.splitlines()
+    lines = split_lines(text)
     first = max(start_line, 1)
     shown = lines[first - 1 : first - 1 + MAX_LINES]
     body = "\n".join(f"{n:>5} | {redact(line, values)}" for n, line in enumerate(shown, first))

@@ -16,14 +16,14 @@ from orchestra.nodes import OfflineChatModel, ScriptedChatModel, TransientModelE
 from orchestra_audit import tools
 from orchestra.nodes.scripted import role_of, worker_call
 
-_audit_repo = tools.audit_repo
+_audit_repo = tools.audit_in_pool
 
 def _logged(root, name, policy, key, **kwargs):
     with open(os.environ["AUDIT_LOG"], "a") as log:
         log.write(name + "\\n")
     return _audit_repo(root, name, policy, key, **kwargs)
 
-tools.audit_repo = _logged
+tools.audit_in_pool = _logged
 _offline = OfflineChatModel()
 
 def _respond(messages, bound):
@@ -43,7 +43,7 @@ import os, signal, sqlite3, time
 from orchestra.nodes import OfflineChatModel
 from orchestra_audit import tools
 
-_audit_repo = tools.audit_repo
+_audit_repo = tools.audit_in_pool
 _runs = []
 
 def _saved():
@@ -71,7 +71,7 @@ def _logged(root, name, policy, key, stop):
         _wait(lambda: stop.requested)
     return _audit_repo(root, name, policy, key, stop=stop)
 
-tools.audit_repo = _logged
+tools.audit_in_pool = _logged
 model = OfflineChatModel()
 """
 
