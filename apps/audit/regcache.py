@@ -58,8 +58,11 @@ class DiskCache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        except OSError:
+            return
+        try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 json.dump({"key": key, "doc": doc}, out)
             os.replace(temporary, self.path(key))
         except OSError:
-            return
+            Path(temporary).unlink(missing_ok=True)
