@@ -23,30 +23,30 @@ class Pin(NamedTuple):
     version: str
 
     def __str__(self) -> str:
-        return (
-            f"{self.name}=={self.version}"
-            if self.ecosystem == "pypi"
-            else (f"{self.name}@{self.version}")
-        )
+        # Each ecosystem's own spelling: requests==2.19.0, lodash@4.17.15.
+        joint = "==" if self.ecosystem == "pypi" else "@"
+        return f"{self.name}{joint}{self.version}"
 
 
-def pins_to_check(dependencies: list[Dependency]) -> list[Pin]:
-    """The distinct ``(ecosystem, name, version)`` of a repository's dependencies to check.
+def pins_to_check(dependencies: list[Dependency]) -> dict[Pin, list[Dependency]]:
+    """Each ``(ecosystem, name, version)`` to check, with the declarations it comes from.
 
     >>> from orchestra_audit.findings import Dependency
     >>> def dep(spec, pinned):
     ...     return Dependency(ecosystem="pypi", name="requests", spec=spec, pinned=pinned,
     ...                       minimum="", file="requirements.txt", line=1)
-    >>> pins_to_check([dep("==2.19.0", "2.19.0"), dep(">=2", ""), dep("==2.19.0", "2.19.0")])
-    [Pin(ecosystem='pypi', name='requests', version='2.19.0')]
+    >>> pins = pins_to_check([dep("==2.19.0", "2.19.0"), dep(">=2", ""), dep("==2.19.0", "2.19.0")])
+    >>> [(str(pin), len(declared)) for pin, declared in pins.items()]
+    [('requests==2.19.0', 2)]
     """
-    found: dict[Pin, None] = {}
+    found: dict[Pin, list[Dependency]] = {}
     for dep in dependencies:
+        # With lockfiles read, the version installed is ``dep.locked or dep.pinned``.
         if not dep.pinned:
             continue
         try:
             Version(dep.pinned)
         except InvalidVersion:  # a redacted or arbitrary (===) pin names no registry release
             continue
-        found[Pin(dep.ecosystem, dep.name, dep.pinned)] = None
-    return list(found)
+        found.setdefault(Pin(dep.ecosystem, dep.name, dep.pinned), []).append(dep)
+    return found

@@ -24,7 +24,10 @@ from orchestra_audit.regcache import DiskCache
 T = TypeVar("T")
 R = TypeVar("R")
 
-USER_AGENT = "orchestra-audit/0.1 (+https://github.com/orchestra)"
+USER_AGENT = "orchestra-audit/0.1"
+DOWN_SECONDS = 60.0
+"""How long a host that did not answer is not asked again, by any repository of any audit:
+the repositories audited at once would otherwise each wait for its timeout."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,6 @@ class Answer:
 
     doc: Any = None
     problem: Problem | None = None
-    cached: bool = False
 
 
 class Fetcher:
@@ -94,22 +96,34 @@ class Fetcher:
         self, method: str, url: str, key: str, body: Any, headers: Mapping[str, str] | None
     ) -> Answer:
         if key and (doc := self.cached(key)) is not None:
-            return Answer(doc, cached=True)
+            return Answer(doc)
         if self.settings.offline:
             return Answer(problem=Problem("offline", "offline, and not in the cache"))
         host = shown(url)
-        with self._lock:
-            down = self._down.get(host)
-            self.requests += down is None
-        if down is not None:
+        if (down := self._down_problem(host)) is not None:
             return Answer(problem=down)
+        with self._lock:
+            self.requests += 1
         answer = self._send(method, url, body, headers)
         if answer.problem is not None and answer.problem.reason in ("unreachable", "timeout"):
             with self._lock:
                 self._down.setdefault(host, answer.problem)
+            problem = answer.problem
+            self.cache.put(f"down {host}", {"reason": problem.reason, "detail": problem.detail})
         elif key and answer.problem is None:
             self.cache.put(key, answer.doc)
         return answer
+
+    def _down_problem(self, host: str) -> Problem | None:
+        """Why ``host`` is not asked: it did not answer here, or lately in another audit."""
+        with self._lock:
+            if host in self._down:
+                return self._down[host]
+        mark = self.cache.get(f"down {host}", max_age=DOWN_SECONDS)
+        if isinstance(mark, dict) and mark.get("reason") in ("unreachable", "timeout"):
+            detail = f"{mark.get('detail', host)}; not asked again for a minute"
+            return Problem(mark["reason"], detail)
+        return None
 
     def _send(self, method: str, url: str, body: Any, headers: Mapping[str, str] | None) -> Answer:
         host = shown(url)

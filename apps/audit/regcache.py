@@ -39,12 +39,15 @@ class DiskCache:
         """The file of ``key`` (keys are URLs and the like: hashed into a safe name)."""
         return self.folder / f"{hashlib.sha256(key.encode()).hexdigest()[:40]}.json"
 
-    def get(self, key: str, *, stale_ok: bool = False) -> Any | None:
-        """The cached document; ``None`` if absent, unreadable or (unless ``stale_ok``) stale."""
+    def get(self, key: str, *, stale_ok: bool = False, max_age: float | None = None) -> Any | None:
+        """The cached document; ``None`` if absent, unreadable or (unless ``stale_ok``) stale.
+
+        ``max_age`` replaces the TTL for this lookup (seconds).
+        """
         path = self.path(key)
         try:
             age = time.time() - path.stat().st_mtime
-            if not stale_ok and age >= self.ttl:
+            if not stale_ok and age >= (self.ttl if max_age is None else max_age):
                 return None
             entry = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):

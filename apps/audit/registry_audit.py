@@ -9,8 +9,6 @@ summary says so: an unchecked package is never reported as clean.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from orchestra_audit.analyse import summarize
 from orchestra_audit.checkable import Pin, pins_to_check
 from orchestra_audit.fetch import Fetcher, Problem
@@ -29,6 +27,7 @@ from orchestra_audit.registries import Release, lookup
 from orchestra_audit.registry_findings import deprecated, outdated, vulnerable, yanked
 
 Gap = tuple[CheckName, Pin, Problem]
+Details = dict[tuple[Pin, VulnRef], Advisory | Problem]
 
 
 def _gaps(gaps: list[Gap]) -> list[NotChecked]:
@@ -56,9 +55,6 @@ def _advisories(fetcher: Fetcher, found: dict[Pin, list[VulnRef] | Problem]) -> 
     return dict(zip(wanted, details, strict=True))
 
 
-Details = dict[tuple[Pin, VulnRef], Advisory | Problem]
-
-
 def _vulnerable(dep: Dependency, pin: Pin, refs: list[VulnRef], details: Details) -> Finding | None:
     known = [d for ref in refs if isinstance(d := details[(pin, ref)], Advisory)]
     failed = [(ref[0], d) for ref in refs if isinstance(d := details[(pin, ref)], Problem)]
@@ -73,12 +69,10 @@ def check_pins(
 
     The findings' ``repo`` is left empty for the caller to fill.
     """
-    pins = pins_to_check(dependencies)
+    by_pin = pins_to_check(dependencies)
+    pins = list(by_pin)
     if not pins:
         return [], [], 0
-    by_pin: dict[Pin, list[Dependency]] = defaultdict(list)
-    for dep in dependencies:
-        by_pin[Pin(dep.ecosystem, dep.name, dep.pinned)].append(dep)
     gaps: list[Gap] = []
     findings: list[Finding] = []
     with Fetcher(settings) as fetcher:

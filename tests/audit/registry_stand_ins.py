@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -183,6 +184,8 @@ class Registries:
     """Path prefix -> an HTTP error status to answer instead (e.g. 503)."""
     page_size: int = 0
     """When set, querybatch gives this many advisories per result and a next_page_token."""
+    delay: float = 0.0
+    """Seconds to wait before answering (a slow registry)."""
     seen: list[Seen] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -252,13 +255,17 @@ def _handler(data: Registries) -> type[BaseHTTPRequestHandler]:
             path = unquote(raw_path)
             with data.lock:
                 data.seen.append(Seen(method, host, raw_path, path, headers, body))
+            time.sleep(data.delay)
             status, content_type, doc = data.answer(method, path, headers, body)
             payload = json.dumps(doc).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the client gave up waiting (the timeout tests): nothing to answer
 
         def do_GET(self) -> None:
             self._serve("GET")

@@ -317,3 +317,28 @@ def test_without_pins_nothing_is_asked(registries: Registries, tmp_path: Path) -
     audit = audit_repo(root, "svc", AuditPolicy(), KEY)
     assert check_pins(audit.dependencies, RegistrySettings.from_env()) == ([], [], 0)
     assert registries.seen == []
+
+
+def test_a_slow_registry_times_out_and_is_not_checked(
+    registries: Registries, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registries.delay = 1.0
+    monkeypatch.setenv("ORCHESTRA_REGISTRY_TIMEOUT", "0.2")
+    started = time.monotonic()
+    audit = audited(repo(tmp_path))
+    # One timeout per host, not one per package: the host is then known not to answer.
+    assert time.monotonic() - started < 5
+    assert {g.reason for g in audit.stats.not_checked} == {"timeout"}
+    assert {g.check for g in audit.stats.not_checked} == {"registry", "vulnerabilities"}
+
+
+def test_a_host_that_did_not_answer_is_not_asked_again_for_a_minute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    point_at(monkeypatch, CLOSED_PORT)
+    root = repo(tmp_path)
+    first = audited(root)
+    assert {g.reason for g in first.stats.not_checked} == {"unreachable"}
+    again = audited(root)  # another audit, a moment later: the closed port is remembered
+    assert {g.reason for g in again.stats.not_checked} == {"unreachable"}
+    assert all("not asked again for a minute" in g.detail for g in again.stats.not_checked)
