@@ -18,7 +18,7 @@ from conftest import CLOSED_PORT
 from registry_stand_ins import Registries, stand_in, world
 
 from orchestra_audit.analyse import audit_repo
-from orchestra_audit.findings import Finding, RepoAudit
+from orchestra_audit.findings import Finding, RepoAudit, RepoStats
 from orchestra_audit.netsettings import RegistrySettings, RegistrySettingsError
 from orchestra_audit.policy import AuditPolicy
 from orchestra_audit.registry_audit import check_pins, with_registry_checks
@@ -342,3 +342,30 @@ def test_a_host_that_did_not_answer_is_not_asked_again_for_a_minute(
     again = audited(root)  # another audit, a moment later: the closed port is remembered
     assert {g.reason for g in again.stats.not_checked} == {"unreachable"}
     assert all("not asked again for a minute" in g.detail for g in again.stats.not_checked)
+
+
+def test_the_suite_itself_cannot_reach_a_registry(tmp_path: Path) -> None:
+    settings = RegistrySettings.from_env()  # as every test gets it (tests/conftest.py)
+    assert settings.offline
+    assert {settings.pypi, settings.npm, settings.osv} == {CLOSED_PORT}
+    assert settings.cache.parent == tmp_path.parent  # a folder of this test session
+    assert list(settings.cache.iterdir()) == []
+    repo(tmp_path)
+    done = orchestra("audit", "web", "--json", cwd=tmp_path)  # a CLI subprocess, too
+    groups = json.loads(done.stdout)["not_checked"]["groups"]
+    assert groups and {g["reason"] for g in groups} == {"offline"}
+
+
+def test_an_audit_checkpointed_before_these_checks_still_reads() -> None:
+    old = {
+        "files_scanned": 1,
+        "files_skipped": 0,
+        "symlinks_refused": 0,
+        "unreadable": [],
+        "source_files": 1,
+        "test_files": 0,
+        "source_lines": 3,
+        "test_lines": 0,
+    }
+    assert RepoStats.model_validate(old).not_checked == []
+    assert "not_checked" in RepoStats.model_json_schema()["required"]  # strict schemas need it
