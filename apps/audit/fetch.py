@@ -121,8 +121,7 @@ class Fetcher:
                 return self._down[host]
         mark = self.cache.get(f"down {host}", max_age=DOWN_SECONDS)
         if isinstance(mark, dict) and mark.get("reason") in ("unreachable", "timeout"):
-            detail = f"{mark.get('detail', host)}; not asked again for a minute"
-            return Problem(mark["reason"], detail)
+            return Problem(mark["reason"], str(mark.get("detail", host)))
         return None
 
     def _send(self, method: str, url: str, body: Any, headers: Mapping[str, str] | None) -> Answer:
