@@ -20,10 +20,12 @@ $(STAMP): pyproject.toml $(PACKAGE_DIRS)
 
 install: $(STAMP)
 
-# The main job, offline: generate repositories with planted problems, audit them, rank.
+# The main job on the offline model: generate repositories with planted problems, audit
+# them, rank. Pinned versions are looked up on PyPI, npm and OSV (cached; a registry that
+# cannot be reached is reported as "not checked"); OFFLINE=1 uses the cache only.
 demo: $(STAMP)
 	$(BIN)/orchestra samples $(SAMPLES) --force
-	$(BIN)/orchestra audit $(SAMPLES) --policy $(SAMPLES)/policy.toml --report .orchestra/audit-report.md
+	$(BIN)/orchestra audit $(SAMPLES) --policy $(SAMPLES)/policy.toml --report .orchestra/audit-report.md $(if $(OFFLINE),--offline)
 
 audit-demo: demo
 

@@ -48,6 +48,7 @@ def run(repos: int, files: int) -> dict[str, float]:
 
         args = ["audit", str(base / "repos"), "--policy", str(base / "repos" / "policy.toml")]
         args += ["--db", str(base / "checkpoints.sqlite"), "--json", "--model", "offline"]
+        args += ["--offline"]  # the baseline (analysers alone) asks no registry either
         out = StringIO()
         start = time.perf_counter()
         with redirect_stdout(out):

@@ -1,5 +1,7 @@
 """Shared fixtures. No test may reach a model provider: the environment is scrubbed of keys
-and endpoints, so a stray default resolves to the offline model."""
+and endpoints, so a stray default resolves to the offline model. No test may reach a package
+registry or OSV either: the audit's registry checks run offline on an empty cache, and should
+a test turn offline off without pointing them at a stand-in, they meet a closed port."""
 
 from __future__ import annotations
 
@@ -30,6 +32,36 @@ def _no_providers(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANGSMITH_TRACING", "false")
     monkeypatch.setenv("LANGCHAIN_TRACING_V2", "false")
+
+
+CLOSED_PORT = "http://127.0.0.1:9"
+"""The discard port: nothing listens on it here, so a connection is refused at once."""
+
+REGISTRY_SETTINGS = (
+    "ORCHESTRA_AUDIT_OFFLINE",
+    "ORCHESTRA_REGISTRY_CACHE",
+    "ORCHESTRA_PYPI_URL",
+    "ORCHESTRA_NPM_REGISTRY",
+    "ORCHESTRA_OSV_URL",
+)
+"""What keeps the audit's registry checks off the network, passed on to CLI subprocesses."""
+
+
+@pytest.fixture(autouse=True)
+def _no_registries(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    monkeypatch.setenv("ORCHESTRA_AUDIT_OFFLINE", "1")
+    monkeypatch.setenv("ORCHESTRA_REGISTRY_CACHE", str(tmp_path_factory.mktemp("registry-cache")))
+    for name in ("ORCHESTRA_PYPI_URL", "ORCHESTRA_NPM_REGISTRY", "ORCHESTRA_OSV_URL"):
+        monkeypatch.setenv(name, CLOSED_PORT)
+    for name in ("ORCHESTRA_REGISTRY_TTL", "ORCHESTRA_REGISTRY_TIMEOUT", "npm_config_registry"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def registry_guard() -> dict[str, str]:
+    """The registry settings of this test, for a subprocess whose environment is scrubbed."""
+    return {k: os.environ[k] for k in REGISTRY_SETTINGS if k in os.environ}
 
 
 def make_team(*names: str, tools: dict[str, list[Any]] | None = None, **spec: Any) -> TeamSpec:
@@ -74,7 +106,7 @@ def orchestra_cli(
 ) -> subprocess.CompletedProcess[str]:
     """Run the CLI as a user does: in a subprocess, offline, with no provider settings."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ORCHESTRA"))}
-    full_env |= env or {}
+    full_env |= registry_guard() | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "orchestra", *args],
         cwd=cwd,

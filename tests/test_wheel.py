@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import registry_guard
 
 ROOT = Path(__file__).resolve().parents[1]
 NOT_SOURCE = shutil.ignore_patterns(
@@ -144,7 +145,7 @@ def _env(installed: Installed, **extra: str) -> dict[str, str]:
         if not k.startswith(("OPENAI", "ORCHESTRA", "PYTHON", "VIRTUAL_ENV"))
     }
     path = f"{installed.bin}{os.pathsep}{scrubbed.get('PATH', '')}"
-    return scrubbed | {"PATH": path, "LANGSMITH_TRACING": "false"} | extra
+    return scrubbed | registry_guard() | {"PATH": path, "LANGSMITH_TRACING": "false"} | extra
 
 
 def test_the_wheel_holds_the_orchestra_packages_and_their_data(installed: Installed) -> None:

@@ -20,6 +20,7 @@ from orchestra_audit.manifests import declared
 from orchestra_audit.policy import AuditPolicy
 from orchestra_audit.secrets import Secret, detect_files, redact, secret_findings
 from orchestra_audit.testmap import coverage_findings
+from orchestra_audit.unchecked import not_checked_sentence
 
 if TYPE_CHECKING:  # the run's signal; processes that audit import no framework
     from orchestra import StopSignal
@@ -96,7 +97,7 @@ def summarize(name: str, findings: list[Finding], stats: RepoStats) -> str:
         skipped.append(f"{len(stats.unreadable)} unreadable file(s)")
     read += f"; {', '.join(skipped)}." if skipped else "."
     tests = f" Tests: {stats.test_files} test module(s) for {stats.source_files} source module(s)."
-    return head + read + tests
+    return head + read + tests + not_checked_sentence(stats.not_checked)
 
 
 def audit_repo(
@@ -138,6 +139,7 @@ def audit_repo(
         test_files=counts.test_files,
         source_lines=counts.source_lines,
         test_lines=counts.test_lines,
+        not_checked=[],  # the network's checks come after (orchestra_audit.registry_audit)
     )
     audit = RepoAudit(
         repo=name,

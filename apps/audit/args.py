@@ -36,6 +36,12 @@ def register(
         "--max-concurrency", type=int, default=8, metavar="N", help="repositories at once"
     )
     audit.add_argument("--thread", help="thread id: continue this audit if it is unfinished")
+    audit.add_argument(
+        "--offline",
+        action="store_true",
+        help="check versions against the registries' and OSV's cached answers only "
+        "(a continued audit keeps the setting it started with)",
+    )
 
     samples = sub.add_parser(
         "samples",

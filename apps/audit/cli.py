@@ -1,7 +1,7 @@
 """The ``orchestra audit`` and ``orchestra samples`` commands (arguments: ``orchestra_audit.args``).
 
 ``orchestra audit PATH... [--json] [--report FILE.md] [--db PATH] [--model M]
-[--policy FILE] [--max-concurrency N] [--thread ID]`` audits repositories and prints the
+[--policy FILE] [--max-concurrency N] [--thread ID] [--offline]`` audits repositories and prints the
 ranked report; ``orchestra samples DIR`` writes the demo set to audit. Bad PATHs, policy
 files and folders are one line on stderr and exit code 2. Ctrl-C asks the run to stop
 (the framework's ``StopSignal``): the repositories being analysed stop between two files,
@@ -29,6 +29,7 @@ from orchestra import (
     open_checkpointer,
     snapshot,
 )
+from orchestra_audit.netsettings import RegistrySettings, RegistrySettingsError
 from orchestra_audit.policy import AuditPolicy, PolicyError, load_policy
 from orchestra_audit.pool import processes
 from orchestra_audit.progress import AuditProgress
@@ -54,6 +55,7 @@ def _fail(message: str) -> int:
 
 def _job(args: argparse.Namespace) -> AuditJob:
     roots = discover(args.paths)
+    RegistrySettings.from_env()  # a bad ORCHESTRA_REGISTRY_* value fails here, not per repository
     policy = load_policy(args.policy) if args.policy else AuditPolicy()
     return AuditJob(
         roots=roots,
@@ -61,6 +63,7 @@ def _job(args: argparse.Namespace) -> AuditJob:
         policy=policy,
         policy_given=bool(args.policy),
         max_concurrency=args.max_concurrency,
+        offline=args.offline,
     )
 
 
@@ -106,7 +109,7 @@ def _audit(args: argparse.Namespace) -> int:
     try:
         job = _job(args)
         result = _run(args, job)
-    except (AuditPathError, PolicyError) as exc:
+    except (AuditPathError, PolicyError, RegistrySettingsError) as exc:
         return _fail(str(exc))
     except RunStopped:
         again = _again(args)

@@ -26,6 +26,7 @@ from orchestra_audit.findings import (
     VersionConflict,
 )
 from orchestra_audit.merge import cross_reference_secrets, merge, merge_across, rank_key
+from orchestra_audit.unchecked import not_checked_sentence
 
 TOP = 5
 """Findings named in the summary."""
@@ -172,6 +173,9 @@ def _summary(
     bare = [a.repo for a in audits if any(f.rule == "tests.none" for f in a.findings)]
     if bare:
         parts.append(f"No tests at all: {', '.join(bare)}.")
+    unchecked = not_checked_sentence([g for a in audits for g in a.stats.not_checked]).strip()
+    if unchecked:  # a check that could not run is said, never left to read as clean
+        parts.append(unchecked)
     return "\n".join(parts)
 
 

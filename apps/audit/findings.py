@@ -9,9 +9,9 @@ evidence is redacted before a ``Finding`` is built.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 FindingKind = Literal["secret", "dependency", "tests"]
 """What a finding is about: a secret in code, a dependency spec, or missing tests."""
@@ -59,6 +59,26 @@ class Dependency(BaseModel):
     line: int = Field(ge=0, description="1-based line of the declaration (0 if unknown).")
 
 
+CheckName = Literal["registry", "vulnerabilities"]
+"""A check that needs the network: the registries' latest releases, or OSV's advisories."""
+
+GapReason = Literal["offline", "unreachable", "timeout", "not-found", "server-error", "refused"]
+"""Why a check could not run: ``offline`` (and not cached), the service ``unreachable`` or
+too slow (``timeout``), the package ``not-found`` on the registry (404), the service failing
+(``server-error``: 5xx or an answer that is not what its API publishes) or ``refused`` (another
+4xx, e.g. a private index asking for credentials)."""
+
+
+class NotChecked(BaseModel):
+    """Packages a check could not be run for, and why: never reported as clean."""
+
+    check: CheckName = Field(description="registry or vulnerabilities.")
+    ecosystem: Ecosystem = Field(description="pypi or npm.")
+    reason: GapReason = Field(description="Why: offline, unreachable, timeout, not-found, ...")
+    detail: str = Field(description="The reason for people, e.g. 'HTTP 503 from pypi.org'.")
+    packages: list[str] = Field(description="'name==version' of each package not checked.")
+
+
 class RepoStats(BaseModel):
     """What was read of a repository, and what was left out and why."""
 
@@ -70,6 +90,18 @@ class RepoStats(BaseModel):
     test_files: int = Field(description="Test modules.")
     source_lines: int = Field(description="Non-blank lines of source modules.")
     test_lines: int = Field(description="Non-blank lines of test modules.")
+    not_checked: list[NotChecked] = Field(
+        description="Checks that could not run (registries, vulnerabilities), by reason."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _before_registry_checks(cls, data: Any) -> Any:
+        # Audits checkpointed before the registry checks existed have no such field; the
+        # schema still requires it (strict structured-output modes need every field).
+        if isinstance(data, dict) and "not_checked" not in data:
+            return {**data, "not_checked": []}
+        return data
 
 
 class RepoAudit(BaseModel):

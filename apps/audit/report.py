@@ -18,7 +18,8 @@ from rich.table import Table
 
 from orchestra import RunResult, totals
 from orchestra_audit.digest import digest_audits, headline, place
-from orchestra_audit.findings import SEVERITIES, AuditDigest, RepoAudit
+from orchestra_audit.findings import SEVERITIES, AuditDigest, NotChecked, RepoAudit
+from orchestra_audit.unchecked import not_checked_json
 
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 TERMINAL_ROWS = 40
@@ -76,6 +77,11 @@ def run_digest(values: dict[str, Any]) -> AuditDigest | None:
     return digest_audits(dict(accepted)) if accepted else None
 
 
+def _not_checked(digest: AuditDigest | None) -> list[tuple[str, NotChecked]]:
+    lines = digest.repositories if digest else []
+    return [(line.repo, gap) for line in lines for gap in line.stats.not_checked]
+
+
 def audit_json(
     result: RunResult, digest: AuditDigest | None, states: list[RepoState] | None = None
 ) -> dict[str, Any]:
@@ -83,7 +89,8 @@ def audit_json(
 
     Usage is the run's spend (model calls, tokens, cost, as ``orchestra run --json``
     reports it) and what the audit read; each repository has its status (and the reason
-    when it was not audited).
+    when it was not audited). ``not_checked`` counts the packages the registry and
+    vulnerability checks could not run for, with each group's reason.
     """
     findings = digest.findings if digest else []
     stats = [line.stats for line in digest.repositories] if digest else []
@@ -100,6 +107,7 @@ def audit_json(
             f.model_dump(include={"repo", "kind", "severity", "file", "line", "message"})
             for f in findings
         ],
+        "not_checked": not_checked_json(_not_checked(digest)),
         "usage": {
             **(result.values.get("usage") or totals(result.values.get("ledger", {}))),
             "repositories": len(digest.repositories) if digest else 0,
@@ -162,6 +170,14 @@ def markdown(
             f"| {_cell(state.name)} | {state.status} | {line.findings} | {s.files_scanned} | "
             f"{s.files_skipped} | {len(s.unreadable)} | {s.test_files} for {s.source_files} |"
         )
+    gaps = _not_checked(digest)
+    if gaps:
+        out += ["", "## Not checked", ""]
+        out += [
+            f"- {_cell(repo)} ({g.check}, {g.ecosystem}): not checked: {len(g.packages)} "
+            f"package(s) ({_cell(g.detail)}): {_cell(', '.join(g.packages))}"
+            for repo, g in gaps
+        ]
     unreadable = [(line.repo, u) for line in digest.repositories for u in line.stats.unreadable]
     if unreadable:
         out += ["", "## Unreadable files", ""]
@@ -234,6 +250,11 @@ def render(
                 f"[bold]conflict[/] {escape(conflict.package)}: {escape(conflict.explanation)}"
             )
         console.print(_repositories_table(digest, states))
+    for repo, gap in _not_checked(digest):
+        console.print(
+            f"[yellow]not checked ({gap.check}):[/] {escape(repo)}: {len(gap.packages)} "
+            f"{gap.ecosystem} package(s) ({escape(gap.detail)})"
+        )
     for state in states:
         if state.status not in ("accepted", "auditing", "pending"):
             why = escape(f"{state.status}: {state.reason}")

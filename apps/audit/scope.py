@@ -6,7 +6,7 @@ working directory or host continues the run, and whatever ``--db`` it lives in. 
 tools and the validator's check receive it by declaring a ``RunData[AuditScope | None]``
 parameter (``None``: a run of the audit team started some other way, which may read
 nothing). The scope holds the roots (and their names in the report), the policy and a
-random key for secret fingerprints.
+random key for secret fingerprints, and whether the registry checks may use the network.
 
 A root is matched exactly, by its name in the audit, or (for a literal model that cut a
 path at its first space) as the unique root starting with the given text and a space.
@@ -35,11 +35,16 @@ class AuditScope(BaseModel):
 
     It lives in the checkpoint with the run (a resume must fingerprint alike); the
     checkpoint holds only redacted findings and fingerprints, never a secret value."""
+    offline: bool = False
+    """``--offline``: the registry and vulnerability checks use their cache only."""
 
     @classmethod
-    def of(cls, roots: dict[Path, str], policy: AuditPolicy) -> AuditScope:
+    def of(
+        cls, roots: dict[Path, str], policy: AuditPolicy, *, offline: bool = False
+    ) -> AuditScope:
         """A new audit's scope (with a fresh key)."""
-        return cls(roots={str(root): name for root, name in roots.items()}, policy=policy)
+        named = {str(root): name for root, name in roots.items()}
+        return cls(roots=named, policy=policy, offline=offline)
 
     @property
     def key(self) -> bytes:

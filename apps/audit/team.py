@@ -231,6 +231,8 @@ class AuditJob:
     """Repositories analysed at once."""
     per_round: int | None = None
     """Repositories dispatched per round (``None``: all in one round)."""
+    offline: bool = False
+    """The registry and vulnerability checks use their cache only (``--offline``)."""
 
 
 def _continue_problem(job: AuditJob, current: RunResult, thread: str) -> str | None:
@@ -279,7 +281,7 @@ def run_audit(
             thread_id=thread_id,
             model=model,
             on_update=on_update,
-            deps=AuditScope.of(job.names, job.policy),
+            deps=AuditScope.of(job.names, job.policy, offline=job.offline),
             stop=stop,
         )
     current = snapshot(thread_id, saver=saver)

@@ -19,7 +19,9 @@ from langchain_core.tools import tool
 
 from orchestra import RunData
 from orchestra_audit.files import MAX_BYTES, Confined, is_skipped_dir, read_text, split_lines
+from orchestra_audit.netsettings import RegistrySettings
 from orchestra_audit.pool import audit_in_pool
+from orchestra_audit.registry_audit import with_registry_checks
 from orchestra_audit.scope import AuditScope, required
 from orchestra_audit.secrets import detect, redact
 
@@ -32,7 +34,9 @@ def audit_repository(repo: str, run: RunData[AuditScope | None]) -> str:
     """Audit one repository of this audit, read-only, and return its RepoAudit as JSON.
 
     Checks secrets in code, dependency specs (unpinned, unbounded, below the policy's
-    minimums) and missing tests; every secret value in the result is redacted.
+    minimums), pinned versions against the registries and OSV (outdated, yanked,
+    deprecated, vulnerable; what could not be checked is listed) and missing tests; every
+    secret value in the result is redacted.
 
     Args:
         repo: the repository's absolute path (or its name in this audit).
@@ -40,7 +44,9 @@ def audit_repository(repo: str, run: RunData[AuditScope | None]) -> str:
     """
     scope = required(run.deps)
     root, name = scope.root_for(repo)
-    return audit_in_pool(root, name, scope.policy, scope.key, stop=run.stop).model_dump_json()
+    audit = audit_in_pool(root, name, scope.policy, scope.key, stop=run.stop)
+    settings = RegistrySettings.from_env(offline=scope.offline)
+    return with_registry_checks(audit, settings).model_dump_json()
 
 
 def _listing(repo: Confined, folder: Path) -> str:

@@ -64,7 +64,11 @@ def test_every_planted_problem_is_found_with_its_kind_file_and_line(
     assert digest.summary in result.values["answer"]  # the offline synthesis carries it
 
     document = audit_json(result, digest)
-    assert set(document) == {"status", "thread_id", "reason", "repositories", "findings", "usage"}
+    keys = {"status", "thread_id", "reason", "repositories", "findings", "not_checked", "usage"}
+    assert set(document) == keys
+    # Tests run the registry checks offline on an empty cache: said, never taken as clean.
+    assert document["not_checked"]["registry"] == document["not_checked"]["vulnerabilities"] > 0
+    assert "Not checked against the registries" in digest.summary
     assert {f["kind"] for f in document["findings"]} == {"secret", "dependency", "tests"}
     assert all(
         set(f) == {"repo", "kind", "severity", "file", "line", "message"}
