@@ -60,6 +60,8 @@ def _stale_finding(repo: str, item: Declared) -> Finding | None:
 def _locked_finding(repo: str, item: Declared) -> Finding:
     """An open spec that a lockfile pins: installs from the lock are reproducible."""
     lockfile = item.lockfile.rsplit("/", 1)[-1]
+    # A workspace root's lock is named by its path: it is not next to the manifest.
+    where = f" ({item.lockfile})" if lockfile != item.lockfile else ""
     if item.constraint.shape == "unpinned":
         what = f"{item.name} has no version constraint"
     else:
@@ -69,7 +71,7 @@ def _locked_finding(repo: str, item: Declared) -> Finding:
         item,
         "info",
         item.constraint.shape,
-        f"{what} here, but it is pinned by {lockfile} to {item.locked} ({item.lockfile}): "
+        f"{what} here, but it is pinned by {lockfile} to {item.locked}{where}: "
         "installs from the lockfile are reproducible; only those that bypass it are open.",
     )
 

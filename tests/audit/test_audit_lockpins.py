@@ -54,7 +54,7 @@ def test_an_unpinned_declaration_pinned_by_poetry_lock_is_info_with_the_reason(
     found = dependency_findings(audit)
     requests = found[("pyproject.toml", "requests")]
     assert (requests.severity, requests.rule) == ("info", "dependency.unpinned")
-    assert "pinned by poetry.lock to 2.33.1" in requests.message
+    assert "pinned by poetry.lock to 2.33.1:" in requests.message  # beside it: no path
     anyio = found[("requirements.txt", "anyio")]  # unbounded, low without a lock
     assert (anyio.severity, anyio.rule) == ("info", "dependency.unbounded")
     assert "pinned by poetry.lock to 4.13.0" in anyio.message
