@@ -46,7 +46,7 @@ class Declared:
     evidence: str
     constraint: Constraint
     library: bool
-    """Declared as library metadata (pyproject's [project]), where lower bounds are the norm."""
+    """Library metadata (pyproject [project], setup.py, setup.cfg): lower bounds are the norm."""
     locked: str = ""
     """The version a lockfile covering this manifest resolved, '' when none does."""
     lockfile: str = ""
