@@ -16,6 +16,7 @@ from orchestra_audit.baseline import load_baseline
 from orchestra_audit.deps import dependency_findings
 from orchestra_audit.files import Confined, walk
 from orchestra_audit.findings import SEVERITIES, Finding, RepoAudit, RepoStats
+from orchestra_audit.lockfiles import lock_pins
 from orchestra_audit.manifests import declared
 from orchestra_audit.policy import AuditPolicy
 from orchestra_audit.secrets import Secret, detect_files, redact, secret_findings
@@ -127,6 +128,8 @@ def audit_repo(
     for file in tree.files:
         findings += secret_findings(name, file, found.get(file.path, []), baseline)
     items, errors = declared(tree.files)
+    items, lock_errors = lock_pins(repo, tree.files, items)
+    errors += lock_errors
     dep_findings, dependencies = dependency_findings(name, items, errors, policy)
     test_found, counts = coverage_findings(name, tree.files, policy)
     findings += dep_findings + test_found

@@ -1,11 +1,16 @@
 """Dependency findings: unpinned and unbounded specs, versions below the policy's minimums.
 
+An open spec that a lockfile pins (``Declared.locked``) is reported at info with the lock
+named; a lockfile that pins a version its manifest no longer admits is out of date.
+
 Cross-repository conflicts (one package pinned to different versions in different
 repositories) need every repository at once, so they are found by the digest from the
 ``Dependency`` records made here.
 """
 
 from __future__ import annotations
+
+from packaging.version import InvalidVersion, Version
 
 from orchestra_audit.findings import Dependency, Finding, Severity
 from orchestra_audit.manifests import Declared, ManifestError
@@ -26,10 +31,57 @@ def _finding(repo: str, item: Declared, severity: Severity, rule: str, message: 
     )
 
 
+def _admits(item: Declared) -> bool:
+    """Whether the spec admits the locked version, judged by its pin or lower bound.
+
+    A lock below the spec (``>=4.3.1`` locked at 4.3.0) is out of date: the next install
+    re-resolves it, so it pins nothing. Upper bounds are not checked (npm's are not parsed).
+    """
+    locked = _version(item.locked)
+    pinned, floor = item.constraint.pinned, item.constraint.floor
+    if locked is None:
+        return True
+    return locked == pinned if pinned is not None else floor is None or locked >= floor
+
+
+def _stale_finding(repo: str, item: Declared) -> Finding | None:
+    if not item.locked or _admits(item):
+        return None
+    return _finding(
+        repo,
+        item,
+        "low",
+        "stale-lock",
+        f"{item.lockfile} pins {item.name} to {item.locked}, which {item.spec} does not "
+        "admit: the lockfile is out of date with this manifest. Lock again.",
+    )
+
+
+def _locked_finding(repo: str, item: Declared) -> Finding:
+    """An open spec that a lockfile pins: installs from the lock are reproducible."""
+    lockfile = item.lockfile.rsplit("/", 1)[-1]
+    # A workspace root's lock is named by its path: it is not next to the manifest.
+    where = f" ({item.lockfile})" if lockfile != item.lockfile else ""
+    if item.constraint.shape == "unpinned":
+        what = f"{item.name} has no version constraint"
+    else:
+        what = f"{item.name} {item.spec} has no upper bound"
+    return _finding(
+        repo,
+        item,
+        "info",
+        item.constraint.shape,
+        f"{what} here, but it is pinned by {lockfile} to {item.locked}{where}: "
+        "installs from the lockfile are reproducible; only those that bypass it are open.",
+    )
+
+
 def _shape_finding(repo: str, item: Declared, minimum: str) -> Finding | None:
     shape = item.constraint.shape
     name = item.name
     wanted = f" (the policy asks for at least {minimum})" if minimum else ""
+    if item.locked and shape in ("unpinned", "unbounded") and _admits(item):
+        return _locked_finding(repo, item)
     if shape == "unpinned":
         return _finding(
             repo,
@@ -70,6 +122,13 @@ def _shape_finding(repo: str, item: Declared, minimum: str) -> Finding | None:
     return None
 
 
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text) if text else None
+    except InvalidVersion:
+        return None
+
+
 def _policy_finding(repo: str, item: Declared, policy: AuditPolicy) -> Finding | None:
     minimum = policy.minimum_for(item.ecosystem, item.name)
     constraint = item.constraint
@@ -83,6 +142,16 @@ def _policy_finding(repo: str, item: Declared, policy: AuditPolicy) -> Finding |
             "below-minimum",
             f"{item.name} is pinned to {constraint.pinned}, below the policy's minimum "
             f"{minimum}: upgrade it to {minimum} or later.",
+        )
+    locked = _version(item.locked)
+    if constraint.pinned is None and locked is not None and locked < minimum:
+        return _finding(
+            repo,
+            item,
+            "high",
+            "below-minimum",
+            f"{item.name} is pinned by {item.lockfile} to {locked}, below the policy's minimum "
+            f"{minimum}: update the lockfile to {minimum} or later.",
         )
     if constraint.pinned is None and constraint.floor is not None and constraint.floor < minimum:
         return _finding(
@@ -109,6 +178,7 @@ def dependency_findings(
         for found in (
             _policy_finding(repo, item, policy),
             _shape_finding(repo, item, str(minimum) if minimum else ""),
+            _stale_finding(repo, item),
         ):
             if found is not None:
                 findings.append(found)
@@ -119,6 +189,7 @@ def dependency_findings(
                 name=package_key(item.ecosystem, item.name),
                 spec=item.spec,
                 pinned=str(pinned) if pinned is not None else "",
+                locked=item.locked,
                 minimum=str(minimum) if minimum else "",
                 file=item.file,
                 line=item.line,

@@ -122,8 +122,8 @@ class Walk:
     unreadable: list[str] = field(default_factory=list)
 
 
-def read_text(real: Path) -> str | None:
-    """The decoded text of a regular file, or ``None`` when it is binary or too large.
+def read_text(real: Path, limit: int = MAX_BYTES) -> str | None:
+    """The decoded text of a regular file, or ``None`` when it is binary or over ``limit`` bytes.
 
     Raises:
         OSError: when the file cannot be read (reported by the caller, not fatal).
@@ -131,11 +131,11 @@ def read_text(real: Path) -> str | None:
     info = os.stat(real)
     if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
         return None
-    if info.st_size > MAX_BYTES:
+    if info.st_size > limit:
         return None
     with open(real, "rb") as handle:
-        data = handle.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES or b"\0" in data[:_SNIFF]:
+        data = handle.read(limit + 1)
+    if len(data) > limit or b"\0" in data[:_SNIFF]:
         return None
     # Source is UTF-8 nearly always; a stray byte must not hide the rest of the file.
     return data.decode("utf-8", errors="replace")

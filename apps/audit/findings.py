@@ -54,6 +54,9 @@ class Dependency(BaseModel):
     name: str = Field(description="Normalized package name.")
     spec: str = Field(description="The version constraint as written ('' for none).")
     pinned: str = Field(description="The exact version when the spec pins one, else ''.")
+    locked: str = Field(
+        description="The version a lockfile resolved for it, else '' (check `locked or pinned`)."
+    )
     minimum: str = Field(description="The policy's minimum version for it, '' when none.")
     file: str = Field(description="Manifest path relative to the repository root.")
     line: int = Field(ge=0, description="1-based line of the declaration (0 if unknown).")

@@ -1,15 +1,18 @@
-"""Declared dependencies, read from pip requirement files, ``pyproject.toml`` and ``package.json``.
+"""Declared dependencies: requirement files, pyproject.toml, setup.py/.cfg, Pipfile, package.json.
 
 Parsing uses kept parsers only: ``packaging.requirements`` for PEP 508 lines, ``tomllib``
-for TOML and ``json`` for package.json. Neither TOML nor JSON parsers report positions, so
-a declaration's line is found afterwards by looking for its text in the file.
+for TOML, ``json`` for package.json, ``ast`` and ``configparser`` for setup.py and setup.cfg
+(``setuppy``: setup.py is never run). Neither TOML, JSON nor INI parsers report positions,
+so a declaration's line is found afterwards by looking for its text in the file. What a
+lockfile resolved for a declaration is added later (``lockfiles``).
 """
 
 from __future__ import annotations
 
+import configparser
 import json
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +23,11 @@ from packaging.version import InvalidVersion, Version
 from orchestra_audit.files import FileText
 from orchestra_audit.findings import Ecosystem
 from orchestra_audit.layout import is_requirements
+from orchestra_audit.setuppy import (
+    SetupRequirement,
+    setup_cfg_requirements,
+    setup_py_requirements,
+)
 from orchestra_audit.versions import EXTERNAL, INVALID, UNPINNED, Constraint, npm, pep440
 
 NPM_SECTIONS = ("dependencies", "devDependencies", "optionalDependencies")
@@ -38,7 +46,11 @@ class Declared:
     evidence: str
     constraint: Constraint
     library: bool
-    """Declared as library metadata (pyproject's [project]), where lower bounds are the norm."""
+    """Library metadata (pyproject [project], setup.py, setup.cfg): lower bounds are the norm."""
+    locked: str = ""
+    """The version a lockfile covering this manifest resolved, '' when none does."""
+    lockfile: str = ""
+    """That lockfile's path relative to the repository root."""
 
 
 @dataclass(frozen=True)
@@ -167,13 +179,43 @@ def pyproject(file: FileText) -> list[Declared] | ManifestError:
         line = _locate(lines, f'"{text}"', f"'{text}'", f'"{name}')
         evidence = lines[line - 1].strip() if line else text
         found.append(Declared("pypi", name, spec, file.path, line, evidence, constraint, library))
-    section = _locate(lines, "[tool.poetry")
-    for name, value in _poetry_tables(data):
+    found += _tables(file, _poetry_tables(data), "[tool.poetry")
+    return found
+
+
+def _tables(file: FileText, items: Iterable[tuple[str, object]], section: str) -> list[Declared]:
+    """Declarations of TOML tables ``name = spec`` below ``section`` (Poetry, Pipfile)."""
+    lines = file.lines
+    start = max(_locate(lines, section) - 1, 0)
+    found = []
+    for name, value in items:
         spec, constraint = _poetry(value)
-        line = _locate(lines, f"{name} =", f"{name}=", f'"{name}"', start=max(section - 1, 0))
+        line = _locate(lines, f"{name} =", f"{name}=", f'"{name}"', start=start)
         evidence = lines[line - 1].strip() if line else f"{name} = {spec}"
         found.append(Declared("pypi", name, spec, file.path, line, evidence, constraint, False))
     return found
+
+
+def pipfile(file: FileText) -> list[Declared] | ManifestError:
+    r"""The ``[packages]`` and ``[dev-packages]`` of a Pipenv ``Pipfile``.
+
+    Its values are PEP 440 specs, ``"*"`` or tables (``{version = ...}``, ``{git = ...}``),
+    which Poetry's reader already understands.
+
+    Example:
+        >>> from pathlib import Path
+        >>> text = '[packages]\nrequests = ">=2.32"\n[dev-packages]\npytest = "*"\n'
+        >>> file = FileText("Pipfile", Path("Pipfile"), text)
+        >>> [(i.name, i.line, i.constraint.shape) for i in pipfile(file)]
+        [('requests', 2, 'unbounded'), ('pytest', 4, 'unpinned')]
+    """
+    try:
+        data = tomllib.loads(file.text)
+    except tomllib.TOMLDecodeError as exc:
+        return ManifestError(file.path, f"not valid TOML: {exc}")
+    tables = [data.get("packages", {}), data.get("dev-packages", {})]
+    items = [(n, v) for table in tables if isinstance(table, dict) for n, v in table.items()]
+    return _tables(file, items, "[packages]")
 
 
 def package_json(file: FileText) -> list[Declared] | ManifestError:
@@ -200,6 +242,61 @@ def package_json(file: FileText) -> list[Declared] | ManifestError:
     return found
 
 
+def _setuptools(file: FileText, found: list[SetupRequirement]) -> list[Declared]:
+    """Declarations of setuptools metadata: a library's, like pyproject's [project]."""
+    lines = file.lines
+    items = []
+    for text, known, _ in found:
+        name, constraint, spec = _pep508(text)
+        line = known or _locate(lines, text)
+        evidence = lines[line - 1].strip() if 0 < line <= len(lines) else text
+        items.append(Declared("pypi", name, spec, file.path, line, evidence, constraint, True))
+    return items
+
+
+def setup_py(file: FileText) -> list[Declared] | ManifestError:
+    r"""The ``install_requires`` and ``extras_require`` of a ``setup.py``, never running it.
+
+    Example:
+        >>> from pathlib import Path
+        >>> text = "from setuptools import setup\nsetup(install_requires=['idna==3.7'])\n"
+        >>> file = FileText("setup.py", Path("setup.py"), text)
+        >>> [(i.name, i.line, i.spec) for i in setup_py(file)]
+        [('idna', 2, '==3.7')]
+    """
+    try:
+        return _setuptools(file, setup_py_requirements(file.text))
+    except (SyntaxError, ValueError) as exc:
+        return ManifestError(file.path, f"not valid Python: {exc}")
+    except RecursionError:
+        return ManifestError(file.path, "nested too deeply to be read")
+
+
+def setup_cfg(file: FileText) -> list[Declared] | ManifestError:
+    r"""The ``install_requires`` and ``extras_require`` of a ``setup.cfg``.
+
+    Example:
+        >>> from pathlib import Path
+        >>> text = "[options]\ninstall_requires =\n    attrs\n"
+        >>> file = FileText("setup.cfg", Path("setup.cfg"), text)
+        >>> [(i.name, i.line, i.library) for i in setup_cfg(file)]
+        [('attrs', 3, True)]
+    """
+    try:
+        return _setuptools(file, setup_cfg_requirements(file.text))
+    except configparser.Error as exc:
+        return ManifestError(file.path, f"not a valid setup.cfg: {exc}".replace("\n", " "))
+
+
+_READERS = {
+    "pyproject.toml": pyproject,
+    "package.json": package_json,
+    "setup.py": setup_py,
+    "setup.cfg": setup_cfg,
+    "Pipfile": pipfile,
+}
+
+
 def declared(files: list[FileText]) -> tuple[list[Declared], list[ManifestError]]:
     """Every dependency declared in the repository's manifests, and the unreadable manifests."""
     found: list[Declared] = []
@@ -209,10 +306,8 @@ def declared(files: list[FileText]) -> tuple[list[Declared], list[ManifestError]
         result: list[Declared] | ManifestError
         if is_requirements(file.path):
             result = requirements(file)
-        elif name == "pyproject.toml":
-            result = pyproject(file)
-        elif name == "package.json":
-            result = package_json(file)
+        elif name in _READERS:
+            result = _READERS[name](file)
         else:
             continue
         if isinstance(result, ManifestError):

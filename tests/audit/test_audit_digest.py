@@ -45,6 +45,7 @@ def pin(name: str, version: str, minimum: str = "", line: int = 1) -> Dependency
         name=name,
         spec=f"=={version}",
         pinned=version,
+        locked="",
         minimum=minimum,
         file="requirements.txt",
         line=line,
