@@ -9,9 +9,11 @@ evidence is redacted before a ``Finding`` is built.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+from orchestra_audit.judged import ScopeNote
 
 FindingKind = Literal["secret", "dependency", "tests"]
 """What a finding is about: a secret in code, a dependency spec, or missing tests."""
@@ -70,6 +72,18 @@ class RepoStats(BaseModel):
     test_files: int = Field(description="Test modules.")
     source_lines: int = Field(description="Non-blank lines of source modules.")
     test_lines: int = Field(description="Non-blank lines of test modules.")
+    tests_scope: list[ScopeNote] = Field(
+        description="Code not judged for tests module by module, and why (none: all judged)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _before_tests_scope(cls, data: Any) -> Any:
+        # Audits checkpointed before this field existed lack it, and the schema still
+        # requires it (strict structured-output modes need every field).
+        if isinstance(data, dict) and "tests_scope" not in data:
+            return {**data, "tests_scope": []}
+        return data
 
 
 class RepoAudit(BaseModel):
