@@ -46,10 +46,13 @@ def _python(file: FileText) -> Definitions:
 
 # Any function or class: ``function f``, ``= function (``, ``class C``, an arrow function.
 _JS_CODE = re.compile(r"\bfunction\b|\bclass\s+[A-Za-z_$]|=>")
-# A top-level name: ``export function f``, ``class C``, ``const f =``, ``exports.f =``.
+# A top-level name: ``export function f``, ``class C``, ``exports.f =``, and ``const f =``
+# only for a function or class (a constant such as ``keys`` would match any test's words).
 _JS_NAME = re.compile(
     r"^(?:export\s+)?(?:default\s+)?(?:async\s+)?"
-    r"(?:function\*?\s*|class\s+|(?:const|let|var)\s+|(?:module\.)?exports\.)([A-Za-z_$][\w$]*)"
+    r"(?:(?:function\*?\s*|class\s+|(?:module\.)?exports\.)([A-Za-z_$][\w$]*)"
+    r"|(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?:async\s+)?"
+    r"(?:function\b|class\b|\(|[A-Za-z_$][\w$]*\s*=>))"
 )
 _GO_CODE = re.compile(r"^(?:func|type)\b")
 _GO_NAME = re.compile(r"^(?:func\s+|type\s+)([A-Za-z_]\w*)")
@@ -76,7 +79,7 @@ def _by_lines(code: re.Pattern[str], name: re.Pattern[str]) -> Callable[[FileTex
             if not first and code.search(line):
                 first = number
             if not line.startswith((" ", "\t")) and (match := name.match(line)):
-                names.add(match.group(1))
+                names.add(next(group for group in match.groups() if group))
         return Definitions(first, frozenset(names))
 
     return read
@@ -96,8 +99,11 @@ def definitions(file: FileText) -> Definitions:
     Example:
         >>> from pathlib import Path
         >>> legacy = "var x = 1;\nmodule.exports = function slugify(s) {\n  return s;\n};\n"
-        >>> definitions(FileText("lib/slug.js", Path("slug.js"), legacy)).first_line
-        2
+        >>> definitions(FileText("lib/slug.js", Path("slug.js"), legacy))
+        Definitions(first_line=2, names=frozenset())
+        >>> arrow = "const keys = ['a'];\nexport const slug = (s) => s;\n"
+        >>> definitions(FileText("slug.ts", Path("slug.ts"), arrow)).names
+        frozenset({'slug'})
         >>> go = "package flag\n\ntype intValue int\n\nfunc (i *intValue) String() string {"
         >>> sorted(definitions(FileText("int.go", Path("int.go"), go)).names)
         ['intValue']
@@ -109,6 +115,28 @@ def definitions(file: FileText) -> Definitions:
 
 
 _RUST_TEST = re.compile(r"^\s*#\[(?:cfg\(test\)|test)\]")
+_RUST_TEST_MODULE = re.compile(r"^\s*#\[cfg\(test\)\]")
+
+
+def own_tests_start(file: FileText) -> int:
+    r"""The 0-based line where a Rust file's ``#[cfg(test)]`` module begins, else its length.
+
+    By convention the module closes the file, so its lines are test lines, not source.
+
+    Example:
+        >>> from pathlib import Path
+        >>> text = "fn a() {}\n#[cfg(test)]\nmod t {}\n"
+        >>> own_tests_start(FileText("a.rs", Path("a.rs"), text))
+        1
+    """
+    lines = file.lines
+    if language(file.path) == "rust":
+        for number, line in enumerate(lines):
+            if _RUST_TEST_MODULE.match(line):
+                return number
+    return len(lines)
+
+
 # A doc comment's fence opens a doc test unless it says the block is not Rust.
 _DOC_FENCE = re.compile(r"^\s*//[/!]\s*```(?P<info>[\w,\-]*)\s*$")
 _NOT_RUST = frozenset({"text", "ignore", "console", "sh", "bash", "toml", "json", "txt"})

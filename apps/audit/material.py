@@ -12,6 +12,7 @@ its copy of click in ``typer/_click/`` beside click's ``LICENSE.txt``.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Set
@@ -111,3 +112,39 @@ def split_left_out(
         for r, n in sorted(counts.items())
     ]
     return judged, left
+
+
+def _declared_bins(files: list[FileText]) -> set[str]:
+    manifest = next((f for f in files if f.path == "package.json"), None)
+    try:
+        declared = json.loads(manifest.text).get("bin") if manifest else None
+    except (ValueError, AttributeError):  # not JSON, or not an object: nothing declared
+        return set()
+    names = [declared] if isinstance(declared, str) else list((declared or {}).values())
+    return {str(PurePosixPath(name)) for name in names if isinstance(name, str)}
+
+
+def maintainer_scripts(files: list[FileText]) -> set[str]:
+    """JavaScript under the top-level ``bin/`` that ``package.json`` does not publish.
+
+    A package's command-line tools are listed in its ``"bin"``; the rest of ``bin/`` is the
+    maintainers' tooling (axios keeps its release and changelog scripts there).
+
+    Example:
+        >>> from pathlib import Path
+        >>> files = [
+        ...     FileText("package.json", Path("p"), '{"bin": {"x": "./bin/cli.js"}}'),
+        ...     FileText("bin/cli.js", Path("c"), ""),
+        ...     FileText("bin/release.js", Path("r"), ""),
+        ... ]
+        >>> maintainer_scripts(files)
+        {'bin/release.js'}
+    """
+    published = _declared_bins(files)
+    return {
+        f.path
+        for f in files
+        if f.path.startswith("bin/")
+        and f.path.endswith((".js", ".mjs", ".cjs", ".ts"))
+        and f.path not in published
+    }

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from orchestra_audit.datadriven import Suite, case_files, data_driven, in_package
-from orchestra_audit.definitions import Definitions, definitions, tests_itself
+from orchestra_audit.definitions import Definitions, definitions, own_tests_start, tests_itself
 from orchestra_audit.files import FileText
 from orchestra_audit.findings import Finding, Severity
 from orchestra_audit.judged import ScopeNote
@@ -31,7 +31,7 @@ from orchestra_audit.layout import (
     module_stem,
     unjudged_language,
 )
-from orchestra_audit.material import split_left_out
+from orchestra_audit.material import maintainer_scripts, split_left_out
 from orchestra_audit.policy import AuditPolicy
 
 MAX_MODULE_FINDINGS = 50
@@ -106,8 +106,17 @@ def is_tested(path: str, names: frozenset[str], index: SuiteIndex) -> bool:
     return stem in index.imports
 
 
-def _non_blank(file: FileText) -> int:
-    return sum(1 for line in file.lines if line.strip())
+def _non_blank(lines: list[str]) -> int:
+    return sum(1 for line in lines if line.strip())
+
+
+def _line_counts(sources: list[FileText], material: list[FileText]) -> tuple[int, int]:
+    """Non-blank source and test lines; a Rust file's own test module counts as tests."""
+    source = test = 0
+    for file in sources:
+        lines, start = file.lines, own_tests_start(file)
+        source, test = source + _non_blank(lines[:start]), test + _non_blank(lines[start:])
+    return source, test + sum(_non_blank(f.lines) for f in material)
 
 
 def _finding(
@@ -177,13 +186,12 @@ def coverage_findings(
     paths = [f.path for f in files]
     code, left_out = split_left_out([f for f in files if language(f.path) is not None], paths)
     tests = [f for f in code if is_test_path(f.path)]
-    sources = [f for f in code if is_source_path(f.path)]
+    tooling = maintainer_scripts(files)
+    sources = [f for f in code if is_source_path(f.path) and f.path not in tooling]
     suites = data_driven(tests, paths)
     material = tests + case_files(files, suites)
     testable = [(f, found) for f in sources if (found := definitions(f)).first_line]
-    counts = SuiteCounts(
-        len(sources), len(material), sum(map(_non_blank, sources)), sum(map(_non_blank, material))
-    )
+    counts = SuiteCounts(len(sources), len(material), *_line_counts(sources, material))
     others = Counter(lang for f in files if (lang := unjudged_language(f.path)) is not None)
     others_at = {unjudged_language(f.path): f.path for f in reversed(files)}
     counts.scope = left_out + [

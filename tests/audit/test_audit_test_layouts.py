@@ -266,3 +266,24 @@ def test_audits_checkpointed_before_the_scope_notes_still_load() -> None:
         "test_lines": 0,
     }
     assert RepoStats.model_validate(old).tests_scope == []
+
+
+def test_a_rust_files_own_test_module_counts_as_test_lines(tmp_path: Path) -> None:
+    module = "\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() {}\n}\n"
+    result = audit(tmp_path / "crate", {"src/cart.rs": RS.format("add") + module})
+    assert (result.stats.source_lines, result.stats.test_lines) == (3, 5)
+    assert result.findings == []
+
+
+def test_bin_scripts_package_json_does_not_publish_are_tooling(tmp_path: Path) -> None:
+    result = audit(
+        tmp_path / "pkg",
+        {
+            "package.json": '{"name": "pkg", "bin": {"pkg": "./bin/cli.js"}}',
+            "lib/core.js": JS.format("core"),
+            "bin/cli.js": JS.format("main"),
+            "bin/release.js": JS.format("release"),
+            "test/core.test.js": "import { core } from '../lib/core.js';\n",
+        },
+    )
+    assert untested(result) == {"bin/cli.js"}
