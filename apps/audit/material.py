@@ -35,19 +35,28 @@ _MINIFIED = (".min.js", ".min.mjs", ".min.cjs")
 _LICENCES = ("license", "licence", "copying")
 
 
+_MANIFESTS = frozenset({"package.json", "pyproject.toml", "setup.py", "Cargo.toml", "go.mod"})
+
+
 def licensed_folders(paths: list[str]) -> set[str]:
     """Folders below the root holding a licence file: someone else's code, kept here.
 
+    A folder with a manifest of its own beside its licence is a package of a monorepo or
+    workspace (``packages/ui/``, a Cargo workspace's crate), which is this repository's code.
+
     Example:
-        >>> sorted(licensed_folders(["LICENSE", "pkg/_click/LICENSE.txt", "pkg/core.py"]))
+        >>> paths = ["pkg/_click/LICENSE.txt", "packages/ui/LICENSE", "packages/ui/package.json"]
+        >>> sorted(licensed_folders(paths))
         ['pkg/_click']
     """
-    found = set()
+    licensed, packaged = set(), set()
     for path in paths:
         pure = PurePosixPath(path)
         if len(pure.parts) > 1 and pure.name.lower().startswith(_LICENCES):
-            found.add(str(pure.parent))
-    return found
+            licensed.add(str(pure.parent))
+        elif pure.name in _MANIFESTS:
+            packaged.add(str(pure.parent))
+    return licensed - packaged
 
 
 def is_generated(file: FileText) -> bool:

@@ -287,3 +287,18 @@ def test_bin_scripts_package_json_does_not_publish_are_tooling(tmp_path: Path) -
         },
     )
     assert untested(result) == {"bin/cli.js"}
+
+
+def test_a_monorepo_package_with_its_own_licence_is_judged(tmp_path: Path) -> None:
+    result = audit(
+        tmp_path / "mono",
+        {
+            "packages/ui/LICENSE": "MIT\n",
+            "packages/ui/package.json": "{}",
+            "packages/ui/src/button.ts": JS.format("button"),
+            "packages/ui/src/button.test.ts": "import { button } from './button';\n",
+            "packages/ui/src/menu.ts": JS.format("menu"),
+        },
+    )
+    assert untested(result) == {"packages/ui/src/menu.ts"}
+    assert result.stats.tests_scope == []
