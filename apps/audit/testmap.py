@@ -201,14 +201,16 @@ def coverage_findings(
     counts.scope += _package_level(testable, suites)
     if not testable:
         return [], counts
-    selfish = [f for f, _ in testable if tests_itself(f)]
+    selfish = {f.path for f, _ in testable if tests_itself(f)}
     if not tests and not selfish:
         return [_no_tests(repo, testable)], counts
     index = index_tests(tests)
     untested = [
         (f, d)
         for f, d in testable
-        if not (is_tested(f.path, d.names, index) or f in selfish or in_package(f.path, suites))
+        if not (
+            is_tested(f.path, d.names, index) or f.path in selfish or in_package(f.path, suites)
+        )
     ]
     findings = [
         _finding(
