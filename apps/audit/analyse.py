@@ -16,6 +16,7 @@ from orchestra_audit.baseline import load_baseline
 from orchestra_audit.deps import dependency_findings
 from orchestra_audit.files import Confined, walk
 from orchestra_audit.findings import SEVERITIES, Finding, RepoAudit, RepoStats
+from orchestra_audit.judged import scope_sentence
 from orchestra_audit.lockfiles import lock_pins
 from orchestra_audit.manifests import declared
 from orchestra_audit.policy import AuditPolicy
@@ -98,7 +99,13 @@ def summarize(name: str, findings: list[Finding], stats: RepoStats) -> str:
         skipped.append(f"{len(stats.unreadable)} unreadable file(s)")
     read += f"; {', '.join(skipped)}." if skipped else "."
     tests = f" Tests: {stats.test_files} test module(s) for {stats.source_files} source module(s)."
-    return head + read + tests + not_checked_sentence(stats.not_checked)
+    return (
+        head
+        + read
+        + tests
+        + scope_sentence(stats.tests_scope)
+        + not_checked_sentence(stats.not_checked)
+    )
 
 
 def audit_repo(
@@ -143,6 +150,7 @@ def audit_repo(
         source_lines=counts.source_lines,
         test_lines=counts.test_lines,
         not_checked=[],  # the network's checks come after (orchestra_audit.registry_audit)
+        tests_scope=counts.scope,
     )
     audit = RepoAudit(
         repo=name,

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from orchestra_audit.judged import ScopeNote
+
 FindingKind = Literal["secret", "dependency", "tests"]
 """What a finding is about: a secret in code, a dependency spec, or missing tests."""
 
@@ -96,14 +98,20 @@ class RepoStats(BaseModel):
     not_checked: list[NotChecked] = Field(
         description="Checks that could not run (registries, vulnerabilities), by reason."
     )
+    tests_scope: list[ScopeNote] = Field(
+        description="Code not judged for tests module by module, and why (none: all judged)."
+    )
 
     @model_validator(mode="before")
     @classmethod
-    def _before_registry_checks(cls, data: Any) -> Any:
-        # Audits checkpointed before the registry checks existed have no such field; the
-        # schema still requires it (strict structured-output modes need every field).
-        if isinstance(data, dict) and "not_checked" not in data:
-            return {**data, "not_checked": []}
+    def _before_new_fields(cls, data: Any) -> Any:
+        # Audits checkpointed before these fields existed lack them, and the schema still
+        # requires them (strict structured-output modes need every field).
+        if isinstance(data, dict):
+            missing: dict[str, list[Any]] = {
+                k: [] for k in ("not_checked", "tests_scope") if k not in data
+            }
+            return {**data, **missing} if missing else data
         return data
 
 

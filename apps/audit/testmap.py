@@ -2,21 +2,36 @@
 
 A module counts as tested when some test imports it (``import pkg.mod``, ``from pkg import
 mod``, ``require('./mod')``, ``import x from '../src/mod'``), names it as an identifier, or
-is named by a test file (``test_mod.py``, ``mod.test.js``). Python imports are read with
-``ast``; JavaScript import specifiers with a small pattern. Modules with nothing to test
-(no function or class) are left out, and so are repositories' tooling and docs folders.
+is named by a test file (``test_mod.py``, ``mod.test.js``, ``mod_test.go``), when it tests
+itself (Rust's ``#[cfg(test)]``, ``#[test]``, doc tests), or when a data-driven suite tests
+its package as a whole (``orchestra_audit.datadriven``). Python imports are read with
+``ast``; JavaScript import specifiers with a small pattern; Go and Rust tests name what they
+test. Modules with nothing to test (no function, class or type) are left out, and so are
+repositories' tooling and docs folders, test data, vendored, minified and generated code
+(``orchestra_audit.material``), each counted in the repository's stats.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from orchestra_audit.datadriven import Suite, case_files, data_driven, in_package
+from orchestra_audit.definitions import Definitions, definitions, own_tests_start, tests_itself
 from orchestra_audit.files import FileText
 from orchestra_audit.findings import Finding, Severity
-from orchestra_audit.layout import is_source_path, is_test_path, language, module_stem
+from orchestra_audit.judged import ScopeNote
+from orchestra_audit.layout import (
+    is_source_path,
+    is_test_path,
+    language,
+    module_stem,
+    unjudged_language,
+)
+from orchestra_audit.material import maintainer_scripts, split_left_out
 from orchestra_audit.policy import AuditPolicy
 
 MAX_MODULE_FINDINGS = 50
@@ -24,9 +39,6 @@ MAX_MODULE_FINDINGS = 50
 
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _JS_IMPORT = re.compile(r"""(?:from\s+|require\(\s*|import\(\s*|import\s+)["']([^"']+)["']""")
-_JS_DEFINITION = re.compile(
-    r"^\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?(?:function\*?|class)\s*([A-Za-z_$][\w$]*)?"
-)
 
 
 @dataclass
@@ -67,9 +79,10 @@ def index_tests(tests: list[FileText]) -> SuiteIndex:
     for file in tests:
         index.names.update(_IDENTIFIER.findall(file.text))
         index.names.add(_tested_name(file.path))
-        if language(file.path) == "python":
+        lang = language(file.path)
+        if lang == "python":
             index.imports |= _python_imports(file.text)
-        else:
+        elif lang == "javascript":  # Go and Rust tests name what they test (same package)
             index.imports |= {
                 module_stem(spec) for spec in _JS_IMPORT.findall(file.text) if spec.startswith(".")
             }
@@ -80,44 +93,6 @@ def _dotted(path: str) -> list[str]:
     """Every import name a module could go by: ``src/pkg/mod.py`` -> src.pkg.mod, pkg.mod, mod."""
     parts = list(PurePosixPath(path).with_suffix("").parts)
     return [".".join(parts[i:]) for i in range(len(parts))]
-
-
-@dataclass(frozen=True)
-class Definitions:
-    """What a module defines at its top level."""
-
-    first_line: int
-    """The line of its first function or class; 0 when it defines none (nothing to test)."""
-    names: frozenset[str]
-    """Its public function and class names (a test using one names the module)."""
-
-
-def _python_definitions(file: FileText) -> Definitions:
-    try:
-        tree = ast.parse(file.text)
-    except (SyntaxError, ValueError):
-        return Definitions(1 if file.text.strip() else 0, frozenset())
-    nodes = [
-        node
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-    ]
-    first = nodes[0].lineno if nodes else 0
-    return Definitions(first, frozenset(n.name for n in nodes if not n.name.startswith("_")))
-
-
-def definitions(file: FileText) -> Definitions:
-    """The module's first definition line and public top-level names."""
-    if language(file.path) == "python":
-        return _python_definitions(file)
-    first, names = 0, set()
-    for number, line in enumerate(file.lines, 1):
-        match = _JS_DEFINITION.match(line)
-        if match or "=>" in line:
-            first = first or number
-        if match and match.group(1) and not line.startswith((" ", "\t")):
-            names.add(match.group(1))
-    return Definitions(first, frozenset(names))
 
 
 def is_tested(path: str, names: frozenset[str], index: SuiteIndex) -> bool:
@@ -131,8 +106,17 @@ def is_tested(path: str, names: frozenset[str], index: SuiteIndex) -> bool:
     return stem in index.imports
 
 
-def _non_blank(file: FileText) -> int:
-    return sum(1 for line in file.lines if line.strip())
+def _non_blank(lines: list[str]) -> int:
+    return sum(1 for line in lines if line.strip())
+
+
+def _line_counts(sources: list[FileText], material: list[FileText]) -> tuple[int, int]:
+    """Non-blank source and test lines; a Rust file's own test module counts as tests."""
+    source = test = 0
+    for file in sources:
+        lines, start = file.lines, own_tests_start(file)
+        source, test = source + _non_blank(lines[:start]), test + _non_blank(lines[start:])
+    return source, test + sum(_non_blank(f.lines) for f in material)
 
 
 def _finding(
@@ -165,30 +149,69 @@ class SuiteCounts:
     test_files: int = 0
     source_lines: int = 0
     test_lines: int = 0
+    scope: list[ScopeNote] = field(default_factory=list)
+    """What was not judged module by module, and why."""
+
+
+def _package_level(
+    testable: list[tuple[FileText, Definitions]], suites: list[Suite]
+) -> list[ScopeNote]:
+    credited = Counter(s for f, _ in testable if (s := in_package(f.path, suites)) is not None)
+    return [
+        ScopeNote(
+            reason="tested-as-package",
+            files=credited[s],
+            example=s.package,
+            detail=f"{s.suite} runs the cases in {s.data}/",
+        )
+        for s in suites
+        if credited[s]
+    ]
+
+
+def _no_tests(repo: str, testable: list[tuple[FileText, Definitions]]) -> Finding:
+    langs = ", ".join(sorted({str(language(f.path)) for f, _ in testable}))
+    message = (
+        f"the repository has no tests at all: none of its {len(testable)} source modules "
+        f"({langs}) with functions, classes or types is tested. Add a test suite, starting "
+        "with the modules that handle money, credentials or user input."
+    )
+    return _finding(repo, "", 0, "medium", "none", message)
 
 
 def coverage_findings(
     repo: str, files: list[FileText], policy: AuditPolicy
 ) -> tuple[list[Finding], SuiteCounts]:
-    """Findings about missing tests, and the counts behind them."""
-    code = [f for f in files if language(f.path) is not None]
+    """Findings about missing tests, and the counts behind them (what was judged, too)."""
+    paths = [f.path for f in files]
+    code, left_out = split_left_out([f for f in files if language(f.path) is not None], paths)
     tests = [f for f in code if is_test_path(f.path)]
-    sources = [f for f in code if is_source_path(f.path)]
-    counts = SuiteCounts(
-        len(sources), len(tests), sum(map(_non_blank, sources)), sum(map(_non_blank, tests))
-    )
+    tooling = maintainer_scripts(files)
+    sources = [f for f in code if is_source_path(f.path) and f.path not in tooling]
+    suites = data_driven(tests, paths)
+    material = tests + case_files(files, suites)
     testable = [(f, found) for f in sources if (found := definitions(f)).first_line]
+    counts = SuiteCounts(len(sources), len(material), *_line_counts(sources, material))
+    others = Counter(lang for f in files if (lang := unjudged_language(f.path)) is not None)
+    others_at = {unjudged_language(f.path): f.path for f in reversed(files)}
+    counts.scope = left_out + [
+        ScopeNote(reason="no-test-layout", files=n, example=others_at[k], detail=k)
+        for k, n in sorted(others.items())
+    ]
+    counts.scope += _package_level(testable, suites)
     if not testable:
         return [], counts
-    if not tests:
-        message = (
-            f"the repository has no tests at all: none of its {len(testable)} source modules "
-            "with functions or classes is tested. Add a test suite, starting with the "
-            "modules that handle money, credentials or user input."
-        )
-        return [_finding(repo, "", 0, "medium", "none", message)], counts
+    selfish = {f.path for f, _ in testable if tests_itself(f)}
+    if not tests and not selfish:
+        return [_no_tests(repo, testable)], counts
     index = index_tests(tests)
-    untested = [(f, d) for f, d in testable if not is_tested(f.path, d.names, index)]
+    untested = [
+        (f, d)
+        for f, d in testable
+        if not (
+            is_tested(f.path, d.names, index) or f.path in selfish or in_package(f.path, suites)
+        )
+    ]
     findings = [
         _finding(
             repo,

@@ -45,7 +45,7 @@ def findings(result: RunResult) -> list[dict[str, Any]]:
     return [{k: v for k, v in f.items() if k != "subject"} for f in found]
 
 
-@pytest.mark.parametrize("window", [5_000, 12_000, 40_000])
+@pytest.mark.parametrize("window", [6_000, 12_000, 40_000])
 def test_an_audit_in_a_small_window_keeps_every_finding(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, window: int
 ) -> None:
@@ -69,8 +69,8 @@ def test_an_audit_in_a_small_window_keeps_every_finding(
     assert sorted(wired.values["citations"]) == sorted(offline.values["citations"])
     # The smallest window needs a map-reduce, the largest only shortening (the task, which
     # lists every repository's path, decides where between them the line falls).
-    if window in (5_000, 40_000):
-        assert bool(wired.values.get("partials")) is (window == 5_000)
+    if window in (6_000, 40_000):
+        assert bool(wired.values.get("partials")) is (window == 6_000)
 
 
 def test_a_repository_whose_findings_alone_exceed_100k_tokens_keeps_them_all(
