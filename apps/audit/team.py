@@ -97,7 +97,10 @@ def audit_team(
     once: the framework's own turns (``limits.max_concurrency``), which leave LangGraph's
     pool room to save each finished repository at once.
     """
-    steps = 4
+    # Two steps do the job (the tool call, then its result as the output); the rest absorb a
+    # provider's malformed answers and refusals: a vLLM started without its auto tool
+    # choice flag refuses each first ``auto`` request, and 4 left too little beside that.
+    steps = 6
     per_repo = steps * (max_revisions + 1)
     batch = max(min(per_round or repos, repos, 1000), 1)
     rounds = -(-max(repos, 1) // batch)
