@@ -89,8 +89,12 @@ def _tool(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-def detect_secrets_scan(tree: Path) -> tuple[float, set[tuple[str, int]]]:
-    """``detect-secrets scan --all-files`` in ``tree``: its wall time and (file, line)s."""
+def detect_secrets_scan(tree: Path) -> tuple[float, set[tuple[str, int]], set[str]]:
+    """``detect-secrets scan --all-files`` in ``tree``: wall time, (file, line)s, secret types.
+
+    The types are those of the plugins it ran (its defaults leave some out, such as the
+    public IP detector, which the audit runs).
+    """
     start = time.perf_counter()
     done = subprocess.run(
         [_tool("detect-secrets"), "scan", "--all-files"],
@@ -100,8 +104,13 @@ def detect_secrets_scan(tree: Path) -> tuple[float, set[tuple[str, int]]]:
         check=True,
     )
     wall = time.perf_counter() - start
-    results = json.loads(done.stdout)["results"]
-    return wall, {(f, s["line_number"]) for f, found in results.items() for s in found}
+    document = json.loads(done.stdout)
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
+    used = {plugin["name"] for plugin in document["plugins_used"]}
+    types = {t for t, c in get_mapping_from_secret_type_to_class().items() if c.__name__ in used}
+    found = document["results"]
+    return wall, {(f, s["line_number"]) for f, hits in found.items() for s in hits}, types
 
 
 def orchestra_audit(tree: Path, state: Path, processes: int) -> tuple[float, dict[str, Any]]:
@@ -122,11 +131,20 @@ def orchestra_audit(tree: Path, state: Path, processes: int) -> tuple[float, dic
     return wall, json.loads(done.stdout)
 
 
-def _secret_places(report: dict[str, Any]) -> set[tuple[str, int]]:
+def _types(message: str) -> set[str]:
+    """The secret types a finding names: its own ("X in code...") and "Also matched by"."""
+    named = {message.split(" in code")[0].split(" in test code")[0]}
+    if "Also matched by: " in message:
+        named |= set(message.split("Also matched by: ", 1)[1].rstrip(".").split(", "))
+    return named
+
+
+def _secret_places(report: dict[str, Any], types: set[str]) -> set[tuple[str, int]]:
+    """The (file, line)s of the audit's secret findings that detect-secrets' plugins name."""
     return {
         (f"{f['repo']}/{f['file']}", f["line"])
         for f in report["findings"]
-        if f["kind"] == "secret" and f["line"]
+        if f["kind"] == "secret" and f["line"] and _types(f["message"]) & types
     }
 
 
@@ -138,11 +156,11 @@ def measure(tree: Path, state: Path) -> dict[str, Any]:
     for root in repos:
         audit_repo(root, root.name, policy or AuditPolicy(), b"benchmark-key")
     analysers = time.perf_counter() - start
-    ds_s, ds_places = detect_secrets_scan(tree)
+    ds_s, ds_places, ds_types = detect_secrets_scan(tree)
     one_s, _ = orchestra_audit(tree, state, 1)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     many_s, report = orchestra_audit(tree, state, cores)
-    ours = _secret_places(report)
+    ours = _secret_places(report, ds_types)
     size = _size_mb(tree)
     return {
         "repositories": len(repos),
@@ -151,7 +169,10 @@ def measure(tree: Path, state: Path) -> dict[str, Any]:
         "findings": len(report["findings"]),
         "secret_lines": len(ours),
         "detect_secrets_lines": len(ds_places),
-        "same_secrets": ours == ds_places,
+        # detect-secrets' baseline lists a value once per file (its hash is the key), the
+        # audit every line it is on: the same when both name the same files and every
+        # line detect-secrets names is the audit's too.
+        "same_secrets": ds_places <= ours and {f for f, _ in ours} == {f for f, _ in ds_places},
         "only_orchestra": len(ours - ds_places),
         "only_detect_secrets": len(ds_places - ours),
         "detect_secrets_s": round(ds_s, 2),
@@ -194,9 +215,9 @@ def _print(label: str, n: dict[str, Any]) -> None:
         f"({n['speedup_1_to_n_processes']}x); analysers alone {n['analysers_s']} s"
     )
     print(
-        f"  {n['speedup_vs_detect_secrets']}x faster than detect-secrets; same secret lines: "
-        f"{n['same_secrets']} (only orchestra {n['only_orchestra']}, only detect-secrets "
-        f"{n['only_detect_secrets']})"
+        f"  {n['speedup_vs_detect_secrets']}x faster than detect-secrets; same secrets: "
+        f"{n['same_secrets']} (lines only orchestra lists {n['only_orchestra']}: a value "
+        f"detect-secrets lists once per file; only detect-secrets {n['only_detect_secrets']})"
     )
 
 

@@ -19,6 +19,6 @@ def test_the_benchmark_runs_and_reports_wall_time_and_peak_memory(tmp_path: Path
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("audited 2 repositories") == 2  # real files and synthetic
-    assert "faster than detect-secrets; same secret lines: True" in done.stdout
+    assert "faster than detect-secrets; same secrets: True" in done.stdout
     assert "wall time:" in done.stdout
     assert "peak RSS:" in done.stdout
