@@ -90,7 +90,9 @@ def audit_json(
     Usage is the run's spend (model calls, tokens, cost, as ``orchestra run --json``
     reports it) and what the audit read; each repository has its status (and the reason
     when it was not audited). ``not_checked`` counts the packages the registry and
-    vulnerability checks could not run for, with each group's reason.
+    vulnerability checks could not run for, with each group's reason. Each finding carries
+    its ``rule`` (``secret.aws-access-key``, ``dependency.unpinned``...) and its
+    ``evidence``, secrets masked, to triage with.
     """
     findings = digest.findings if digest else []
     stats = [line.stats for line in digest.repositories] if digest else []
@@ -104,7 +106,9 @@ def audit_json(
             for s in states or []
         ],
         "findings": [
-            f.model_dump(include={"repo", "kind", "severity", "file", "line", "message"})
+            f.model_dump(
+                include={"repo", "kind", "severity", "file", "line", "rule", "message", "evidence"}
+            )
             for f in findings
         ],
         "not_checked": not_checked_json(_not_checked(digest)),

@@ -71,7 +71,7 @@ def test_every_planted_problem_is_found_with_its_kind_file_and_line(
     assert "Not checked against the registries" in digest.summary
     assert {f["kind"] for f in document["findings"]} == {"secret", "dependency", "tests"}
     assert all(
-        set(f) == {"repo", "kind", "severity", "file", "line", "message"}
+        set(f) == {"repo", "kind", "severity", "file", "line", "rule", "message", "evidence"}
         for f in document["findings"]
     )
     severities = ["critical", "high", "medium", "low", "info"]
