@@ -26,6 +26,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from orchestra_audit.files import split_lines
 from orchestra_audit.prefilter import Gates, could_match
 
 _lock = threading.Lock()
@@ -66,13 +67,9 @@ def plugins() -> tuple[Any, ...]:
 
 def _readlines(text: str) -> list[str]:
     """``text`` split as ``open(name).readlines()`` splits a file (universal newlines)."""
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    parts = text.split("\n")
-    last = parts.pop()
-    lines = [part + "\n" for part in parts]
-    if last:
-        lines.append(last)
+    lines = [line + "\n" for line in split_lines(text)]
+    if lines and not text.endswith(("\n", "\r")):
+        lines[-1] = lines[-1][:-1]  # a last line without its newline keeps none
     return lines
 
 

@@ -359,7 +359,7 @@ def test_the_suite_itself_cannot_reach_a_registry(tmp_path: Path) -> None:
     assert groups and {g["reason"] for g in groups} == {"offline"}
 
 
-def test_an_audit_checkpointed_before_these_checks_still_reads() -> None:
+def test_stats_checkpointed_before_the_registry_checks_and_scope_notes_still_load() -> None:
     old = {
         "files_scanned": 1,
         "files_skipped": 0,
@@ -370,5 +370,7 @@ def test_an_audit_checkpointed_before_these_checks_still_reads() -> None:
         "source_lines": 3,
         "test_lines": 0,
     }
-    assert RepoStats.model_validate(old).not_checked == []
+    stats = RepoStats.model_validate(old)  # one validator fills both fields
+    assert stats.not_checked == []
+    assert stats.tests_scope == []
     assert "not_checked" in RepoStats.model_json_schema()["required"]  # strict schemas need it

@@ -13,7 +13,7 @@ import pytest
 from audit_helpers import state_dir, write_repo  # noqa: F401 (fixture)
 
 from orchestra_audit.analyse import audit_repo
-from orchestra_audit.findings import RepoAudit, RepoStats
+from orchestra_audit.findings import RepoAudit
 from orchestra_audit.policy import AuditPolicy
 
 KEY = b"k" * 32
@@ -252,20 +252,6 @@ def test_go_package_level_credit_stays_in_its_folder(tmp_path: Path) -> None:
         },
     )
     assert untested(result) == {"emit/emit.go"}
-
-
-def test_audits_checkpointed_before_the_scope_notes_still_load() -> None:
-    old = {
-        "files_scanned": 1,
-        "files_skipped": 0,
-        "symlinks_refused": 0,
-        "unreadable": [],
-        "source_files": 1,
-        "test_files": 0,
-        "source_lines": 2,
-        "test_lines": 0,
-    }
-    assert RepoStats.model_validate(old).tests_scope == []
 
 
 def test_a_rust_files_own_test_module_counts_as_test_lines(tmp_path: Path) -> None:
